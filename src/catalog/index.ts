@@ -1,0 +1,39 @@
+/**
+ * catalog: the Sidecar data model (Service, Server, State), its exact JSON encoding, the
+ * merge rules and the loops that keep local records fresh. No I/O.
+ */
+export { ServiceStatus, type StatusCode, statusString } from './status.js';
+export {
+  type Port,
+  type Service,
+  isAlive,
+  isDraining,
+  isTombstone,
+  isStale,
+  invalidates,
+  listenerName,
+  serviceVersion,
+  portForServicePort,
+} from './service.js';
+export * as lifespans from './lifespans.js';
+export {
+  type ServerView,
+  type StateView,
+  type DecodedState,
+  type ServiceEncoder,
+  GO_ZERO_TIME,
+  serviceToGoJson,
+  encodeService,
+  stateToGoJson,
+  encodeState,
+  groupByService,
+  byServiceToGoJson,
+  decodeService,
+  parseService,
+  parseState,
+  parseJson,
+} from './codec.js';
+export type { ChangeEvent } from './change-event.js';
+export { ServicesState, type ServicesStateOptions } from './services-state.js';
+export { BroadcastScheduler } from './broadcast-scheduler.js';
+export { LocalServiceSync, type LocalSyncOptions } from './local-sync.js';

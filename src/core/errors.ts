@@ -1,0 +1,67 @@
+/**
+ * The one error catalogue. Every error the daemon raises on purpose carries a stable `code`
+ * from {@link ErrorCode}; codes are never reused or renamed (docs/errors.md lists them and a
+ * test holds the two together).
+ *
+ * Operational errors (bad input, timeouts, refused connections) are logged and survived.
+ * {@link BugError} marks a broken invariant: it is allowed to crash the process.
+ */
+export const ErrorCode = {
+  /** One or more settings (env, flag or file) are invalid; the message lists each one. */
+  CONFIG_INVALID: 'SC_ERR_CONFIG_INVALID',
+  /** No advertise IP could be chosen. */
+  CONFIG_NO_ADVERTISE_IP: 'SC_ERR_CONFIG_NO_ADVERTISE_IP',
+  /** A timestamp is not RFC 3339. */
+  CATALOG_BAD_TIMESTAMP: 'SC_ERR_CATALOG_BAD_TIMESTAMP',
+  /** A JSON document does not have the shape of a Sidecar Service or State. */
+  CATALOG_BAD_JSON: 'SC_ERR_CATALOG_BAD_JSON',
+  /** A service ID is not on this host (drain, lookups). */
+  CATALOG_SERVICE_NOT_FOUND: 'SC_ERR_CATALOG_SERVICE_NOT_FOUND',
+  /** The static discovery file cannot be read or parsed. */
+  DISCOVERY_STATIC_FILE: 'SC_ERR_DISCOVERY_STATIC_FILE',
+  /** A health check could not run (bad URL, missing command, spawn failure). */
+  HEALTH_CHECK_FAILED: 'SC_ERR_HEALTH_CHECK_FAILED',
+  /** A health check did not answer in time. */
+  HEALTH_CHECK_TIMEOUT: 'SC_ERR_HEALTH_CHECK_TIMEOUT',
+  /** A health check template could not be rendered. */
+  HEALTH_TEMPLATE: 'SC_ERR_HEALTH_TEMPLATE',
+  /** A listener POST failed after all its retries. */
+  LISTENER_POST_FAILED: 'SC_ERR_LISTENER_POST_FAILED',
+  /** The HTTP API could not bind its port. */
+  API_LISTEN: 'SC_ERR_API_LISTEN',
+  /** An invariant was broken: a bug in the daemon. */
+  BUG: 'SC_ERR_BUG',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An expected, operational failure with a stable code. */
+export class SidecarError extends Error {
+  override readonly name: string = 'SidecarError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** A broken invariant. Never catch this to carry on. */
+export class BugError extends SidecarError {
+  override readonly name = 'BugError';
+
+  constructor(message: string) {
+    super(ErrorCode.BUG, message);
+  }
+}
+
+/** True when `err` is a SidecarError with the given code. */
+export function hasCode(err: unknown, code: ErrorCode): err is SidecarError {
+  return err instanceof SidecarError && err.code === code;
+}
+
+/** The message of anything thrown, for log lines. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

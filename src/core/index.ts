@@ -1,0 +1,44 @@
+/**
+ * core: the vocabulary every other folder shares — errors, time, timers, events, disposables,
+ * logging and Go-compatible JSON. Imports nothing of ours.
+ */
+export { ErrorCode, SidecarError, BugError, hasCode, errorMessage } from './errors.js';
+export { assertNever } from './assert.js';
+export {
+  type Timestamp,
+  EPOCH,
+  NS_PER_MS,
+  NS_PER_SECOND,
+  msToTimestamp,
+  secondsToNs,
+  timestampToMs,
+  formatTimestamp,
+  parseTimestamp,
+  formatGoTimeString,
+} from './timestamp.js';
+export { type Clock, type TimerHandle, systemClock, sleep } from './clock.js';
+export { FakeClock } from './fake-clock.js';
+export { TimestampSource } from './timestamp-source.js';
+export {
+  type GoJson,
+  RawJson,
+  goString,
+  compareGoKeys,
+  sortedMap,
+  encodeGoJson,
+  encodeGoJsonPretty,
+  toGoJson,
+} from './go-json.js';
+export { type Disposable, toDisposable, DisposableStore } from './disposable.js';
+export { type Event, Emitter } from './emitter.js';
+export {
+  type Logger,
+  type LogLevel,
+  type LogFormat,
+  type LoggerOptions,
+  LOG_LEVELS,
+  LOG_FORMATS,
+  createLogger,
+  formatTextLine,
+  silentLogger,
+} from './logger.js';
