@@ -10,6 +10,7 @@ import {
   type GoJson,
   type Timestamp,
 } from '../core/index.js';
+import type { ChangeEvent } from './change-event.js';
 import type { Port, Service } from './service.js';
 
 /**
@@ -238,4 +239,25 @@ export function parseState(text: string): DecodedState {
     clusterName: str(obj, 'ClusterName', 'State'),
     hostname: str(obj, 'Hostname', 'State'),
   };
+}
+
+// ---------------------------------------------------------------- change events
+
+/** `{"Service", "PreviousStatus", "Time"}` as in the Go Sidecar's ChangeEvent. */
+export function changeEventToGoJson(event: ChangeEvent, encode: ServiceEncoder = serviceToGoJson): GoJson {
+  return new Map<string, GoJson>([
+    ['Service', encode(event.service)],
+    ['PreviousStatus', event.previousStatus],
+    ['Time', formatTimestamp(event.time)],
+  ]);
+}
+
+/** The body POSTed to URL listeners: `{"State": <full state>, "ChangeEvent": {…}}`, compact. */
+export function encodeStateChangedEvent(state: StateView, event: ChangeEvent, encode: ServiceEncoder = serviceToGoJson): string {
+  return encodeGoJson(
+    new Map<string, GoJson>([
+      ['State', stateToGoJson(state, encode)],
+      ['ChangeEvent', changeEventToGoJson(event, encode)],
+    ]),
+  );
 }

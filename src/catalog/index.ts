@@ -32,6 +32,8 @@ export {
   parseService,
   parseState,
   parseJson,
+  changeEventToGoJson,
+  encodeStateChangedEvent,
 } from './codec.js';
 export type { ChangeEvent } from './change-event.js';
 export { ServicesState, type ServicesStateOptions } from './services-state.js';

@@ -27,6 +27,8 @@ export const ErrorCode = {
   HEALTH_TEMPLATE: 'SC_ERR_HEALTH_TEMPLATE',
   /** A listener POST failed after all its retries. */
   LISTENER_POST_FAILED: 'SC_ERR_LISTENER_POST_FAILED',
+  /** A listener URL is not an absolute http:// or https:// URL; the listener posts nothing. */
+  LISTENER_BAD_URL: 'SC_ERR_LISTENER_BAD_URL',
   /** The HTTP API could not bind its port. */
   API_LISTEN: 'SC_ERR_API_LISTEN',
   /** An invariant was broken: a bug in the daemon. */

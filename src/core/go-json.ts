@@ -78,9 +78,56 @@ function write(value: GoJson, indent: string | null, newline: string): string {
   return indent === null ? `{${parts.join(',')}}` : `{${inner}${parts.join(`,${inner}`)}${newline}}`;
 }
 
-/** Re-indents compact JSON text at the given line prefix (for RawJson inside pretty output). */
+/**
+ * Re-indents compact JSON text the way Go's json.Indent does, continuing at the given line
+ * prefix. Works on the text (not a parse) so key order is kept exactly.
+ */
 function reindent(text: string, newline: string): string {
-  return encodeGoJsonPretty(toGoJson(JSON.parse(text))).split('\n').join(newline);
+  let out = '';
+  let depth = 0;
+  let inString = false;
+  const pad = (): string => newline + '  '.repeat(depth);
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] ?? '';
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        inString = true;
+        out += c;
+        break;
+      case '{':
+      case '[': {
+        const close = c === '{' ? '}' : ']';
+        if (text[i + 1] === close) {
+          out += c + close;
+          i++;
+        } else {
+          depth++;
+          out += c + pad();
+        }
+        break;
+      }
+      case '}':
+      case ']':
+        depth--;
+        out += pad() + c;
+        break;
+      case ',':
+        out += c + pad();
+        break;
+      case ':':
+        out += ': ';
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
 }
 
 /** Converts parsed JSON (plain objects) to GoJson, keeping key order as parsed. */

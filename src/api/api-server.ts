@@ -1,0 +1,305 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { BugError, ErrorCode, SidecarError, msToTimestamp, type Clock, type Logger } from '../core/index.js';
+import type { Service, ServicesState } from '../catalog/index.js';
+import type { ApiHandler, ApiMount, ApiRequest } from './api-request.js';
+import { sendBareRedirect, sendBody, sendEmpty, sendMethodNotAllowed, sendNotFound, sendRedirect, sendTextError } from './http-replies.js';
+import { cleanPath, decodePath, escapePath, parseRequestTarget } from './request-target.js';
+import { RouteTable, RouteVars } from './route-table.js';
+import { serversPage } from './servers-page.js';
+import { SidecarApi } from './sidecar-api.js';
+import { StateDocuments, type ApiMember } from './state-documents.js';
+import { buildUiPage, type UiPage } from './ui-page.js';
+import { WatchHub, type WatcherStats } from './watch-hub.js';
+
+export interface ApiServerOptions {
+  /** Bind address. Default `0.0.0.0`, where the Go Sidecar always listened. */
+  readonly host?: string;
+  /** TCP port; 0 picks a free one. Default 7777, the Go Sidecar's fixed port. */
+  readonly port?: number;
+  readonly state: ServicesState;
+  /** The live cluster members (memberlist node names), for `ClusterMembers` and `/servers`. */
+  readonly members: () => readonly ApiMember[];
+  /**
+   * Sets a service of this host to DRAINING and returns it (as it was found), or returns
+   * undefined when no service with that ID is on this host.
+   */
+  readonly drain: (id: string) => Service | undefined;
+  /** Handlers under other prefixes (e.g. the Envoy V1 API under `/v1`). */
+  readonly extraRoutes?: readonly ApiMount[];
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /**
+   * Longest request target accepted, in bytes; longer ones get 414. Default 8192: Sidecar
+   * URLs are short, and this stays below Node's 16 KiB header limit (which answers 431).
+   */
+  readonly maxUrlBytes?: number;
+  /**
+   * Request bodies are never used; at most this many bytes of one are read and discarded
+   * (so a keep-alive connection can carry on), after which the connection is closed.
+   * Default 65536, enough for any sane client's stray body.
+   */
+  readonly maxRequestBodyBytes?: number;
+}
+
+const DEFAULT_HOST = '0.0.0.0';
+const DEFAULT_PORT = 7777;
+const DEFAULT_MAX_URL_BYTES = 8192;
+const DEFAULT_MAX_REQUEST_BODY_BYTES = 64 * 1024;
+
+/**
+ * The HTTP API and UI on port 7777, on `node:http` with no framework. Routes, status codes,
+ * bodies and headers follow the Go Sidecar (`sidecarhttp/http.go`, gorilla/mux 1.6.2 and
+ * Go's net/http): see docs and `test/integration/api` for the exact contract.
+ */
+export class ApiServer {
+  private readonly log: Logger;
+  private readonly documents: StateDocuments;
+  private readonly watchers: WatchHub;
+  private readonly api: SidecarApi;
+  private readonly routes: RouteTable<ApiHandler>;
+  private readonly maxUrlBytes: number;
+  private readonly maxBodyBytes: number;
+  private server: Server | undefined;
+  private closing: Promise<void> | undefined;
+  private ui: UiPage | undefined;
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.log = options.logger;
+    this.maxUrlBytes = options.maxUrlBytes ?? DEFAULT_MAX_URL_BYTES;
+    this.maxBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
+    this.documents = new StateDocuments(options.state);
+    this.watchers = new WatchHub({ state: options.state, documents: this.documents, logger: this.log });
+    this.api = new SidecarApi({
+      documents: this.documents,
+      watchers: this.watchers,
+      members: options.members,
+      drain: options.drain,
+      logger: this.log,
+    });
+    const routes = new RouteTable<ApiHandler>()
+      .add('GET', '/', ({ res, method }) => sendRedirect(res, method, '/ui/'))
+      .add('GET', '/servers', this.serversHandler)
+      .addPrefix('/static', ({ res }) => sendNotFound(res))
+      .addPrefix('/ui', this.uiHandler)
+      .addPrefix('/api', this.apiHandler);
+    for (const mount of options.extraRoutes ?? []) routes.addPrefix(mount.prefix, mounted(mount));
+    // Deprecated top-level aliases, kept as the Go Sidecar kept them.
+    this.routes = routes
+      .add('GET', '/services.{extension}', this.api.services)
+      .add('GET', '/state.{extension}', this.api.state)
+      .add('GET', '/watch', this.api.watch);
+  }
+
+  /** Listens; a port in use or not permitted is a SidecarError (API_LISTEN). */
+  async start(): Promise<void> {
+    if (this.closing !== undefined) throw new BugError('ApiServer.start() called after close()');
+    if (this.server !== undefined) return;
+    const server = createServer((req, res) => this.onRequest(req, res));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
+    this.server = server;
+    const host = this.options.host ?? DEFAULT_HOST;
+    const port = this.options.port ?? DEFAULT_PORT;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        server.off('listening', onListening);
+        reject(listenError(err, host, port));
+      };
+      const onListening = (): void => {
+        server.off('error', onError);
+        server.on('error', (err) => this.log.error({ err: err.message }, 'HTTP API server error'));
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen({ host, port });
+    });
+    this.log.info({ address: `${host}:${this.address().port}` }, 'HTTP API listening');
+  }
+
+  /** The bound address (after start). */
+  address(): { host: string; port: number } {
+    const addr = this.server?.address();
+    if (addr === null || addr === undefined || typeof addr === 'string') {
+      return { host: this.options.host ?? DEFAULT_HOST, port: this.options.port ?? DEFAULT_PORT };
+    }
+    return { host: addr.address, port: addr.port };
+  }
+
+  /** Counters of the connected `/watch` clients. */
+  watchStats(): WatcherStats[] {
+    return this.watchers.stats();
+  }
+
+  /** Stops listening, ends every `/watch` stream and closes every open connection. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.watchers.close();
+    const server = this.server;
+    if (server === undefined || !server.listening) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.limitBody(req, res);
+    try {
+      this.dispatch(req, res);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, url: req.url }, 'HTTP API handler failed');
+      if (!res.headersSent) sendTextError(res, 500, 'Internal Server Error');
+      else res.destroy();
+    }
+  }
+
+  private dispatch(req: IncomingMessage, res: ServerResponse): void {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    if (url.length > this.maxUrlBytes) {
+      this.log.debug({ bytes: url.length }, 'Request target too long');
+      sendBody(res, 414, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }, '414 URI Too Long');
+      return;
+    }
+    const target = parseRequestTarget(url);
+    if (target.kind === 'asterisk') {
+      // Go answers `OPTIONS *` itself; any other method on `*` is a 400.
+      if (method === 'OPTIONS') sendEmpty(res, 200);
+      else sendEmpty(res, 400, { Connection: 'close' });
+      return;
+    }
+    const path = target.kind === 'path' ? decodePath(target.rawPath) : null;
+    if (target.kind === 'invalid' || path === null) {
+      this.log.debug({ url, reason: target.kind === 'invalid' ? target.reason : 'bad percent-encoding' }, 'Bad request target');
+      sendBody(res, 400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }, '400 Bad Request');
+      return;
+    }
+    const query = target.rawQuery === '' ? '' : `?${target.rawQuery}`;
+    // Go's ServeMux cleans the escaped path, then gorilla/mux the decoded one.
+    const cleanRaw = cleanPath(target.rawPath);
+    if (cleanRaw !== target.rawPath) {
+      sendRedirect(res, method, cleanRaw + query);
+      return;
+    }
+    const clean = cleanPath(path);
+    if (clean !== path) {
+      sendBareRedirect(res, escapePath(clean) + query);
+      return;
+    }
+    this.route(this.routes, { req, res, method, path, rawQuery: target.rawQuery, vars: RouteVars.EMPTY });
+  }
+
+  private route(table: RouteTable<ApiHandler>, request: ApiRequest): void {
+    const match = table.match(request.method, request.path);
+    switch (match.kind) {
+      case 'found':
+        match.handler({ ...request, vars: match.vars });
+        return;
+      case 'methodNotAllowed':
+        sendMethodNotAllowed(request.res);
+        return;
+      case 'notFound':
+        sendNotFound(request.res);
+        return;
+    }
+  }
+
+  private readonly apiHandler: ApiHandler = (request) => {
+    const sub = request.path.slice('/api'.length);
+    // Go redirected `/api` to `/` and `/apiX` to `/X` here (a StripPrefix quirk); we answer 404.
+    if (!sub.startsWith('/')) {
+      sendNotFound(request.res);
+      return;
+    }
+    this.route(this.api.routes, { ...request, path: sub });
+  };
+
+  private readonly uiHandler: ApiHandler = ({ res, path, rawQuery }) => {
+    const sub = path.slice('/ui'.length);
+    if (sub === '/index.html') {
+      // Go's FileServer sends `…/index.html` to the directory.
+      sendBareRedirect(res, rawQuery === '' ? './' : `./?${rawQuery}`);
+      return;
+    }
+    if (sub !== '' && sub !== '/') {
+      sendNotFound(res);
+      return;
+    }
+    this.ui ??= buildUiPage(this.options.state.hostname, this.options.state.clusterName);
+    sendBody(
+      res,
+      200,
+      {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Security-Policy': this.ui.contentSecurityPolicy,
+        'X-Content-Type-Options': 'nosniff',
+        'Cache-Control': 'no-cache',
+      },
+      this.ui.html,
+    );
+  };
+
+  private readonly serversHandler: ApiHandler = ({ res }) => {
+    const now = msToTimestamp(this.options.clock.nowMs());
+    sendBody(res, 200, { 'Content-Type': 'text/html' }, serversPage(this.options.state, this.options.members(), now));
+  };
+
+  /**
+   * Bodies are ignored but must not hang a connection: read and drop up to the cap, then
+   * close the connection once the response is out.
+   */
+  private limitBody(req: IncomingMessage, res: ServerResponse): void {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (req.headers['transfer-encoding'] === undefined && !(declared > 0)) return;
+    if (declared > this.maxBodyBytes) res.setHeader('Connection', 'close');
+    let seen = 0;
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen <= this.maxBodyBytes) return;
+      req.off('data', onData);
+      req.pause();
+      this.log.debug({ url: req.url, bytes: seen }, 'Request body over the limit, closing the connection');
+      if (res.writableEnded && !res.writableFinished) res.once('finish', () => req.socket.destroy());
+      else req.socket.destroy();
+    };
+    req.on('data', onData);
+    req.on('error', (err) => this.log.debug({ err: err.message }, 'Request body error'));
+  }
+
+  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    this.log.debug({ err: err.message, code: err.code }, 'Malformed HTTP request');
+    // Node's own default handler does the same check: never write into a response in progress.
+    const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (err.code === 'ECONNRESET' || !socket.writable || inProgress) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${status}`);
+  }
+}
+
+function mounted(mount: ApiMount): ApiHandler {
+  return (request) => mount.handle({ ...request, path: request.path.slice(mount.prefix.length) });
+}
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): SidecarError {
+  const address = `${host}:${port}`;
+  const hint =
+    err.code === 'EADDRINUSE'
+      ? `address ${address} is already in use; stop the other process or choose another port with --http-port`
+      : err.code === 'EACCES'
+        ? `no permission to listen on ${address}; choose a port above 1023 with --http-port or grant the capability`
+        : `cannot listen on ${address}: ${err.message}; check the bind address or choose another port with --http-port`;
+  return new SidecarError(ErrorCode.API_LISTEN, `HTTP API: ${hint}`, { cause: err });
+}

@@ -1,0 +1,68 @@
+import { Command } from '@commander-js/extra-typings';
+import { createLogger, errorMessage, SidecarError, type Logger } from '../core/index.js';
+import { loadConfig, type ConfigKey, type LoadedConfig, type RawFlag } from '../config/index.js';
+import { Daemon, closeOnSignal } from '../daemon/index.js';
+import { startCpuProfile } from './cpu-profile.js';
+import { addSettingOptions, collectFlags } from './flags.js';
+
+/** Exit codes: 0 clean stop, 1 failed at run time, 2 bad configuration. */
+export const EXIT_RUNTIME_FAILURE = 1;
+export const EXIT_BAD_CONFIG = 2;
+
+export interface CommandContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Where fatal messages go before a logger exists. */
+  readonly stderr: NodeJS.WritableStream;
+  setExitCode(code: number): void;
+}
+
+/** Loads config (reporting every bad value at once) and creates the root logger. */
+export function configure(
+  ctx: CommandContext,
+  flags: Partial<Record<ConfigKey, RawFlag>>,
+): { loaded: LoadedConfig; logger: Logger } | null {
+  try {
+    const loaded = loadConfig({ env: ctx.env, flags });
+    const logger = createLogger({ level: loaded.config.loggingLevel, format: loaded.config.loggingFormat });
+    return { loaded, logger };
+  } catch (err) {
+    if (!(err instanceof SidecarError)) throw err;
+    ctx.stderr.write(`sidecar: ${err.message}\n`);
+    ctx.setExitCode(EXIT_BAD_CONFIG);
+    return null;
+  }
+}
+
+/** Runs a daemon until SIGINT/SIGTERM; start-up failures are logged with their code. */
+export async function runDaemon(ctx: CommandContext, loaded: LoadedConfig, logger: Logger): Promise<void> {
+  const daemon = new Daemon({ loaded, logger });
+  try {
+    await daemon.start();
+  } catch (err) {
+    const code = err instanceof SidecarError ? err.code : undefined;
+    logger.fatal({ code }, `Start-up failed: ${errorMessage(err)}`);
+    await daemon.close();
+    ctx.setExitCode(EXIT_RUNTIME_FAILURE);
+    return;
+  }
+  await closeOnSignal(() => daemon.close(), logger);
+}
+
+/** `sidecar [agent]`: the agent (the default command). */
+export function agentCommand(ctx: CommandContext): Command<[], Record<string, unknown>> {
+  const command = new Command('agent')
+    .description('run the Sidecar agent (the default command)')
+    .option('-p, --cpuprofile', 'write a CPU profile to sidecar.cpuprofile when the agent stops') as unknown as Command<
+    [],
+    Record<string, unknown>
+  >;
+  const bindings = addSettingOptions(command);
+  command.action(async () => {
+    const configured = configure(ctx, collectFlags(command, bindings));
+    if (configured === null) return;
+    const stopProfile = command.opts()['cpuprofile'] === true ? await startCpuProfile(configured.logger) : null;
+    await runDaemon(ctx, configured.loaded, configured.logger);
+    await stopProfile?.();
+  });
+  return command;
+}

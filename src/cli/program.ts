@@ -1,0 +1,36 @@
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { agentCommand, type CommandContext } from './agent-command.js';
+import { demoCommand } from './demo-command.js';
+import { VERSION } from './version.js';
+
+/** Builds the `sidecar` program. */
+export function buildProgram(ctx: CommandContext): Command {
+  const program = new Command('sidecar')
+    .description('Peer-to-peer service discovery with a built-in load balancer, compatible with the Go Sidecar')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(run `sidecar --help` for usage)')
+    .exitOverride();
+  program.addCommand(agentCommand(ctx) as unknown as Command, { isDefault: true });
+  program.addCommand(demoCommand(ctx) as unknown as Command);
+  return program;
+}
+
+/** Runs the CLI on `argv` (without node and script); resolves to the exit code. */
+export async function runCli(argv: readonly string[], ctx?: Partial<CommandContext>): Promise<number> {
+  let exitCode = 0;
+  const context: CommandContext = {
+    env: ctx?.env ?? process.env,
+    stderr: ctx?.stderr ?? process.stderr,
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+  };
+  const program = buildProgram(context);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
+  return exitCode;
+}

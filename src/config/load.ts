@@ -1,0 +1,110 @@
+import { ErrorCode, SidecarError } from '../core/index.js';
+import { SETTINGS, UNSUPPORTED_DISCOVERY_METHODS, type ConfigKey, type RawFlag, type Setting, type SidecarConfig } from './schema.js';
+import { parseList } from './go-values.js';
+
+export interface ConfigInput {
+  /** The process environment (or a test's). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Values given on the command line, by setting key; flags win over the environment. */
+  readonly flags?: Partial<Record<ConfigKey, RawFlag>>;
+}
+
+export interface LoadedConfig {
+  readonly config: SidecarConfig;
+  /** Where each value came from: `--flag`, `ENV_NAME` or `default`. */
+  readonly origins: Readonly<Record<ConfigKey, string>>;
+  /** Things worth a log line that do not stop start-up. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Builds the agent's configuration: for each setting the flag, else the first environment
+ * variable that is set (the Go Sidecar's `PREFIX_NAME` then bare `NAME`; an empty value
+ * counts as set), else the default. Every invalid value is collected and reported in one
+ * SidecarError(CONFIG_INVALID) naming the variable or flag; the result is frozen.
+ */
+export function loadConfig(input: ConfigInput): LoadedConfig {
+  const values: Record<string, unknown> = {};
+  const origins: Record<string, string> = {};
+  const problems: string[] = [];
+  const warnings: string[] = [];
+
+  for (const s of SETTINGS) {
+    const source = pick(s, input);
+    if (source === null) {
+      values[s.key] = s.defaultValue();
+      origins[s.key] = 'default';
+      continue;
+    }
+    const parsed = s.parse(source.raw);
+    if (parsed.ok) {
+      values[s.key] = parsed.value;
+      origins[s.key] = source.name;
+    } else {
+      problems.push(`${source.name}=${JSON.stringify(showRaw(source.raw))}: ${parsed.reason}`);
+      values[s.key] = s.defaultValue();
+      origins[s.key] = 'default';
+    }
+  }
+
+  const config = values as unknown as SidecarConfig;
+  crossCheck(config, origins, problems, warnings, input);
+  if (problems.length > 0) {
+    const list = problems.map((p) => `  - ${p}`).join('\n');
+    throw new SidecarError(
+      ErrorCode.CONFIG_INVALID,
+      `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${list}\n` +
+        'Fix the values above (see docs/configuration.md or `sidecar --help`).',
+    );
+  }
+  return {
+    config: Object.freeze({ ...config }),
+    origins: Object.freeze(origins as Record<ConfigKey, string>),
+    warnings,
+  };
+}
+
+function pick(s: Setting, input: ConfigInput): { raw: RawFlag; name: string } | null {
+  const flag = input.flags?.[s.key];
+  if (flag !== undefined && s.flag !== undefined) {
+    if (!(Array.isArray(flag) && flag.length === 0)) return { raw: flag, name: s.flag.long };
+  }
+  for (const name of s.env) {
+    const value = input.env[name];
+    if (value !== undefined) return { raw: value, name };
+  }
+  return null;
+}
+
+function showRaw(raw: RawFlag): string {
+  return Array.isArray(raw) ? raw.join(',') : String(raw);
+}
+
+function crossCheck(
+  config: SidecarConfig,
+  origins: Record<string, string>,
+  problems: string[],
+  warnings: string[],
+  input: ConfigInput,
+): void {
+  const discoverySource = origins['discovery'] ?? 'default';
+  const rawDiscovery = discoverySource.startsWith('--') ? input.flags?.discovery : input.env[discoverySource];
+  const requested = rawDiscovery === undefined ? [] : Array.isArray(rawDiscovery) ? rawDiscovery.flatMap((r: string) => parseList(r)) : parseList(String(rawDiscovery));
+  for (const m of requested) {
+    if ((UNSUPPORTED_DISCOVERY_METHODS as readonly string[]).includes(m)) {
+      warnings.push(`discovery method "${m}" (${discoverySource}) is not supported by this version and is skipped`);
+    }
+  }
+  if (config.discovery.includes('docker') && config.servicesNamer === 'regex') {
+    const where = origins['servicesNameMatch'] ?? 'SERVICES_NAME_MATCH';
+    if (config.servicesNameMatch === '') {
+      problems.push(`${where === 'default' ? 'SERVICES_NAME_MATCH' : where}: the regex namer needs a pattern, e.g. ^/(.+)(-[0-9a-z]{7,14})$`);
+    } else {
+      try {
+        new RegExp(config.servicesNameMatch);
+      } catch (err) {
+        problems.push(`${where}=${JSON.stringify(config.servicesNameMatch)}: not a valid regular expression (${(err as Error).message})`);
+      }
+    }
+  }
+}

@@ -1,0 +1,440 @@
+import { isIP } from 'node:net';
+import { hostname as osHostname } from 'node:os';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../core/index.js';
+import { parseGoBool, parseGoDuration, parseGoInt, parseList, type Parsed } from './go-values.js';
+
+export const DISCOVERY_METHODS = ['docker', 'static'] as const;
+export type DiscoveryMethod = (typeof DISCOVERY_METHODS)[number];
+/** Methods the Go Sidecar knows that this build does not run; named with a warning, not an error. */
+export const UNSUPPORTED_DISCOVERY_METHODS = ['kubernetes_api'] as const;
+export const SERVICE_NAMERS = ['docker_label', 'regex'] as const;
+export type ServiceNamer = (typeof SERVICE_NAMERS)[number];
+
+/** The validated, frozen configuration of one agent. */
+export interface SidecarConfig {
+  /** Node name in the cluster and `Hostname` of our own services. */
+  readonly hostname: string;
+  readonly clusterName: string;
+  /** Address announced to peers and used for checks; null = pick a private IPv4, else 127.0.0.1. */
+  readonly advertiseIp: string | null;
+  readonly excludeIps: readonly string[];
+  readonly seeds: readonly string[];
+  readonly bindPort: number;
+  readonly discovery: readonly DiscoveryMethod[];
+  readonly staticConfigFile: string;
+  readonly dockerUrl: string;
+  readonly servicesNamer: ServiceNamer;
+  readonly servicesNameMatch: string;
+  readonly servicesNameLabel: string;
+  readonly defaultCheckEndpoint: string;
+  readonly healthRise: number;
+  readonly healthFall: number;
+  readonly pushPullIntervalMs: number;
+  readonly gossipMessages: number;
+  readonly gossipIntervalMs: number;
+  readonly handoffQueueDepth: number;
+  readonly loggingLevel: LogLevel;
+  readonly loggingFormat: LogFormat;
+  readonly httpPort: number;
+  readonly httpBind: string;
+  readonly proxyBindIp: string;
+  readonly proxyDisabled: boolean;
+  readonly listenerUrls: readonly string[];
+}
+
+export type ConfigKey = keyof SidecarConfig;
+
+/** What a flag gave: a string, the strings of a repeated flag, or a boolean switch. */
+export type RawFlag = string | readonly string[] | boolean;
+
+export interface FlagDef {
+  /** `--advertise-ip` */
+  readonly long: string;
+  /** `-a` */
+  readonly short?: string;
+  /** May be given several times; the values replace the environment's list. */
+  readonly repeatable?: boolean;
+  /** A switch that takes no value (`--no-proxy`). */
+  readonly switch?: boolean;
+  /** Placeholder for help, e.g. `<ip>`. */
+  readonly arg?: string;
+}
+
+export interface Setting<K extends ConfigKey = ConfigKey> {
+  readonly key: K;
+  /** Environment variables in lookup order; the first one that is set wins (empty counts as set). */
+  readonly env: readonly string[];
+  readonly flag?: FlagDef;
+  /** Shown in docs: `string`, `int`, `duration`… */
+  readonly type: string;
+  readonly parse: (raw: RawFlag) => Parsed<SidecarConfig[K]>;
+  readonly defaultValue: () => SidecarConfig[K];
+  /** The default as the docs show it. */
+  readonly defaultText: string;
+  readonly doc: string;
+  /** `go`: the Go Sidecar has it with the same meaning; `new`: ours only. */
+  readonly origin: 'go' | 'new';
+}
+
+// ------------------------------------------------------------ value kinds
+
+function text(raw: RawFlag): string {
+  return typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.join(',') : String(raw);
+}
+
+const asString = (raw: RawFlag): Parsed<string> => ({ ok: true, value: text(raw) });
+
+const asNonEmpty = (raw: RawFlag): Parsed<string> =>
+  text(raw).trim() === '' ? { ok: false, reason: 'must not be empty' } : { ok: true, value: text(raw).trim() };
+
+const asList = (raw: RawFlag): Parsed<string[]> => ({
+  ok: true,
+  value: Array.isArray(raw) ? raw.flatMap((r: string) => parseList(r)) : parseList(text(raw)),
+});
+
+function asInt(min: number, max: number) {
+  return (raw: RawFlag): Parsed<number> => {
+    const p = parseGoInt(text(raw).trim());
+    if (!p.ok) return p;
+    if (p.value < min || p.value > max) return { ok: false, reason: `must be between ${min} and ${max}` };
+    return p;
+  };
+}
+
+const asPort = asInt(0, 65535);
+
+function asDuration(raw: RawFlag): Parsed<number> {
+  const p = parseGoDuration(text(raw).trim());
+  if (p.ok && p.value < 0) return { ok: false, reason: 'must not be negative' };
+  return p;
+}
+
+function asBool(raw: RawFlag): Parsed<boolean> {
+  return typeof raw === 'boolean' ? { ok: true, value: raw } : parseGoBool(text(raw));
+}
+
+function asIp(raw: RawFlag): Parsed<string> {
+  const value = text(raw).trim();
+  return isIP(value) === 4 ? { ok: true, value } : { ok: false, reason: 'expected an IPv4 address such as 10.0.0.5' };
+}
+
+function asOptionalIp(raw: RawFlag): Parsed<string | null> {
+  return text(raw).trim() === '' ? { ok: true, value: null } : asIp(raw);
+}
+
+function asEnum<T extends string>(values: readonly T[], emptyAs?: T) {
+  return (raw: RawFlag): Parsed<T> => {
+    const value = text(raw).trim();
+    if (value === '' && emptyAs !== undefined) return { ok: true, value: emptyAs };
+    return (values as readonly string[]).includes(value)
+      ? { ok: true, value: value as T }
+      : { ok: false, reason: `expected one of: ${values.join(', ')}` };
+  };
+}
+
+function asDiscovery(raw: RawFlag): Parsed<DiscoveryMethod[]> {
+  const list = asList(raw);
+  if (!list.ok) return list;
+  const known: readonly string[] = [...DISCOVERY_METHODS, ...UNSUPPORTED_DISCOVERY_METHODS];
+  const bad = list.value.filter((m) => !known.includes(m));
+  if (bad.length > 0) {
+    return { ok: false, reason: `unknown discovery method ${bad.map((b) => JSON.stringify(b)).join(', ')}; expected ${DISCOVERY_METHODS.join(', ')}` };
+  }
+  return { ok: true, value: list.value.filter((m): m is DiscoveryMethod => (DISCOVERY_METHODS as readonly string[]).includes(m)) };
+}
+
+function setting<K extends ConfigKey>(def: Setting<K>): Setting {
+  return def as unknown as Setting;
+}
+
+const fixed =
+  <T>(value: T) =>
+  (): T =>
+    value;
+
+// ------------------------------------------------------------ the settings
+
+/** Every setting of the agent, in the order the docs list them. */
+export const SETTINGS: readonly Setting[] = [
+  setting({
+    key: 'hostname',
+    env: ['SIDECAR_HOSTNAME'],
+    flag: { long: '--hostname', arg: '<name>' },
+    type: 'string',
+    parse: asNonEmpty,
+    defaultValue: () => osHostname(),
+    defaultText: 'the OS hostname',
+    doc: 'Node name in the cluster; also the `Hostname` of this host\'s services. Must be unique per host.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'clusterName',
+    env: ['SIDECAR_CLUSTER_NAME', 'CLUSTER_NAME'],
+    flag: { long: '--cluster-name', short: '-n', arg: '<name>' },
+    type: 'string',
+    parse: asNonEmpty,
+    defaultValue: fixed('default'),
+    defaultText: 'default',
+    doc: 'Cluster name; nodes of other clusters are refused.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'advertiseIp',
+    env: ['SIDECAR_ADVERTISE_IP', 'ADVERTISE_IP'],
+    flag: { long: '--advertise-ip', short: '-a', arg: '<ip>' },
+    type: 'IPv4',
+    parse: asOptionalIp,
+    defaultValue: fixed(null),
+    defaultText: 'first private IPv4 (10/8, 172.16/12, 192.168/16) not excluded; else 127.0.0.1 with a warning',
+    doc: 'Address announced to peers, default IP of service ports and `{{ host }}` in checks.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'excludeIps',
+    env: ['SIDECAR_EXCLUDE_IPS', 'EXCLUDE_IPS'],
+    type: 'list',
+    parse: asList,
+    defaultValue: fixed(['192.168.168.168']),
+    defaultText: '192.168.168.168',
+    doc: 'Addresses never chosen as the advertise IP.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'seeds',
+    env: ['SIDECAR_SEEDS', 'SEEDS'],
+    flag: { long: '--cluster-ip', short: '-c', arg: '<host[:port]>', repeatable: true },
+    type: 'list',
+    parse: asList,
+    defaultValue: fixed([]),
+    defaultText: '(none: run alone)',
+    doc: 'Seed hosts to join, `host` or `host:port`. The flag replaces the variable\'s list.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'bindPort',
+    env: ['SIDECAR_BIND_PORT', 'BIND_PORT'],
+    flag: { long: '--bind-port', arg: '<port>' },
+    type: 'port',
+    parse: asPort,
+    defaultValue: fixed(7946),
+    defaultText: '7946',
+    doc: 'Gossip port, TCP and UDP.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'discovery',
+    env: ['SIDECAR_DISCOVERY', 'DISCOVERY'],
+    flag: { long: '--discover', short: '-d', arg: '<method>', repeatable: true },
+    type: 'list',
+    parse: asDiscovery,
+    defaultValue: fixed(['docker']),
+    defaultText: 'docker',
+    doc: 'Discovery methods in order: `docker`, `static`. Empty = passive (announce nothing). The flag replaces the variable\'s list.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'staticConfigFile',
+    env: ['STATIC_CONFIG_FILE', 'CONFIG_FILE'],
+    flag: { long: '--static-config', arg: '<file>' },
+    type: 'path',
+    parse: asNonEmpty,
+    defaultValue: fixed('static.json'),
+    defaultText: 'static.json',
+    doc: 'The static services file (JSON), relative to the working directory. Reloaded when it changes.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'dockerUrl',
+    env: ['DOCKER_URL', 'URL'],
+    type: 'url',
+    parse: asString,
+    defaultValue: fixed('unix:///var/run/docker.sock'),
+    defaultText: 'unix:///var/run/docker.sock',
+    doc: 'Docker Engine endpoint. Set to the empty string to use DOCKER_HOST / DOCKER_TLS_VERIFY / DOCKER_CERT_PATH.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'servicesNamer',
+    env: ['SERVICES_NAMER', 'NAMER'],
+    type: 'enum',
+    parse: asEnum(SERVICE_NAMERS),
+    defaultValue: fixed('docker_label' as const),
+    defaultText: 'docker_label',
+    doc: 'How Docker containers are named: `docker_label` (label below, else the image) or `regex` (SERVICES_NAME_MATCH on the container name).',
+    origin: 'go',
+  }),
+  setting({
+    key: 'servicesNameMatch',
+    env: ['SERVICES_NAME_MATCH', 'NAME_MATCH'],
+    type: 'regex',
+    parse: asString,
+    defaultValue: fixed(''),
+    defaultText: '(empty)',
+    doc: 'Regular expression for the `regex` namer; its first group is the name.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'servicesNameLabel',
+    env: ['SERVICES_NAME_LABEL', 'NAME_LABEL'],
+    type: 'string',
+    parse: asNonEmpty,
+    defaultValue: fixed('ServiceName'),
+    defaultText: 'ServiceName',
+    doc: 'Container label holding the service name for the `docker_label` namer.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'defaultCheckEndpoint',
+    env: ['SIDECAR_DEFAULT_CHECK_ENDPOINT', 'DEFAULT_CHECK_ENDPOINT'],
+    type: 'string',
+    parse: asString,
+    defaultValue: fixed('/version'),
+    defaultText: '/version',
+    doc: 'Path of the default HttpGet check (first TCP port of the service); empty means `/`.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'healthRise',
+    env: ['SIDECAR_HEALTH_RISE'],
+    flag: { long: '--health-rise', arg: '<n>' },
+    type: 'int',
+    parse: asInt(1, 100),
+    defaultValue: fixed(1),
+    defaultText: '1',
+    doc: 'Consecutive passing checks that make a failed service ALIVE again.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'healthFall',
+    env: ['SIDECAR_HEALTH_FALL'],
+    flag: { long: '--health-fall', arg: '<n>' },
+    type: 'int',
+    parse: asInt(1, 100),
+    defaultValue: fixed(1),
+    defaultText: '1 (the Go Sidecar: one failure)',
+    doc: 'Consecutive failing checks that make a service UNHEALTHY. Raise it to stop flapping.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'pushPullIntervalMs',
+    env: ['SIDECAR_PUSH_PULL_INTERVAL', 'PUSH_PULL_INTERVAL'],
+    type: 'duration',
+    parse: (raw) => {
+      const p = asDuration(raw);
+      return p.ok && p.value === 0 ? { ok: true, value: 79_000 } : p;
+    },
+    defaultValue: fixed(20_000),
+    defaultText: '20s (0 means 79s)',
+    doc: 'Full-state anti-entropy exchange with a random peer.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'gossipMessages',
+    env: ['SIDECAR_GOSSIP_MESSAGES', 'GOSSIP_MESSAGES'],
+    type: 'int',
+    parse: (raw) => {
+      const p = asInt(0, 10_000)(raw);
+      return p.ok && p.value === 0 ? { ok: true, value: 3 } : p;
+    },
+    defaultValue: fixed(15),
+    defaultText: '15 (0 means 3)',
+    doc: 'Broadcast batches sent per gossip tick.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'gossipIntervalMs',
+    env: ['SIDECAR_GOSSIP_INTERVAL', 'GOSSIP_INTERVAL'],
+    type: 'duration',
+    parse: asDuration,
+    defaultValue: fixed(200),
+    defaultText: '200ms',
+    doc: 'Period of gossip rounds.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'handoffQueueDepth',
+    env: ['SIDECAR_HANDOFF_QUEUE_DEPTH', 'HANDOFF_QUEUE_DEPTH'],
+    type: 'int',
+    parse: asInt(1, 1_000_000),
+    defaultValue: fixed(1024),
+    defaultText: '1024',
+    doc: 'Incoming gossip messages queued before new ones are dropped.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'loggingLevel',
+    env: ['SIDECAR_LOGGING_LEVEL', 'LOGGING_LEVEL'],
+    flag: { long: '--logging-level', short: '-l', arg: '<level>' },
+    type: 'enum',
+    parse: asEnum(LOG_LEVELS, 'info'),
+    defaultValue: fixed('info' as const),
+    defaultText: 'info',
+    doc: 'debug, info, warn or error.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'loggingFormat',
+    env: ['SIDECAR_LOGGING_FORMAT', 'LOGGING_FORMAT'],
+    flag: { long: '--logging-format', arg: '<format>' },
+    type: 'enum',
+    parse: asEnum(LOG_FORMATS, 'text'),
+    defaultValue: fixed('text' as const),
+    defaultText: 'text',
+    doc: '`text` (one readable line per record, full timestamps) or `json` (one JSON object per line).',
+    origin: 'go',
+  }),
+  setting({
+    key: 'httpPort',
+    env: ['SIDECAR_HTTP_PORT'],
+    flag: { long: '--http-port', arg: '<port>' },
+    type: 'port',
+    parse: asPort,
+    defaultValue: fixed(7777),
+    defaultText: '7777',
+    doc: 'Port of the HTTP API and UI.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'httpBind',
+    env: ['SIDECAR_HTTP_BIND'],
+    flag: { long: '--http-bind', arg: '<ip>' },
+    type: 'IPv4',
+    parse: asIp,
+    defaultValue: fixed('0.0.0.0'),
+    defaultText: '0.0.0.0',
+    doc: 'Address the HTTP API binds.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'proxyBindIp',
+    env: ['PROXY_BIND_IP', 'HAPROXY_BIND_IP', 'BIND_IP'],
+    flag: { long: '--proxy-bind-ip', arg: '<ip>' },
+    type: 'IPv4',
+    parse: asIp,
+    defaultValue: fixed('192.168.168.168'),
+    defaultText: '192.168.168.168',
+    doc: 'The well-known IP the load balancer binds every ServicePort on (HAPROXY_BIND_IP is honoured).',
+    origin: 'go',
+  }),
+  setting({
+    key: 'proxyDisabled',
+    env: ['PROXY_DISABLE', 'HAPROXY_DISABLE', 'DISABLE'],
+    flag: { long: '--no-proxy', switch: true },
+    type: 'bool',
+    parse: asBool,
+    defaultValue: fixed(false),
+    defaultText: 'false',
+    doc: 'Run without the load balancer (HAPROXY_DISABLE is honoured).',
+    origin: 'go',
+  }),
+  setting({
+    key: 'listenerUrls',
+    env: ['LISTENERS_URLS', 'URLS'],
+    type: 'list',
+    parse: asList,
+    defaultValue: fixed([]),
+    defaultText: '(none)',
+    doc: 'URLs that receive a POST of the state and the change on every change event.',
+    origin: 'go',
+  }),
+];

@@ -1,0 +1,220 @@
+import {
+  DisposableStore,
+  ErrorCode,
+  SidecarError,
+  TimestampSource,
+  systemClock,
+  toDisposable,
+  type Clock,
+  type Logger,
+} from '../core/index.js';
+import {
+  BroadcastScheduler,
+  LocalServiceSync,
+  ServiceStatus,
+  ServicesState,
+  encodeStateChangedEvent,
+  type Service,
+} from '../catalog/index.js';
+import { chooseAdvertiseIp, formatGoDuration, type LoadedConfig, type SidecarConfig } from '../config/index.js';
+import type { MultiDiscovery } from '../discovery/index.js';
+import { HealthMonitor } from '../health/index.js';
+import { ListenerManager } from '../listeners/index.js';
+import { ApiServer } from '../api/index.js';
+import { buildDiscovery } from './discovery-factory.js';
+import { localServicesFn } from './local-services.js';
+
+/** How often health checks are matched to discovered services (the Go Sidecar's 500 ms). */
+const HEALTH_WATCH_INTERVAL_MS = 500;
+/** How often discovered listeners are added and removed (the Go Sidecar's 1 s). */
+const LISTENER_SYNC_INTERVAL_MS = 1000;
+
+export interface DaemonOptions {
+  readonly loaded: LoadedConfig;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+}
+
+/**
+ * The composition root: builds every part of one agent from its config, wires them and
+ * starts and stops them in order. Nothing else constructs subsystems.
+ */
+export class Daemon {
+  private readonly config: SidecarConfig;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly disposables = new DisposableStore();
+  private closers: Array<() => Promise<void>> = [];
+  private servicesState: ServicesState | undefined;
+  private api: ApiServer | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.config = options.loaded.config;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger;
+  }
+
+  /** The state (for tests and embedding). Throws before start(). */
+  get state(): ServicesState {
+    if (this.servicesState === undefined) throw new SidecarError(ErrorCode.BUG, 'daemon not started');
+    return this.servicesState;
+  }
+
+  /** Where the HTTP API listens. */
+  apiAddress(): { host: string; port: number } {
+    if (this.api === undefined) throw new SidecarError(ErrorCode.BUG, 'daemon not started');
+    return this.api.address();
+  }
+
+  async start(): Promise<void> {
+    const { config, clock, log } = this;
+    this.logConfig();
+    const advertise = chooseAdvertiseIp(config.advertiseIp, config.excludeIps);
+    if (advertise.source === 'loopback') {
+      log.warn(
+        'No private IPv4 address found: advertising 127.0.0.1, so only agents on this machine can reach this one. ' +
+          'Set --advertise-ip (SIDECAR_ADVERTISE_IP) to run on a network.',
+      );
+    }
+
+    const stamps = new TimestampSource(clock);
+    const state = new ServicesState({
+      hostname: config.hostname,
+      clusterName: config.clusterName,
+      clock,
+      stamps,
+      logger: log.child({ component: 'state' }),
+    });
+    this.servicesState = state;
+    const scheduler = new BroadcastScheduler(clock);
+    this.closers.push(async () => {
+      scheduler.close();
+      state.close();
+    });
+
+    const { discovery, notes } = buildDiscovery(config, advertise.ip, clock, log);
+    await discovery.start();
+    this.closers.push(() => discovery.close());
+
+    const health = new HealthMonitor({
+      clock,
+      logger: log.child({ component: 'health' }),
+      advertiseIp: advertise.ip,
+      defaultCheckEndpoint: config.defaultCheckEndpoint,
+      riseCount: config.healthRise,
+      fallCount: config.healthFall,
+    });
+    this.closers.push(() => health.close());
+
+    const listeners = new ListenerManager({
+      hostname: config.hostname,
+      clock,
+      logger: log.child({ component: 'listeners' }),
+      staticUrls: config.listenerUrls,
+      body: (event) => encodeStateChangedEvent(state, event),
+    });
+    this.closers.push(() => listeners.close());
+    this.disposables.add(state.onDidChangeService((event) => listeners.notify(event)));
+    this.disposables.add(state.onDidChangeService((event) => this.logChange(event.service, event.previousStatus)));
+
+    const sync = new LocalServiceSync({ state, scheduler, clock, localServices: localServicesFn(discovery, health, stamps) });
+    this.disposables.add(sync);
+    const watchHealth = (): void => health.sync(discovery.services(), (svc) => discovery.healthCheck(svc));
+    this.every(HEALTH_WATCH_INTERVAL_MS, watchHealth);
+    this.every(LISTENER_SYNC_INTERVAL_MS, () => listeners.sync(discovery.listeners()));
+    this.disposables.add(discovery.onDidChange(watchHealth));
+    this.disposables.add(health.onDidChangeStatus(() => sync.aliveTick()));
+
+    this.api = new ApiServer({
+      host: config.httpBind,
+      port: config.httpPort,
+      state,
+      members: () => [{ name: config.hostname }],
+      drain: (id) => this.drain(state, stamps, id),
+      logger: log.child({ component: 'api' }),
+      clock,
+    });
+    await this.api.start();
+    this.closers.push(() => this.api?.close() ?? Promise.resolve());
+
+    listeners.start();
+    listeners.sync(discovery.listeners());
+    watchHealth();
+    health.start();
+    sync.aliveTick();
+    sync.start();
+
+    this.logStartSummary(discovery, notes, advertise.ip);
+  }
+
+  /** Stops everything, newest first; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.disposables.dispose();
+      for (const close of this.closers.splice(0).reverse()) {
+        try {
+          await close();
+        } catch (err) {
+          this.log.warn({ err }, 'error while shutting down');
+        }
+      }
+    })();
+    return this.closing;
+  }
+
+  private drain(state: ServicesState, stamps: TimestampSource, id: string): Service | undefined {
+    const svc = state.getLocalServiceById(id);
+    if (svc === undefined) return undefined;
+    const drained: Service = { ...svc, status: ServiceStatus.DRAINING, updated: stamps.now() };
+    state.addServiceEntry(drained);
+    this.log.info({ service: svc.name, id }, 'Service set to DRAINING by API request');
+    return state.getLocalServiceById(id) ?? drained;
+  }
+
+  private every(intervalMs: number, fn: () => void): void {
+    const handle = this.clock.setInterval(fn, intervalMs);
+    this.disposables.add(toDisposable(() => this.clock.clearInterval(handle)));
+  }
+
+  private logConfig(): void {
+    const { config } = this;
+    const origins = this.options.loaded.origins;
+    const effective = Object.fromEntries(
+      Object.entries(config).map(([k, v]) => [k, k.endsWith('Ms') && typeof v === 'number' ? formatGoDuration(v) : v]),
+    );
+    const fromUser = Object.entries(origins)
+      .filter(([, origin]) => origin !== 'default')
+      .map(([k, origin]) => `${k} from ${origin}`);
+    this.log.info({ config: effective, set: fromUser }, 'Effective configuration');
+    for (const warning of this.options.loaded.warnings) this.log.warn(warning);
+    if (config.seeds.length > 0) {
+      this.log.warn({ seeds: config.seeds }, 'Clustering is not in this build yet: running as a cluster of one');
+    }
+    if (!config.proxyDisabled) {
+      this.log.info('The built-in load balancer is not in this build yet; ServicePorts are not bound (use --no-proxy to silence this)');
+    }
+  }
+
+  private logStartSummary(discovery: MultiDiscovery, notes: readonly string[], advertiseIp: string): void {
+    const services = discovery.services();
+    const names = [...new Set(services.map((s) => s.name))].sort();
+    const address = this.apiAddress();
+    const found =
+      services.length === 0
+        ? 'discovered no services'
+        : `discovered ${services.length} service instance${services.length === 1 ? '' : 's'} (${names.join(', ')})`;
+    const extra = notes.length > 0 ? `; ${notes.join('; ')}` : '';
+    this.log.info(
+      `Sidecar ${this.config.hostname} running alone in cluster "${this.config.clusterName}", advertising ${advertiseIp}: ` +
+        `${found}${extra}. API on http://${address.host === '0.0.0.0' ? '127.0.0.1' : address.host}:${address.port}/api/services.json`,
+    );
+  }
+
+  private logChange(svc: Service, previousStatus: number): void {
+    this.log.info(
+      { service: svc.name, id: svc.id, hostname: svc.hostname, previous: previousStatus, status: svc.status },
+      'Service status changed',
+    );
+  }
+}

@@ -1,0 +1,3 @@
+/** daemon: the composition root — builds, wires, starts and stops one agent. */
+export { Daemon, type DaemonOptions } from './daemon.js';
+export { closeOnSignal } from './signals.js';

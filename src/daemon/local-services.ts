@@ -1,0 +1,15 @@
+import type { TimestampSource } from '../core/index.js';
+import type { Service } from '../catalog/index.js';
+import type { MultiDiscovery } from '../discovery/index.js';
+import type { HealthMonitor } from '../health/index.js';
+
+/**
+ * This host's services as the state should see them right now: what discovery reports,
+ * stamped `Updated` = now (strictly increasing stamps) and given the status health says.
+ */
+export function localServicesFn(discovery: MultiDiscovery, health: HealthMonitor, stamps: TimestampSource): () => Service[] {
+  return () => {
+    const found = discovery.services().filter((svc) => svc.id !== '');
+    return health.mark(found.map((svc) => ({ ...svc, updated: stamps.now() })));
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * The result of one run of one health check, as the checker sees it:
+ * - `healthy`: the service answered as it should (2xx, exit 0, connected);
+ * - `sickly`: it answered, but wrongly (other HTTP status, non-zero exit);
+ * - `unknown`: no answer at all (connection error, command could not start, aborted).
+ * The thresholds turn these into a check state and a service status.
+ */
+export type CheckResult = 'healthy' | 'sickly' | 'unknown';
+
+export interface CheckOutcome {
+  readonly result: CheckResult;
+  /** Why the result is not `healthy`, for logs and the API. */
+  readonly error?: string;
+}
+
+/**
+ * One kind of health check (`HttpGet`, `External`…). Implementations are stateless: the same
+ * instance runs every check of its kind. `run` never rejects (every failure is an outcome)
+ * and, once `signal` aborts, settles promptly and releases what it opened (socket, child).
+ */
+export interface Checker {
+  run(args: string, signal: AbortSignal): Promise<CheckOutcome>;
+}
+
+/** The outcome of a run that was aborted before it finished. */
+export const ABORTED_OUTCOME: CheckOutcome = { result: 'unknown', error: 'aborted' };

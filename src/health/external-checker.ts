@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { errorMessage } from '../core/index.js';
+import { ABORTED_OUTCOME, type CheckOutcome, type Checker } from './checker.js';
+
+/** Output (stdout and stderr together) kept per run: 4 KiB, plenty for a Nagios-style line. */
+const OUTPUT_LIMIT_BYTES = 4096;
+/** Characters of that output quoted in the error. */
+const OUTPUT_EXCERPT_CHARS = 200;
+
+/**
+ * `External`: run a command, Nagios style. The args are split on single spaces and run
+ * directly, without a shell (as the Go Sidecar does, whatever its README says: wrap in
+ * `sh -c` yourself for pipes or quoting). Exit 0 is healthy; any other exit or a signal is
+ * sickly, with the first part of the output; a command that cannot start (missing, not
+ * executable) is unknown with an error naming it. On abort the child is killed (SIGKILL);
+ * the Go version left timed-out commands running.
+ */
+export class ExternalChecker implements Checker {
+  run(args: string, signal: AbortSignal): Promise<CheckOutcome> {
+    // Single spaces, like Go's strings.Split(args, " "): "a  b" gives an empty argument.
+    const [command = '', ...argv] = args.split(' ');
+    if (command === '') return Promise.resolve({ result: 'unknown', error: `External check has no command (args "${args}")` });
+    if (signal.aborted) return Promise.resolve(ABORTED_OUTCOME);
+    return new Promise<CheckOutcome>((resolve) => {
+      let child: ChildProcess;
+      try {
+        child = spawn(command, argv, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+      } catch (err) {
+        // Invalid arguments (e.g. a NUL byte) throw synchronously.
+        resolve({ result: 'unknown', error: `cannot run "${command}": ${errorMessage(err)}` });
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      const collect = (chunk: Buffer): void => {
+        if (kept >= OUTPUT_LIMIT_BYTES) return; // keep draining so the child never blocks on a full pipe
+        const part = chunk.subarray(0, OUTPUT_LIMIT_BYTES - kept);
+        chunks.push(part);
+        kept += part.length;
+      };
+      child.stdout?.on('data', collect);
+      child.stderr?.on('data', collect);
+
+      let settled = false;
+      const settle = (outcome: CheckOutcome): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const onAbort = (): void => {
+        child.kill('SIGKILL');
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        settle(ABORTED_OUTCOME);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+
+      child.on('error', (err: NodeJS.ErrnoException) => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        settle({ result: 'unknown', error: spawnError(command, err) });
+      });
+      // 'close' (not 'exit'): all output has been read. Like Go's CombinedOutput, a grandchild
+      // holding the pipes open delays it; the monitor's timeout then aborts the run.
+      child.on('close', (code: number | null, sig: NodeJS.Signals | null) => {
+        if (code === 0) {
+          settle({ result: 'healthy' });
+          return;
+        }
+        const how = sig !== null ? `was killed by ${sig}` : `exited with code ${String(code)}`;
+        const output = excerpt(Buffer.concat(chunks).toString('utf8'));
+        settle({ result: 'sickly', error: `"${command}" ${how}${output === '' ? '' : `: ${output}`}` });
+      });
+    });
+  }
+}
+
+function spawnError(command: string, err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOENT':
+      return `command not found: "${command}"`;
+    case 'EACCES':
+      return `permission denied running "${command}"`;
+    default:
+      return `cannot run "${command}": ${err.message}`;
+  }
+}
+
+function excerpt(output: string): string {
+  const oneLine = output.replace(/\s+/g, ' ').trim();
+  return oneLine.length > OUTPUT_EXCERPT_CHARS ? `${oneLine.slice(0, OUTPUT_EXCERPT_CHARS)}…` : oneLine;
+}

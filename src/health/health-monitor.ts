@@ -1,0 +1,348 @@
+import PQueue from 'p-queue';
+import { Emitter, ErrorCode, SidecarError, errorMessage, type Clock, type Event, type Logger, type TimerHandle } from '../core/index.js';
+import { ServiceStatus, statusString, type Service, type StatusCode } from '../catalog/index.js';
+import type { CheckSpec } from '../discovery/index.js';
+import type { CheckOutcome, Checker } from './checker.js';
+import { checkerFor as defaultCheckerFor, isKnownCheckType, suggestCheckType } from './checker-registry.js';
+import { defaultCheckFor, type CheckPlan } from './default-check.js';
+import { renderCheckArgs } from './template.js';
+import {
+  CheckState,
+  applyResult,
+  checkStateName,
+  initialThresholdState,
+  serviceStatusFor,
+  type CheckStateName,
+  type ThresholdState,
+  type Thresholds,
+} from './thresholds.js';
+
+/** Where the monitor finds services and their checks when it runs its own watch loop. */
+export interface HealthDiscovery {
+  services(): readonly Service[];
+  healthCheck(svc: Service): CheckSpec | null;
+}
+
+export interface HealthMonitorOptions {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** This host's advertise IP: `{{ host }}` and the host of the default check URL. */
+  readonly advertiseIp: string;
+  /** Path of the default HttpGet check. Default `/version` (SIDECAR_DEFAULT_CHECK_ENDPOINT); `''` means `/`, as in Go. */
+  readonly defaultCheckEndpoint?: string;
+  /** Time between check rounds. Default 3000 (Go's HEALTH_INTERVAL); each check may take this minus 1 ms. */
+  readonly checkIntervalMs?: number;
+  /** Time between watch steps when `discovery` is given. Default 500 (Go's WATCH_INTERVAL). */
+  readonly watchIntervalMs?: number;
+  /** Checks running at once. Default 32: Go ran all at once; a bound keeps a host with hundreds of containers from a burst of sockets and processes. */
+  readonly concurrency?: number;
+  /** Passes in a row that bring a failed check back. Default 1 (Go). */
+  readonly riseCount?: number;
+  /** Failures in a row that fail a check. Default 1 (Go: the first failure of any kind). */
+  readonly fallCount?: number;
+  /** Checker for a type name; default the built-in registry (tests inject fakes). */
+  readonly checkerFor?: (type: string) => Checker;
+  /** When given, `start()` also runs the watch step every `watchIntervalMs` against it. */
+  readonly discovery?: HealthDiscovery;
+  /** Source of the first round's jitter, in [0, 1). Default Math.random. */
+  readonly random?: () => number;
+}
+
+/** One check as `describe()` reports it. */
+export interface CheckDescription {
+  readonly id: string;
+  readonly type: string;
+  readonly args: string;
+  /** The service status the check gives (ALIVE, UNHEALTHY, UNKNOWN). */
+  readonly status: StatusCode;
+  readonly state: CheckStateName;
+  readonly lastError?: string;
+  readonly consecutiveFailures: number;
+}
+
+export interface StatusChange {
+  readonly id: string;
+  readonly status: StatusCode;
+}
+
+interface CheckEntry {
+  readonly id: string;
+  readonly type: string;
+  readonly args: string;
+  readonly checker: Checker;
+  thresholds: ThresholdState;
+  lastError: string | undefined;
+  inflight: AbortController | undefined;
+}
+
+const TIMEOUT_OUTCOME: CheckOutcome = { result: 'unknown', error: 'Timed out!' };
+/** Upper bound of the first round's jitter (ms): small, so new services turn ALIVE quickly. */
+const MAX_START_JITTER_MS = 300;
+
+/**
+ * Health checks for this host's services (the Go Sidecar's `healthy.Monitor`). The watch
+ * step ({@link sync}) keeps one check per discovered service ID; every `checkIntervalMs` all
+ * checks run in parallel (at most `concurrency` at once), each bounded by `checkIntervalMs − 1`
+ * ms; results go through the rise/fall thresholds to a service status that {@link mark}
+ * applies to the announced records.
+ */
+export class HealthMonitor {
+  readonly onDidChangeStatus: Event<StatusChange>;
+
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly checkIntervalMs: number;
+  private readonly watchIntervalMs: number;
+  private readonly endpoint: string;
+  private readonly thresholds: Thresholds;
+  private readonly resolveChecker: (type: string) => Checker;
+  private readonly queue: PQueue;
+  /** Controllers of the runs in flight, aborted by close() (one Set, not a listener per run on a shared signal: EventTarget warns past 10 listeners). */
+  private readonly running = new Set<AbortController>();
+  private readonly changes = new Emitter<StatusChange>();
+  private readonly checks = new Map<string, CheckEntry>();
+  private readonly timers: TimerHandle[] = [];
+  private firstRoundTimer: TimerHandle | undefined;
+  private round: Promise<void> | null = null;
+  private started = false;
+  private closed: Promise<void> | null = null;
+  private warnedEmptyId = false;
+
+  constructor(private readonly options: HealthMonitorOptions) {
+    this.log = options.logger;
+    this.clock = options.clock;
+    this.checkIntervalMs = positiveInt('checkIntervalMs', options.checkIntervalMs ?? 3000);
+    this.watchIntervalMs = positiveInt('watchIntervalMs', options.watchIntervalMs ?? 500);
+    this.endpoint = options.defaultCheckEndpoint ?? '/version';
+    this.thresholds = {
+      riseCount: positiveInt('riseCount', options.riseCount ?? 1),
+      fallCount: positiveInt('fallCount', options.fallCount ?? 1),
+    };
+    this.resolveChecker = options.checkerFor ?? defaultCheckerFor;
+    this.queue = new PQueue({ concurrency: positiveInt('concurrency', options.concurrency ?? 32) });
+    this.onDidChangeStatus = this.changes.event;
+  }
+
+  /** Starts the check rounds (first one after a small jitter) and, with `discovery`, the watch loop. */
+  start(): void {
+    if (this.started || this.closed !== null) return;
+    this.started = true;
+    const { discovery } = this.options;
+    if (discovery !== undefined) {
+      this.watch(discovery);
+      this.timers.push(this.clock.setInterval(() => this.watch(discovery), this.watchIntervalMs));
+    }
+    const random = this.options.random ?? Math.random;
+    const jitterMs = Math.floor(random() * Math.min(MAX_START_JITTER_MS, this.checkIntervalMs / 10));
+    this.firstRoundTimer = this.clock.setTimeout(() => {
+      this.firstRoundTimer = undefined;
+      this.tick();
+      this.timers.push(this.clock.setInterval(() => this.tick(), this.checkIntervalMs));
+    }, jitterMs);
+  }
+
+  /** Stops the loops, aborts running checks and waits for the round to wind up. Idempotent. */
+  close(): Promise<void> {
+    if (this.closed !== null) return this.closed;
+    if (this.firstRoundTimer !== undefined) this.clock.clearTimeout(this.firstRoundTimer);
+    for (const timer of this.timers.splice(0)) this.clock.clearInterval(timer);
+    for (const controller of this.running) controller.abort();
+    const round = this.round ?? Promise.resolve();
+    this.closed = round.then(() => {
+      this.checks.clear();
+      this.changes.dispose();
+    });
+    return this.closed;
+  }
+
+  /**
+   * The watch step: adds a check for each new service ID (the spec from discovery, or the
+   * default check when it gives none or an empty type), drops checks of IDs no longer listed.
+   */
+  sync(services: readonly Service[], checkFor: (svc: Service) => CheckSpec | null): void {
+    if (this.closed !== null) return;
+    const seen = new Set<string>();
+    let emptyIds = 0;
+    for (const svc of services) {
+      if (svc.id === '') {
+        emptyIds++;
+        continue;
+      }
+      seen.add(svc.id);
+      if (this.checks.has(svc.id)) continue;
+      let spec: CheckSpec | null;
+      try {
+        spec = checkFor(svc);
+      } catch (err) {
+        this.log.error({ id: svc.id, name: svc.name, err: errorMessage(err) }, 'Discovery failed to give a health check; using the default');
+        spec = null;
+      }
+      this.addCheck(svc, spec);
+    }
+    if (emptyIds > 0 && !this.warnedEmptyId) this.log.warn({ count: emptyIds }, 'Ignoring discovered services with an empty ID');
+    this.warnedEmptyId = emptyIds > 0;
+    for (const [id, entry] of this.checks) {
+      if (seen.has(id)) continue;
+      this.checks.delete(id);
+      entry.inflight?.abort();
+      this.log.info({ id, type: entry.type }, 'Removing health check');
+    }
+  }
+
+  /** Runs one round now; while a round is running, returns that round instead. */
+  runOnce(): Promise<void> {
+    if (this.closed !== null) return Promise.resolve();
+    if (this.round !== null) return this.round;
+    const entries = [...this.checks.values()];
+    const round = Promise.all(entries.map((entry) => this.queue.add(() => this.runCheck(entry)))).then(() => undefined);
+    this.round = round.finally(() => {
+      this.round = null;
+    });
+    return this.round;
+  }
+
+  /** The status the health check gives service `id`; UNKNOWN when it has no check (yet). */
+  statusOf(id: string): StatusCode {
+    const entry = this.checks.get(id);
+    return entry === undefined ? ServiceStatus.UNKNOWN : serviceStatusFor(entry.thresholds.state);
+  }
+
+  /** Copies of `services` with `status` set from their checks; services with an empty ID are left out. */
+  mark(services: readonly Service[]): Service[] {
+    const marked: Service[] = [];
+    for (const svc of services) if (svc.id !== '') marked.push({ ...svc, status: this.statusOf(svc.id) });
+    return marked;
+  }
+
+  /** Every check, for the API and logs. */
+  describe(): CheckDescription[] {
+    return [...this.checks.values()].map((entry) => ({
+      id: entry.id,
+      type: entry.type,
+      args: entry.args,
+      status: serviceStatusFor(entry.thresholds.state),
+      state: checkStateName(entry.thresholds.state),
+      ...(entry.lastError === undefined ? {} : { lastError: entry.lastError }),
+      consecutiveFailures: entry.thresholds.consecutiveFailures,
+    }));
+  }
+
+  private watch(discovery: HealthDiscovery): void {
+    let services: readonly Service[];
+    try {
+      services = discovery.services();
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'Discovery failed to list services; keeping the current checks');
+      return;
+    }
+    this.sync(services, (svc) => discovery.healthCheck(svc));
+  }
+
+  private tick(): void {
+    if (this.round !== null) {
+      this.log.debug('Previous health check round still running; skipping this one');
+      return;
+    }
+    void this.runOnce();
+  }
+
+  private addCheck(svc: Service, spec: CheckSpec | null): void {
+    let plan: CheckPlan;
+    if (spec === null || spec.type === '') {
+      plan = defaultCheckFor(svc, this.options.advertiseIp, this.endpoint);
+      this.log.info({ id: svc.id, name: svc.name, args: spec?.args }, 'No check type from discovery; using the default check');
+    } else {
+      plan = { type: spec.type, args: spec.args, initialState: CheckState.FAILED };
+      if (!isKnownCheckType(spec.type)) {
+        const suggestion = suggestCheckType(spec.type);
+        this.log.warn(
+          { id: svc.id, name: svc.name, type: spec.type, ...(suggestion === undefined ? {} : { didYouMean: suggestion }) },
+          'Unknown health check type; running it as HttpGet (as the Go Sidecar does)',
+        );
+      }
+    }
+    const rendered = renderCheckArgs(plan.args, { service: svc, advertiseIp: this.options.advertiseIp });
+    if (rendered.error !== undefined) {
+      this.log.error({ id: svc.id, name: svc.name, code: rendered.error.code, err: rendered.error.message }, 'Bad check args template; using the args untemplated');
+    }
+    let checker: Checker;
+    try {
+      checker = this.resolveChecker(plan.type);
+    } catch (err) {
+      this.log.error({ id: svc.id, type: plan.type, err: errorMessage(err) }, 'No checker for this type; service stays UNKNOWN');
+      return;
+    }
+    const entry: CheckEntry = {
+      id: svc.id,
+      type: plan.type,
+      args: rendered.args,
+      checker,
+      thresholds: initialThresholdState(plan.initialState),
+      lastError: undefined,
+      inflight: undefined,
+    };
+    this.checks.set(svc.id, entry);
+    this.log.info({ id: svc.id, name: svc.name, type: entry.type, args: entry.args }, 'Adding health check');
+    const status = serviceStatusFor(plan.initialState);
+    if (status !== ServiceStatus.UNKNOWN) this.changes.fire({ id: svc.id, status });
+  }
+
+  /** Runs one check with its timeout; never rejects. */
+  private async runCheck(entry: CheckEntry): Promise<void> {
+    if (this.closed !== null || this.checks.get(entry.id) !== entry) return;
+    const controller = new AbortController();
+    entry.inflight = controller;
+    this.running.add(controller);
+    const outcome = await new Promise<CheckOutcome | null>((resolve) => {
+      let done = false;
+      const finish = (value: CheckOutcome | null): void => {
+        if (done) return;
+        done = true;
+        this.clock.clearTimeout(timer);
+        resolve(value);
+      };
+      // Settle before aborting: the abort listener below would otherwise report "aborted".
+      const timer = this.clock.setTimeout(() => {
+        finish(TIMEOUT_OUTCOME);
+        controller.abort();
+      }, Math.max(1, this.checkIntervalMs - 1));
+      controller.signal.addEventListener('abort', () => finish(null), { once: true });
+      try {
+        entry.checker.run(entry.args, controller.signal).then(finish, (err: unknown) => finish({ result: 'unknown', error: errorMessage(err) }));
+      } catch (err) {
+        finish({ result: 'unknown', error: errorMessage(err) });
+      }
+    });
+    this.running.delete(controller);
+    if (entry.inflight === controller) entry.inflight = undefined;
+    // null: aborted because we are closing or the service went away.
+    if (outcome === null || this.closed !== null || this.checks.get(entry.id) !== entry) return;
+    this.record(entry, outcome);
+  }
+
+  private record(entry: CheckEntry, outcome: CheckOutcome): void {
+    const before = serviceStatusFor(entry.thresholds.state);
+    entry.thresholds = applyResult(entry.thresholds, outcome.result, this.thresholds);
+    if (outcome.result === 'healthy') {
+      entry.lastError = undefined;
+    } else {
+      entry.lastError = outcome.error ?? outcome.result;
+      const code = outcome === TIMEOUT_OUTCOME ? ErrorCode.HEALTH_CHECK_TIMEOUT : ErrorCode.HEALTH_CHECK_FAILED;
+      const fields = { id: entry.id, type: entry.type, args: entry.args, result: outcome.result, code, err: entry.lastError };
+      // The first failure of a streak is worth a line; the rest would repeat it every round.
+      if (entry.thresholds.consecutiveFailures === 1) this.log.warn(fields, 'Health check failed');
+      else this.log.debug({ ...fields, consecutiveFailures: entry.thresholds.consecutiveFailures }, 'Health check still failing');
+    }
+    const after = serviceStatusFor(entry.thresholds.state);
+    if (after === before) return;
+    this.log.info({ id: entry.id, from: statusString(before), to: statusString(after), err: entry.lastError }, 'Health status changed');
+    this.changes.fire({ id: entry.id, status: after });
+  }
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new SidecarError(ErrorCode.CONFIG_INVALID, `health monitor option ${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BroadcastScheduler, LocalServiceSync, ServiceStatus, type Service } from '../../../src/catalog/index.js';
+import { msToTimestamp } from '../../../src/core/index.js';
+import { makeService, makeState } from '../../helpers/catalog.js';
+
+function setup(initial: Service[]) {
+  const fixture = makeState('2023-11-14T10:21:35Z');
+  const scheduler = new BroadcastScheduler(fixture.clock);
+  const sent: Array<readonly Service[]> = [];
+  scheduler.onDidBroadcast((batch) => sent.push(batch));
+  let local = initial;
+  const sync = new LocalServiceSync({
+    state: fixture.state,
+    scheduler,
+    clock: fixture.clock,
+    localServices: () => local.map((s) => ({ ...s, updated: fixture.stamps.now() })),
+  });
+  return { ...fixture, scheduler, sent, sync, setLocal: (s: Service[]) => (local = s) };
+}
+
+test('a new local service is announced 5 times, 1 s apart, +50 ns per repeat (27, 28)', () => {
+  const { sync, sent, clock } = setup([makeService()]);
+  sync.aliveTick();
+  assert.equal(sent.length, 0, 'first send one interval later');
+  clock.advance(5000);
+  assert.equal(sent.length, 5);
+  const first = sent[0]?.[0]?.updated ?? 0n;
+  assert.deepEqual(
+    sent.map((b) => (b[0]?.updated ?? 0n) - first),
+    [0n, 50n, 100n, 150n, 200n],
+  );
+});
+
+test('unchanged services are re-announced once a minute, not before', () => {
+  const { sync, sent, clock } = setup([makeService()]);
+  sync.aliveTick();
+  clock.advance(5000);
+  sent.length = 0;
+  for (let i = 0; i < 50; i++) {
+    clock.advance(1000);
+    sync.aliveTick();
+  }
+  clock.advance(2000);
+  assert.equal(sent.length, 0);
+  for (let i = 0; i < 10; i++) {
+    clock.advance(1000);
+    sync.aliveTick();
+  }
+  clock.advance(2000);
+  assert.equal(sent.length, 1, 'one single send when nothing is new');
+});
+
+test('tracking refreshes Updated every tick without change events', () => {
+  const { sync, state, clock } = setup([makeService()]);
+  let changes = 0;
+  state.onDidChangeService(() => changes++);
+  sync.aliveTick();
+  clock.advance(1000);
+  sync.aliveTick();
+  assert.equal(changes, 1);
+  assert.equal(state.getLocalServiceById('deadbeef123')?.updated, msToTimestamp(clock.nowMs()));
+});
+
+test('a vanished local service is tombstoned and sent as 2 copies × 10 (25, 26)', () => {
+  const { sync, sent, clock, setLocal, state } = setup([makeService()]);
+  sync.aliveTick();
+  clock.advance(6000);
+  sent.length = 0;
+  setLocal([]);
+  sync.tombstoneTick();
+  assert.equal(state.getLocalServiceById('deadbeef123')?.status, ServiceStatus.TOMBSTONE);
+  clock.advance(10_000);
+  assert.equal(sent.length, 10);
+  assert.ok(sent.every((b) => b.length === 2 && b.every((s) => s.status === ServiceStatus.TOMBSTONE)));
+});
+
+test('a drained local service stays DRAINING while health passes, and the drain is announced', () => {
+  const { sync, sent, clock, state, stamps } = setup([makeService()]);
+  sync.aliveTick();
+  clock.advance(6000);
+  sent.length = 0;
+  state.addServiceEntry({ ...makeService(), status: ServiceStatus.DRAINING, updated: stamps.now() });
+  for (let i = 0; i < 5; i++) {
+    clock.advance(1000);
+    sync.aliveTick();
+  }
+  clock.advance(6000);
+  assert.equal(state.getLocalServiceById('deadbeef123')?.status, ServiceStatus.DRAINING);
+  assert.ok(sent.every((b) => b.every((s) => s.status === ServiceStatus.DRAINING)));
+});
+
+test('start() and dispose() leave no timers behind', () => {
+  const { sync, scheduler, clock } = setup([makeService()]);
+  sync.start();
+  sync.aliveTick();
+  sync.dispose();
+  scheduler.close();
+  assert.equal(clock.pendingTimers, 0);
+});
