@@ -261,3 +261,13 @@ export function encodeStateChangedEvent(state: StateView, event: ChangeEvent, en
     ]),
   );
 }
+
+/** Memberlist node metadata of a Sidecar node: `{"ClusterName":"<name>","State":"Running"}`. */
+export function encodeNodeMeta(clusterName: string): string {
+  return encodeGoJson(
+    new Map<string, GoJson>([
+      ['ClusterName', clusterName],
+      ['State', 'Running'],
+    ]),
+  );
+}

@@ -34,6 +34,7 @@ export {
   parseJson,
   changeEventToGoJson,
   encodeStateChangedEvent,
+  encodeNodeMeta,
 } from './codec.js';
 export type { ChangeEvent } from './change-event.js';
 export { ServicesState, type ServicesStateOptions } from './services-state.js';

@@ -154,7 +154,10 @@ const fixed =
 
 // ------------------------------------------------------------ the settings
 
-/** Every setting of the agent, in the order the docs list them. */
+/**
+ * Every setting of the agent, in the order the docs list them. (This file stays whole past
+ * 400 lines: it is the one table of settings, and docs and --help are generated from it.)
+ */
 export const SETTINGS: readonly Setting[] = [
   setting({
     key: 'hostname',

@@ -9,14 +9,10 @@
 export const ErrorCode = {
   /** One or more settings (env, flag or file) are invalid; the message lists each one. */
   CONFIG_INVALID: 'SC_ERR_CONFIG_INVALID',
-  /** No advertise IP could be chosen. */
-  CONFIG_NO_ADVERTISE_IP: 'SC_ERR_CONFIG_NO_ADVERTISE_IP',
   /** A timestamp is not RFC 3339. */
   CATALOG_BAD_TIMESTAMP: 'SC_ERR_CATALOG_BAD_TIMESTAMP',
   /** A JSON document does not have the shape of a Sidecar Service or State. */
   CATALOG_BAD_JSON: 'SC_ERR_CATALOG_BAD_JSON',
-  /** A service ID is not on this host (drain, lookups). */
-  CATALOG_SERVICE_NOT_FOUND: 'SC_ERR_CATALOG_SERVICE_NOT_FOUND',
   /** The static discovery file cannot be read or parsed. */
   DISCOVERY_STATIC_FILE: 'SC_ERR_DISCOVERY_STATIC_FILE',
   /** A health check could not run (bad URL, missing command, spawn failure). */

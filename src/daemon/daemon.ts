@@ -124,7 +124,19 @@ export class Daemon {
     this.every(HEALTH_WATCH_INTERVAL_MS, watchHealth);
     this.every(LISTENER_SYNC_INTERVAL_MS, () => listeners.sync(discovery.listeners()));
     this.disposables.add(discovery.onDidChange(watchHealth));
-    this.disposables.add(health.onDidChangeStatus(() => sync.aliveTick()));
+    // Push health changes to the state promptly, but after the current health round or
+    // sync has finished (a tick in the middle of one would see half-created checks).
+    let tickQueued = false;
+    this.disposables.add(
+      health.onDidChangeStatus(() => {
+        if (tickQueued) return;
+        tickQueued = true;
+        this.clock.setTimeout(() => {
+          tickQueued = false;
+          if (!this.disposables.isDisposed) sync.aliveTick();
+        }, 0);
+      }),
+    );
 
     this.api = new ApiServer({
       host: config.httpBind,

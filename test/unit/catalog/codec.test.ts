@@ -6,6 +6,7 @@ import {
   parseService,
   parseState,
   encodeStateChangedEvent,
+  encodeNodeMeta,
   ServiceStatus,
   statusString,
 } from '../../../src/catalog/index.js';
@@ -104,4 +105,8 @@ test('the listener body is {"State", "ChangeEvent": {"Service","PreviousStatus",
     body,
     `{"State":${encodeState(state)},"ChangeEvent":{"Service":${encodeService(makeService())},"PreviousStatus":3,"Time":"2023-11-14T10:21:34.5Z"}}`,
   );
+});
+
+test('node metadata is {"ClusterName","State":"Running"} (11)', () => {
+  assert.equal(encodeNodeMeta('default'), '{"ClusterName":"default","State":"Running"}');
 });
