@@ -48,7 +48,8 @@ export function demoCommand(ctx: CommandContext): Command<[], Record<string, unk
           discovery: ['static'],
           staticConfigFile: file,
           advertiseIp: '127.0.0.1',
-          proxyDisabled: true,
+          // The well-known IP is rarely on a laptop's lo; the demo binds its ServicePort on loopback.
+          proxyBindIp: '127.0.0.1',
           ...userFlags,
         },
       );
@@ -56,7 +57,8 @@ export function demoCommand(ctx: CommandContext): Command<[], Record<string, unk
       configured.logger.info(
         { backends: backends.map((b) => `http://127.0.0.1:${b.port}/`) },
         'Demo: two backends of service "demo-web" are up; the agent health-checks them and backend-1 receives change events. ' +
-          'Try: curl http://127.0.0.1:' + configured.loaded.config.httpPort + '/api/services.json  — Ctrl-C stops the demo.',
+          `Try: curl http://127.0.0.1:${DEMO_SERVICE_PORT}/ (through the load balancer, round robin) and ` +
+          `curl http://127.0.0.1:${configured.loaded.config.httpPort}/api/services.json — Ctrl-C stops the demo.`,
       );
       await runDaemon(ctx, configured.loaded, configured.logger);
     } finally {

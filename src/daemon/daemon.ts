@@ -21,6 +21,7 @@ import type { MultiDiscovery } from '../discovery/index.js';
 import { HealthMonitor } from '../health/index.js';
 import { ListenerManager } from '../listeners/index.js';
 import { ApiServer } from '../api/index.js';
+import { LoadBalancer } from '../proxy/index.js';
 import { buildDiscovery } from './discovery-factory.js';
 import { localServicesFn } from './local-services.js';
 
@@ -150,6 +151,8 @@ export class Daemon {
     await this.api.start();
     this.closers.push(() => this.api?.close() ?? Promise.resolve());
 
+    if (!config.proxyDisabled) this.startLoadBalancer(state);
+
     listeners.start();
     listeners.sync(discovery.listeners());
     watchHealth();
@@ -173,6 +176,30 @@ export class Daemon {
       }
     })();
     return this.closing;
+  }
+
+  /**
+   * Keeps the load balancer's routes in step with the state: one rebuild per burst of
+   * change events (coalesced to the next timer turn), never more than one in flight.
+   */
+  private startLoadBalancer(state: ServicesState): void {
+    const lb = new LoadBalancer({ bindIp: this.config.proxyBindIp, logger: this.log.child({ component: 'proxy' }), clock: this.clock });
+    this.closers.push(() => lb.close());
+    let queued = false;
+    let running: Promise<void> = Promise.resolve();
+    const schedule = (): void => {
+      if (queued) return;
+      queued = true;
+      this.clock.setTimeout(() => {
+        queued = false;
+        if (this.disposables.isDisposed) return;
+        const records = [...state.servers.values()].flatMap((server) => [...server.services.values()]);
+        running = running.then(() => lb.update(records));
+      }, 0);
+    };
+    this.disposables.add(state.onDidChangeService(schedule));
+    this.closers.push(() => running);
+    schedule();
   }
 
   private drain(state: ServicesState, stamps: TimestampSource, id: string): Service | undefined {
@@ -202,9 +229,6 @@ export class Daemon {
     for (const warning of this.options.loaded.warnings) this.log.warn(warning);
     if (config.seeds.length > 0) {
       this.log.warn({ seeds: config.seeds }, 'Clustering is not in this build yet: running as a cluster of one');
-    }
-    if (!config.proxyDisabled) {
-      this.log.info('The built-in load balancer is not in this build yet; ServicePorts are not bound (use --no-proxy to silence this)');
     }
   }
 

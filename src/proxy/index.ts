@@ -1,0 +1,38 @@
+/**
+ * proxy: the in-process load balancer — one listener per (service, ServicePort) on the
+ * well-known IP, round robin over the ALIVE endpoints of every host. Reads immutable catalog
+ * snapshots; never imports discovery or membership.
+ */
+export {
+  type ProxyMode,
+  type Endpoint,
+  type Route,
+  type PortCollision,
+  type ExcludedInstance,
+  type RoutingTable,
+  type RoutingTableDiff,
+  EMPTY_ROUTING_TABLE,
+  toProxyMode,
+  buildRoutingTable,
+  diffRoutingTables,
+  sameRoute,
+} from './routing-table.js';
+export { RoundRobin } from './round-robin.js';
+export {
+  type ProxyEndpoint,
+  type EndpointPicker,
+  type TcpForwarderOptions,
+  type EndpointStats,
+  type ForwarderStats,
+  TCP_FORWARDER_DEFAULTS,
+  TcpForwarder,
+} from './tcp-forwarder.js';
+export {
+  type ProxyRoute,
+  type ListenerSetOptions,
+  type ListenerState,
+  type ListenerStats,
+  LISTENER_SET_DEFAULTS,
+  ListenerSet,
+} from './listener-set.js';
+export { LoadBalancer, type LoadBalancerOptions } from './load-balancer.js';

@@ -1,0 +1,82 @@
+import type { Clock, Logger } from '../core/index.js';
+import type { Service } from '../catalog/index.js';
+import { ListenerSet, type ListenerStats, type ProxyRoute } from './listener-set.js';
+import { RoundRobin } from './round-robin.js';
+import { EMPTY_ROUTING_TABLE, buildRoutingTable, type RoutingTable } from './routing-table.js';
+import type { TcpForwarderOptions } from './tcp-forwarder.js';
+
+/** A port collision is logged at most once per this period (the Go Sidecar's Envoy rule). 1 min. */
+const COLLISION_LOG_INTERVAL_MS = 60_000;
+
+export interface LoadBalancerOptions extends TcpForwarderOptions {
+  /** The well-known IP every ServicePort is bound on (default 192.168.168.168). */
+  readonly bindIp: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** How long a removed listener's connections may drain. Default 30 000 ms. */
+  readonly drainTimeoutMs?: number;
+}
+
+/**
+ * The in-process load balancer: turns the catalog's records into a routing table, keeps one
+ * round-robin picker per ServicePort (kept across updates so rotation stays fair), and hands
+ * the routes to the listener set, which binds, swaps and drains sockets.
+ */
+export class LoadBalancer {
+  private table: RoutingTable = EMPTY_ROUTING_TABLE;
+  private readonly pickers = new Map<number, RoundRobin>();
+  private readonly listeners: ListenerSet;
+  private readonly collisionLoggedAt = new Map<string, number>();
+
+  constructor(private readonly options: LoadBalancerOptions) {
+    this.listeners = new ListenerSet(options);
+  }
+
+  /** Rebuilds the routes from every record in the state and applies them. */
+  async update(services: Iterable<Service>): Promise<void> {
+    const next = buildRoutingTable(services);
+    const routes = new Map<number, ProxyRoute>();
+    for (const [port, route] of next.routes) {
+      let picker = this.pickers.get(port);
+      if (picker === undefined) {
+        // A random start keeps every host from sending its first connection to the same endpoint.
+        picker = new RoundRobin(route.endpoints, Math.floor(Math.random() * Math.max(1, route.endpoints.length)));
+        this.pickers.set(port, picker);
+      } else {
+        picker.update(route.endpoints);
+      }
+      routes.set(port, { picker, mode: route.mode });
+    }
+    for (const port of [...this.pickers.keys()]) if (!next.routes.has(port)) this.pickers.delete(port);
+    this.table = next;
+    this.reportCollisions(next);
+    await this.listeners.apply(routes);
+  }
+
+  /** The routes now in force. */
+  routingTable(): RoutingTable {
+    return this.table;
+  }
+
+  stats(): ListenerStats[] {
+    return this.listeners.stats();
+  }
+
+  close(): Promise<void> {
+    return this.listeners.close();
+  }
+
+  private reportCollisions(table: RoutingTable): void {
+    const now = this.options.clock.nowMs();
+    for (const c of table.collisions) {
+      const key = `${c.servicePort}:${c.rejected.join(',')}`;
+      const last = this.collisionLoggedAt.get(key);
+      if (last !== undefined && now - last < COLLISION_LOG_INTERVAL_MS) continue;
+      this.collisionLoggedAt.set(key, now);
+      this.options.logger.warn(
+        { servicePort: c.servicePort, owner: c.owner, rejected: c.rejected },
+        `ServicePort ${c.servicePort} is claimed by several services: "${c.owner}" (oldest) keeps it, ${c.rejected.map((r) => `"${r}"`).join(', ')} not routed`,
+      );
+    }
+  }
+}
