@@ -25,6 +25,8 @@ export interface ApiServerOptions {
    * undefined when no service with that ID is on this host.
    */
   readonly drain: (id: string) => Service | undefined;
+  /** The load balancer's status for `/api/proxy.json`; leave out when the proxy is disabled. */
+  readonly proxyStatus?: () => unknown;
   /** Handlers under other prefixes (e.g. the Envoy V1 API under `/v1`). */
   readonly extraRoutes?: readonly ApiMount[];
   readonly logger: Logger;
@@ -75,6 +77,7 @@ export class ApiServer {
       watchers: this.watchers,
       members: options.members,
       drain: options.drain,
+      proxyStatus: options.proxyStatus,
       logger: this.log,
     });
     const routes = new RouteTable<ApiHandler>()

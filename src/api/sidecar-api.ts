@@ -13,6 +13,8 @@ export interface SidecarApiOptions {
   readonly watchers: WatchHub;
   readonly members: () => readonly ApiMember[];
   readonly drain: (id: string) => Service | undefined;
+  /** The load balancer's routes and counters as plain JSON data; undefined when it is off. */
+  readonly proxyStatus?: (() => unknown) | undefined;
   readonly logger: Logger;
 }
 
@@ -34,6 +36,7 @@ export class SidecarApi {
       .add('GET', '/services.{extension}', this.services)
       .add('GET', '/state.{extension}', this.state)
       .add('GET', '/watch', this.watch)
+      .add('GET', '/proxy.{extension}', this.proxy)
       .add('OPTIONS', '/{path}', this.corsOptions);
   }
 
@@ -87,6 +90,20 @@ export class SidecarApi {
     this.options.logger.info({ service: svc.name, id: svc.id }, 'Service set to DRAINING through the API');
     const message = `Service ${goQuote(svc.name)} instance ${goQuote(svc.id)} set to DRAINING`;
     sendBody(res, 202, { 'Content-Type': JSON_TYPE }, encodeGoJsonPretty(new Map([['Message', message]])));
+  };
+
+  /** `GET /api/proxy.json` (new): the load balancer's listeners, routes, collisions and counters. */
+  readonly proxy: ApiHandler = ({ res, vars }) => {
+    if (vars.get('extension') !== 'json') {
+      sendJsonError(res, 404, INVALID_EXTENSION, CORS_HEADERS);
+      return;
+    }
+    const status = this.options.proxyStatus;
+    if (status === undefined) {
+      sendJsonError(res, 404, 'Not Found - the load balancer is disabled (--no-proxy)', CORS_HEADERS);
+      return;
+    }
+    sendBody(res, 200, { ...CORS_HEADERS, 'Content-Type': JSON_TYPE }, JSON.stringify(status(), null, 2));
   };
 
   /** `OPTIONS /api/<x>`: the CORS headers and nothing else. */

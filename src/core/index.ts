@@ -42,3 +42,4 @@ export {
   formatTextLine,
   silentLogger,
 } from './logger.js';
+export { JsonStreamSplitter } from './json-stream-splitter.js';

@@ -139,19 +139,21 @@ export class Daemon {
       }),
     );
 
+    const lb = config.proxyDisabled ? undefined : this.startLoadBalancer(state);
+
     this.api = new ApiServer({
       host: config.httpBind,
       port: config.httpPort,
       state,
       members: () => [{ name: config.hostname }],
       drain: (id) => this.drain(state, stamps, id),
+      ...(lb === undefined ? {} : { proxyStatus: () => lb.describe() }),
       logger: log.child({ component: 'api' }),
       clock,
     });
     await this.api.start();
     this.closers.push(() => this.api?.close() ?? Promise.resolve());
 
-    if (!config.proxyDisabled) this.startLoadBalancer(state);
 
     listeners.start();
     listeners.sync(discovery.listeners());
@@ -182,7 +184,7 @@ export class Daemon {
    * Keeps the load balancer's routes in step with the state: one rebuild per burst of
    * change events (coalesced to the next timer turn), never more than one in flight.
    */
-  private startLoadBalancer(state: ServicesState): void {
+  private startLoadBalancer(state: ServicesState): LoadBalancer {
     const lb = new LoadBalancer({ bindIp: this.config.proxyBindIp, logger: this.log.child({ component: 'proxy' }), clock: this.clock });
     this.closers.push(() => lb.close());
     let queued = false;
@@ -200,6 +202,7 @@ export class Daemon {
     this.disposables.add(state.onDidChangeService(schedule));
     this.closers.push(() => running);
     schedule();
+    return lb;
   }
 
   private drain(state: ServicesState, stamps: TimestampSource, id: string): Service | undefined {
@@ -207,7 +210,6 @@ export class Daemon {
     if (svc === undefined) return undefined;
     const drained: Service = { ...svc, status: ServiceStatus.DRAINING, updated: stamps.now() };
     state.addServiceEntry(drained);
-    this.log.info({ service: svc.name, id }, 'Service set to DRAINING by API request');
     return state.getLocalServiceById(id) ?? drained;
   }
 

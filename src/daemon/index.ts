@@ -1,3 +1,4 @@
 /** daemon: the composition root — builds, wires, starts and stops one agent. */
 export { Daemon, type DaemonOptions } from './daemon.js';
 export { closeOnSignal } from './signals.js';
+export { ProxyFollower, type ProxyFollowerOptions } from './proxy-follower.js';

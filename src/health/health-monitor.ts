@@ -252,7 +252,10 @@ export class HealthMonitor {
       plan = defaultCheckFor(svc, this.options.advertiseIp, this.endpoint);
       this.log.info({ id: svc.id, name: svc.name, args: spec?.args }, 'No check type from discovery; using the default check');
     } else {
-      plan = { type: spec.type, args: spec.args, initialState: CheckState.FAILED };
+      // A discovered check starts FAILED (UNHEALTHY until it passes), as in the Go Sidecar;
+      // AlwaysSuccessful cannot fail, so it starts HEALTHY instead of a 3 s UNHEALTHY blip.
+      const initialState = spec.type === 'AlwaysSuccessful' ? CheckState.HEALTHY : CheckState.FAILED;
+      plan = { type: spec.type, args: spec.args, initialState };
       if (!isKnownCheckType(spec.type)) {
         const suggestion = suggestCheckType(spec.type);
         this.log.warn(
@@ -285,11 +288,14 @@ export class HealthMonitor {
     this.log.info({ id: svc.id, name: svc.name, type: entry.type, args: entry.args }, 'Adding health check');
     const status = serviceStatusFor(plan.initialState);
     if (status !== ServiceStatus.UNKNOWN) this.changes.fire({ id: svc.id, status });
+    // Run a new check at once rather than at the next round (up to 3 s away), so a new or
+    // restarted service is not reported UNHEALTHY longer than its first check takes.
+    if (this.started) void this.queue.add(() => this.runCheck(entry));
   }
 
   /** Runs one check with its timeout; never rejects. */
   private async runCheck(entry: CheckEntry): Promise<void> {
-    if (this.closed !== null || this.checks.get(entry.id) !== entry) return;
+    if (this.closed !== null || this.checks.get(entry.id) !== entry || entry.inflight !== undefined) return;
     const controller = new AbortController();
     entry.inflight = controller;
     this.running.add(controller);

@@ -35,4 +35,4 @@ export {
   LISTENER_SET_DEFAULTS,
   ListenerSet,
 } from './listener-set.js';
-export { LoadBalancer, type LoadBalancerOptions } from './load-balancer.js';
+export { LoadBalancer, type LoadBalancerOptions, type ProxyStatus } from './load-balancer.js';

@@ -5,6 +5,22 @@ import { RoundRobin } from './round-robin.js';
 import { EMPTY_ROUTING_TABLE, buildRoutingTable, type RoutingTable } from './routing-table.js';
 import type { TcpForwarderOptions } from './tcp-forwarder.js';
 
+/** The document behind `/api/proxy.json`. */
+export interface ProxyStatus {
+  readonly bindIp: string;
+  readonly routes: ReadonlyArray<{
+    readonly servicePort: number;
+    readonly serviceName: string;
+    readonly mode: string;
+    readonly endpoints: ReadonlyArray<{ key: string; hostname: string; serviceId: string; ip: string; port: number }>;
+    readonly listener: ListenerStats | null;
+  }>;
+  /** Listeners of removed routes still draining their connections. */
+  readonly draining: readonly ListenerStats[];
+  readonly collisions: RoutingTable['collisions'];
+  readonly excluded: RoutingTable['excluded'];
+}
+
 /** A port collision is logged at most once per this period (the Go Sidecar's Envoy rule). 1 min. */
 const COLLISION_LOG_INTERVAL_MS = 60_000;
 
@@ -56,6 +72,24 @@ export class LoadBalancer {
   /** The routes now in force. */
   routingTable(): RoutingTable {
     return this.table;
+  }
+
+  /** Everything `/api/proxy.json` shows: bind IP, routes with their listener counters, collisions. */
+  describe(): ProxyStatus {
+    const listeners = new Map(this.listeners.stats().map((l) => [l.port, l]));
+    return {
+      bindIp: this.options.bindIp,
+      routes: [...this.table.routes.values()].map((route) => ({
+        servicePort: route.servicePort,
+        serviceName: route.serviceName,
+        mode: route.mode,
+        endpoints: route.endpoints.map((e) => ({ key: e.key, hostname: e.hostname, serviceId: e.serviceId, ip: e.ip, port: e.port })),
+        listener: listeners.get(route.servicePort) ?? null,
+      })),
+      draining: [...listeners.values()].filter((l) => !this.table.routes.has(l.port)),
+      collisions: this.table.collisions,
+      excluded: this.table.excluded,
+    };
   }
 
   stats(): ListenerStats[] {

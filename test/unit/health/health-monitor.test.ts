@@ -364,3 +364,20 @@ test('failures are logged once per streak (then at debug), status changes at inf
   ]);
   await monitor.close();
 });
+
+test('a check added after start() runs at once, not at the next round', async () => {
+  const { monitor, checker } = setup();
+  monitor.start();
+  monitor.sync([makeService({ id: 'late' })], () => ({ type: 'HttpGet', args: 'http://x/' }));
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  assert.deepEqual(checker.calls, ['http://x/']);
+  assert.equal(monitor.statusOf('late'), ServiceStatus.ALIVE);
+  await monitor.close();
+});
+
+test('a discovered AlwaysSuccessful check starts ALIVE (no UNHEALTHY blip)', async () => {
+  const { monitor } = setup();
+  monitor.sync([makeService({ id: 'always' })], () => ({ type: 'AlwaysSuccessful', args: '' }));
+  assert.equal(monitor.statusOf('always'), ServiceStatus.ALIVE);
+  await monitor.close();
+});

@@ -1,0 +1,50 @@
+import { systemClock, type Clock, type Logger } from '../core/index.js';
+import type { SidecarConfig } from '../config/index.js';
+import { LoadBalancer } from '../proxy/index.js';
+import { WatchFollower } from './watch-follower.js';
+
+export interface ProxyFollowerOptions {
+  readonly config: SidecarConfig;
+  /** `host:port` of the Sidecar to follow. */
+  readonly target: string;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+}
+
+/**
+ * `sidecar proxy --follow`: only the load balancer, fed by another Sidecar's watch stream.
+ * The routes stay as they were while that Sidecar restarts, so traffic keeps flowing across
+ * agent upgrades.
+ */
+export class ProxyFollower {
+  private readonly lb: LoadBalancer;
+  private readonly follower: WatchFollower;
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(options: ProxyFollowerOptions) {
+    const clock = options.clock ?? systemClock;
+    this.lb = new LoadBalancer({ bindIp: options.config.proxyBindIp, clock, logger: options.logger.child({ component: 'proxy' }) });
+    this.follower = new WatchFollower({
+      target: options.target,
+      clock,
+      logger: options.logger.child({ component: 'follow' }),
+      onState: (services) => {
+        this.pending = this.pending.then(() => this.lb.update(services));
+      },
+    });
+  }
+
+  start(): void {
+    this.follower.start();
+  }
+
+  get balancer(): LoadBalancer {
+    return this.lb;
+  }
+
+  async close(): Promise<void> {
+    this.follower.close();
+    await this.pending;
+    await this.lb.close();
+  }
+}
