@@ -1,0 +1,24 @@
+// The load balancer under test: the product's LoadBalancer, fed two services as the catalog
+// would hand them over (tcp on 127.0.0.1:8091, http on :8092, each over backends 9001/9002).
+import { createLogger, systemClock, parseTimestamp } from '../../src/core/index.js';
+import { ServiceStatus, type Service } from '../../src/catalog/index.js';
+import { LoadBalancer } from '../../src/proxy/index.js';
+
+const now = parseTimestamp(new Date().toISOString());
+function service(name: string, mode: string, servicePort: number, id: string, port: number): Service {
+  return { id, name, image: 'bench', created: now, hostname: `host-${port}`, ports: [{ type: 'tcp', port, servicePort, ip: '127.0.0.1' }], updated: now, proxyMode: mode, status: ServiceStatus.ALIVE };
+}
+
+const lb = new LoadBalancer({ bindIp: '127.0.0.1', clock: systemClock, logger: createLogger({ level: 'warn', format: 'text' }) });
+await lb.update([
+  service('bench-tcp', 'tcp', 8091, 'tcp1', 9001),
+  service('bench-tcp', 'tcp', 8091, 'tcp2', 9002),
+  service('bench-http', 'http', 8092, 'http1', 9001),
+  service('bench-http', 'http', 8092, 'http2', 9002),
+]);
+process.stdout.write('sidecar-lb ready\n');
+const stop = (): void => {
+  void lb.close().then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
