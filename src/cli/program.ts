@@ -2,6 +2,7 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { agentCommand, type CommandContext } from './agent-command.js';
 import { demoCommand } from './demo-command.js';
 import { proxyCommand } from './proxy-command.js';
+import { benchCommand } from './bench-command.js';
 import { VERSION } from './version.js';
 
 /** Builds the `sidecar` program. */
@@ -14,6 +15,7 @@ export function buildProgram(ctx: CommandContext): Command {
   program.addCommand(agentCommand(ctx) as unknown as Command, { isDefault: true });
   program.addCommand(demoCommand(ctx) as unknown as Command);
   program.addCommand(proxyCommand(ctx) as unknown as Command);
+  program.addCommand(benchCommand(ctx) as unknown as Command);
   return program;
 }
 
