@@ -18,7 +18,7 @@ import {
 } from '../catalog/index.js';
 import { chooseAdvertiseIp, formatGoDuration, type LoadedConfig, type SidecarConfig } from '../config/index.js';
 import type { MultiDiscovery } from '../discovery/index.js';
-import { HealthMonitor } from '../health/index.js';
+import { DockerHealthChecker, HealthMonitor, checkerFor } from '../health/index.js';
 import { ListenerManager } from '../listeners/index.js';
 import { ApiServer } from '../api/index.js';
 import { LoadBalancer } from '../proxy/index.js';
@@ -30,8 +30,15 @@ const HEALTH_WATCH_INTERVAL_MS = 500;
 /** How often discovered listeners are added and removed (the Go Sidecar's 1 s). */
 const LISTENER_SYNC_INTERVAL_MS = 1000;
 
+/** The standard checkers, with `DockerHealth` answered from Docker discovery. */
+function dockerAwareCheckers(dockerHealth: DockerHealthChecker): (type: string) => ReturnType<typeof checkerFor> {
+  return (type) => (type === 'DockerHealth' ? dockerHealth : checkerFor(type));
+}
+
 export interface DaemonOptions {
   readonly loaded: LoadedConfig;
+  /** The environment Docker's DOCKER_HOST & co. are read from (default process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
   readonly clock?: Clock;
 }
@@ -94,7 +101,7 @@ export class Daemon {
       state.close();
     });
 
-    const { discovery, notes } = buildDiscovery(config, advertise.ip, clock, log);
+    const { discovery, notes, docker } = buildDiscovery(config, advertise.ip, clock, log, this.options.env ?? process.env);
     await discovery.start();
     this.closers.push(() => discovery.close());
 
@@ -105,6 +112,7 @@ export class Daemon {
       defaultCheckEndpoint: config.defaultCheckEndpoint,
       riseCount: config.healthRise,
       fallCount: config.healthFall,
+      ...(docker === null ? {} : { checkerFor: dockerAwareCheckers(new DockerHealthChecker((id) => docker.dockerHealthStatus(id))) }),
     });
     this.closers.push(() => health.close());
 
@@ -162,7 +170,7 @@ export class Daemon {
     sync.aliveTick();
     sync.start();
 
-    this.logStartSummary(discovery, notes, advertise.ip);
+    this.logStartSummary(discovery, docker === null ? notes : [docker.statusSummary(), ...notes], advertise.ip);
   }
 
   /** Stops everything, newest first; idempotent. */

@@ -1,17 +1,26 @@
 import type { Clock, Logger } from '../core/index.js';
 import type { SidecarConfig } from '../config/index.js';
-import { MultiDiscovery, StaticDiscovery, type DiscoverySource } from '../discovery/index.js';
+import { DockerDiscovery, MultiDiscovery, StaticDiscovery, createServiceNamer, type DiscoverySource } from '../discovery/index.js';
 
 export interface BuiltDiscovery {
   readonly discovery: MultiDiscovery;
   /** One phrase per configured method, for the start-up summary. */
   readonly notes: string[];
+  /** The Docker source when `docker` is configured (health reads Docker's own health from it). */
+  readonly docker: DockerDiscovery | null;
 }
 
 /** Builds the configured discovery sources, in order. */
-export function buildDiscovery(config: SidecarConfig, advertiseIp: string, clock: Clock, logger: Logger): BuiltDiscovery {
+export function buildDiscovery(
+  config: SidecarConfig,
+  advertiseIp: string,
+  clock: Clock,
+  logger: Logger,
+  env: Readonly<Record<string, string | undefined>>,
+): BuiltDiscovery {
   const sources: DiscoverySource[] = [];
   const notes: string[] = [];
+  let docker: DockerDiscovery | null = null;
   for (const method of config.discovery) {
     switch (method) {
       case 'static':
@@ -26,10 +35,19 @@ export function buildDiscovery(config: SidecarConfig, advertiseIp: string, clock
         );
         break;
       case 'docker':
-        notes.push('docker: Docker discovery is not in this build yet, so containers are not discovered (use --discover static)');
+        docker = new DockerDiscovery({
+          dockerUrl: config.dockerUrl,
+          env,
+          hostname: config.hostname,
+          advertiseIp,
+          namer: createServiceNamer({ namer: config.servicesNamer, nameLabel: config.servicesNameLabel, nameMatch: config.servicesNameMatch }),
+          clock,
+          logger: logger.child({ component: 'discovery.docker' }),
+        });
+        sources.push(docker);
         break;
     }
   }
   if (config.discovery.length === 0) notes.push('no discovery method configured: passive mode, this host announces nothing');
-  return { discovery: new MultiDiscovery(sources), notes };
+  return { discovery: new MultiDiscovery(sources), notes, docker };
 }

@@ -5,3 +5,4 @@
 export type { CheckSpec, DiscoverySource, ListenerSpec } from './source.js';
 export { MultiDiscovery } from './multi-discovery.js';
 export { StaticDiscovery, type StaticDiscoveryOptions } from './static/index.js';
+export { DockerDiscovery, type DockerDiscoveryOptions, type DockerClient, DockerodeClient, MemoryDockerClient, createServiceNamer, type ServiceNamer, type NamerSettings, resolveDockerEndpoint, DOCKER_HEALTH_CHECK_TYPE, type DockerHealthStatus } from './docker/index.js';

@@ -1,11 +1,12 @@
 import { AlwaysSuccessfulChecker } from './always-successful-checker.js';
+import { DockerHealthChecker } from './docker-health-checker.js';
 import type { Checker } from './checker.js';
 import { ExternalChecker } from './external-checker.js';
 import { HttpGetChecker } from './http-get-checker.js';
 import { TcpChecker } from './tcp-checker.js';
 
 /** The check type names Sidecar knows (the `HealthCheck` label, static `Check.Type`). */
-export const CHECK_TYPES = ['HttpGet', 'External', 'AlwaysSuccessful', 'Tcp'] as const;
+export const CHECK_TYPES = ['HttpGet', 'External', 'AlwaysSuccessful', 'Tcp', 'DockerHealth'] as const;
 export type CheckType = (typeof CHECK_TYPES)[number];
 
 // Checkers hold no state, so one of each serves every check.
@@ -14,6 +15,8 @@ const CHECKERS: Readonly<Record<CheckType, Checker>> = {
   External: new ExternalChecker(),
   AlwaysSuccessful: new AlwaysSuccessfulChecker(),
   Tcp: new TcpChecker(),
+  // Without Docker discovery there is no status to read; the daemon supplies a real one.
+  DockerHealth: new DockerHealthChecker(() => undefined),
 };
 
 /** True for the exact (case-sensitive, as in Go) names in {@link CHECK_TYPES}. */

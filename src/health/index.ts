@@ -7,6 +7,7 @@ export { HttpGetChecker } from './http-get-checker.js';
 export { ExternalChecker } from './external-checker.js';
 export { AlwaysSuccessfulChecker } from './always-successful-checker.js';
 export { TcpChecker } from './tcp-checker.js';
+export { DockerHealthChecker, type DockerHealthState } from './docker-health-checker.js';
 export { CHECK_TYPES, type CheckType, checkerFor, isKnownCheckType } from './checker-registry.js';
 export { renderCheckArgs, type RenderResult, type TemplateContext } from './template.js';
 export {

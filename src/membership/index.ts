@@ -1,0 +1,79 @@
+/**
+ * membership: SWIM + Lifeguard on HashiCorp memberlist's wire protocol. This slice is the wire
+ * layer: messages, packet and stream codecs, LZW, encryption and the keyring. Imports only core.
+ */
+export { type WireFailureReason, type WireFailure, type WireSuccess, type WireResult, wireOk, wireFail } from './wire-result.js';
+export {
+  MessageType,
+  type MessageTag,
+  messageTagOf,
+  NodeStateType,
+  PROTOCOL_VERSION_MIN,
+  PROTOCOL_VERSION_MAX,
+  PROTOCOL_VERSION_DEFAULT,
+  DEFAULT_VSN,
+  META_MAX_SIZE_BYTES,
+  type WireDialect,
+  STOCK_MEMBERLIST,
+  goSidecarDialect,
+  type Ping,
+  type IndirectPing,
+  type Ack,
+  type Nack,
+  type Suspect,
+  type Alive,
+  type Dead,
+  type User,
+  type ErrResp,
+  type PacketMessage,
+  type StructMessage,
+  type Versions,
+  parseVsn,
+  encodeVsn,
+} from './messages.js';
+export {
+  MAX_COMPOUND_PARTS,
+  MAX_COMPOUND_PART_BYTES,
+  MAX_PACKET_DECOMPRESSED_BYTES,
+  encodeMessage,
+  decodeMessage,
+  encodeCompound,
+  decodeCompound,
+  type CompoundParts,
+  addCrc,
+  compressMessage,
+  decompressBody,
+  type PacketOptions,
+  encodePacket,
+  type PacketDecodeOptions,
+  type DecodedPacket,
+  decodePacket,
+} from './codec.js';
+export { lzwCompress, lzwDecompress } from './lzw.js';
+export {
+  type PushNodeState,
+  type PushPull,
+  type StreamUser,
+  type StreamMessage,
+  type StreamLimits,
+  DEFAULT_STREAM_LIMITS,
+  encodeStreamMessage,
+  type StreamOptions,
+  encodeStream,
+  type StreamDecodeOptions,
+  type StreamReadResult,
+  readStream,
+} from './push-pull.js';
+export { VALID_KEY_SIZES_BYTES, decodeKeyBase64, Keyring } from './keyring.js';
+export {
+  type EncryptionVersion,
+  encryptOverhead,
+  encryptedLength,
+  encryptPayload,
+  decryptPayload,
+  encryptPacket,
+  decryptPacket,
+  encryptStream,
+  decryptStream,
+} from './encryption.js';
+export { LABEL_MAX_SIZE_BYTES, labelHeader, labelOverhead, readLabelHeader, type Labelled } from './label.js';
