@@ -132,7 +132,22 @@ export class Daemon {
     const watchHealth = (): void => health.sync(discovery.services(), (svc) => discovery.healthCheck(svc));
     this.every(HEALTH_WATCH_INTERVAL_MS, watchHealth);
     this.every(LISTENER_SYNC_INTERVAL_MS, () => listeners.sync(discovery.listeners()));
-    this.disposables.add(discovery.onDidChange(watchHealth));
+    // A container that stops (or a static entry that goes away) is tombstoned at once rather
+    // than at the next 2 s tombstone round, and a new one is announced at once.
+    let discoveryTickQueued = false;
+    this.disposables.add(
+      discovery.onDidChange(() => {
+        watchHealth();
+        if (discoveryTickQueued) return;
+        discoveryTickQueued = true;
+        this.clock.setTimeout(() => {
+          discoveryTickQueued = false;
+          if (this.disposables.isDisposed) return;
+          sync.tombstoneTick();
+          sync.aliveTick();
+        }, 0);
+      }),
+    );
     // Push health changes to the state promptly, but after the current health round or
     // sync has finished (a tick in the middle of one would see half-created checks).
     let tickQueued = false;

@@ -36,3 +36,17 @@ export {
   ListenerSet,
 } from './listener-set.js';
 export { LoadBalancer, type LoadBalancerOptions, type ProxyStatus } from './load-balancer.js';
+export {
+  type HttpForwarderOptions,
+  type HttpForwarderStats,
+  type HttpEndpointStats,
+  type HttpCounters,
+  type LatencyHistogram,
+  type ResponseClassCounts,
+  type HttpErrorCounts,
+  type OutlierOptions,
+  HTTP_FORWARDER_DEFAULTS,
+  OUTLIER_DEFAULTS,
+  LATENCY_BUCKETS_MS,
+  HttpForwarder,
+} from './http/index.js';

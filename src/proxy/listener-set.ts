@@ -1,15 +1,18 @@
 import { createServer, type Server } from 'node:net';
 import { errorMessage, type Clock, type Logger, type TimerHandle } from '../core/index.js';
 import { TcpForwarder, type EndpointPicker, type ForwarderStats, type TcpForwarderOptions } from './tcp-forwarder.js';
+import { HttpForwarder, type HttpForwarderOptions, type HttpForwarderStats } from './http/index.js';
 
 /** What to serve on one port: where connections go, and the service's ProxyMode. */
 export interface ProxyRoute {
   readonly picker: EndpointPicker;
-  /** `tcp`, `http` or `ws` (ProxyMode); every mode is forwarded as TCP for now. */
+  /** `tcp`, `http` or `ws` (ProxyMode): `tcp` is forwarded as bytes, `http` and `ws` as HTTP/1.1 (upgrades spliced). */
   readonly mode: string;
+  /** The service that owns the port, named in the HTTP 503 body when no endpoint is left. */
+  readonly serviceName?: string;
 }
 
-export interface ListenerSetOptions extends TcpForwarderOptions {
+export interface ListenerSetOptions extends TcpForwarderOptions, Omit<HttpForwarderOptions, 'port' | 'serviceName'> {
   /** Address every listener binds (HAPROXY_BIND_IP; 192.168.168.168 in production). */
   readonly bindIp: string;
   readonly logger: Logger;
@@ -36,8 +39,8 @@ export interface ListenerStats extends ForwarderStats {
   readonly state: ListenerState;
   /** True while the listening socket is open. */
   readonly listening: boolean;
-  /** True for `http`/`ws` modes: they are forwarded as plain TCP until HTTP-aware forwarding lands. */
-  readonly httpForwardingPending: boolean;
+  /** HTTP counters (requests, responses by class, errors, latency, pools, ejections); present once the port served HTTP. */
+  readonly http?: HttpForwarderStats;
   /** Why the last bind failed (state `failed`). */
   readonly bindError?: { readonly errno: string; readonly message: string };
 }
@@ -45,8 +48,12 @@ export interface ListenerStats extends ForwarderStats {
 interface Listener {
   readonly port: number;
   mode: string;
+  serviceName: string | undefined;
+  picker: EndpointPicker;
   state: ListenerState;
-  readonly forwarder: TcpForwarder;
+  /** One forwarder per kind, made on first use: a mode change leaves open connections with theirs. */
+  tcp: TcpForwarder | undefined;
+  http: HttpForwarder | undefined;
   readonly logger: Logger;
   server: Server | undefined;
   bindError: { errno: string; message: string } | undefined;
@@ -92,9 +99,8 @@ export class ListenerSet {
         mode: l.mode,
         state: l.state,
         listening: l.server?.listening ?? false,
-        httpForwardingPending: l.mode !== 'tcp',
         ...(l.bindError === undefined ? {} : { bindError: { ...l.bindError } }),
-        ...l.forwarder.stats(),
+        ...forwarderStats(l),
       }));
   }
 
@@ -124,8 +130,11 @@ export class ListenerSet {
         listener = {
           port,
           mode: route.mode,
+          serviceName: route.serviceName,
+          picker: route.picker,
           state: 'binding',
-          forwarder: new TcpForwarder(route.picker, this.options.clock, logger, this.options),
+          tcp: undefined,
+          http: undefined,
           logger,
           server: undefined,
           bindError: undefined,
@@ -134,7 +143,10 @@ export class ListenerSet {
         this.ports.set(port, listener);
         binds.push(this.bind(listener));
       } else {
-        listener.forwarder.setPicker(route.picker);
+        listener.picker = route.picker;
+        listener.serviceName = route.serviceName;
+        listener.tcp?.setPicker(route.picker);
+        listener.http?.setPicker(route.picker, route.serviceName);
         listener.mode = route.mode;
         if (listener.state === 'failed') binds.push(this.bind(listener));
       }
@@ -145,7 +157,7 @@ export class ListenerSet {
   private bind(listener: Listener): Promise<void> {
     const { bindIp } = this.options;
     listener.state = 'binding';
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => listener.forwarder.handle(socket));
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.forwarderFor(listener).handle(socket));
     return new Promise((resolve) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         server.close();
@@ -170,7 +182,7 @@ export class ListenerSet {
         listener.bindError = undefined;
         listener.logger.info(
           { bindIp, mode: listener.mode, recovered },
-          listener.mode === 'tcp' ? 'proxy listening' : `proxy listening; mode ${listener.mode} is forwarded as TCP until HTTP-aware forwarding lands`,
+          'proxy listening',
         );
         resolve();
       });
@@ -183,18 +195,19 @@ export class ListenerSet {
     if (listener.server === undefined) return;
     listener.server.close();
     listener.state = 'draining';
-    if (listener.forwarder.activeCount === 0) {
+    if (activeCount(listener) === 0) {
       listener.logger.info('proxy listener removed');
       return;
     }
     this.draining.add(listener);
-    listener.logger.info({ connections: listener.forwarder.activeCount, drainTimeoutMs: this.drainTimeoutMs }, 'proxy listener removed; draining');
+    listener.logger.info({ connections: activeCount(listener), drainTimeoutMs: this.drainTimeoutMs }, 'proxy listener removed; draining');
     listener.drainTimer = this.options.clock.setTimeout(() => {
       listener.drainTimer = undefined;
-      listener.logger.info({ connections: listener.forwarder.activeCount }, 'drain timeout; closing the remaining connections');
-      listener.forwarder.destroyAll();
+      listener.logger.info({ connections: activeCount(listener) }, 'drain timeout; closing the remaining connections');
+      destroyAll(listener);
     }, this.drainTimeoutMs);
-    void listener.forwarder.whenIdle().then(() => {
+    void whenIdle(listener).then(() => {
+      listener.http?.closeIdleUpstreams();
       if (listener.drainTimer !== undefined) this.options.clock.clearTimeout(listener.drainTimer);
       listener.drainTimer = undefined;
       this.draining.delete(listener);
@@ -207,10 +220,58 @@ export class ListenerSet {
     listener.state = 'closed';
     const server = listener.server;
     const closed = server === undefined || !server.listening ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
-    listener.forwarder.destroyAll();
+    destroyAll(listener);
     await closed;
-    await listener.forwarder.whenIdle();
+    await whenIdle(listener);
   }
+
+  /** The forwarder for a new connection: by the listener's current mode. */
+  private forwarderFor(listener: Listener): TcpForwarder | HttpForwarder {
+    if (listener.mode === 'tcp') {
+      listener.tcp ??= new TcpForwarder(listener.picker, this.options.clock, listener.logger, this.options);
+      return listener.tcp;
+    }
+    listener.http ??= new HttpForwarder(listener.picker, this.options.clock, listener.logger, {
+      ...this.options,
+      port: listener.port,
+      ...(listener.serviceName === undefined ? {} : { serviceName: listener.serviceName }),
+    });
+    return listener.http;
+  }
+}
+
+function activeCount(l: Listener): number {
+  return (l.tcp?.activeCount ?? 0) + (l.http?.activeCount ?? 0);
+}
+
+function destroyAll(l: Listener): void {
+  l.tcp?.destroyAll();
+  l.http?.destroyAll();
+}
+
+async function whenIdle(l: Listener): Promise<void> {
+  await Promise.all([l.tcp?.whenIdle(), l.http?.whenIdle()]);
+}
+
+const EMPTY_STATS: ForwarderStats = { connectionsTotal: 0, connectionsActive: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, bytesIn: 0, bytesOut: 0, endpoints: [] };
+
+/** The listener's counters: TCP and HTTP connections summed (both exist only after a mode change). */
+function forwarderStats(l: Listener): ForwarderStats & { http?: HttpForwarderStats } {
+  const tcp = l.tcp?.stats();
+  const httpAll = l.http?.forwarderStats();
+  if (httpAll === undefined) return tcp ?? EMPTY_STATS;
+  if (tcp === undefined) return httpAll;
+  return {
+    connectionsTotal: tcp.connectionsTotal + httpAll.connectionsTotal,
+    connectionsActive: tcp.connectionsActive + httpAll.connectionsActive,
+    rejectedTotal: tcp.rejectedTotal + httpAll.rejectedTotal,
+    noEndpointTotal: tcp.noEndpointTotal + httpAll.noEndpointTotal,
+    connectErrors: tcp.connectErrors + httpAll.connectErrors,
+    bytesIn: tcp.bytesIn + httpAll.bytesIn,
+    bytesOut: tcp.bytesOut + httpAll.bytesOut,
+    endpoints: [...tcp.endpoints, ...httpAll.endpoints],
+    http: httpAll.http,
+  };
 }
 
 /** One log line that says what went wrong and exactly how to fix it. */

@@ -61,7 +61,7 @@ export class LoadBalancer {
       } else {
         picker.update(route.endpoints);
       }
-      routes.set(port, { picker, mode: route.mode });
+      routes.set(port, { picker, mode: route.mode, serviceName: route.serviceName });
     }
     for (const port of [...this.pickers.keys()]) if (!next.routes.has(port)) this.pickers.delete(port);
     this.table = next;

@@ -48,7 +48,6 @@ test('moves large payloads both ways, with half-close, and counts bytes', async 
   await eventually(() => assert.equal(statsOf(port).connectionsActive, 0));
   const s = statsOf(port);
   assert.equal(s.state, 'listening');
-  assert.equal(s.httpForwardingPending, false);
   assert.equal(s.connectionsTotal, 2);
   assert.equal(s.bytesIn, 2 * payload.length);
   assert.equal(s.bytesOut, 2 * payload.length);
@@ -61,12 +60,11 @@ test('round robin: a new endpoint per connection across 3 backends', async (t) =
   const { set, backend, statsOf } = await setup(t);
   const bs = [await backend({ name: 'a' }), await backend({ name: 'b' }), await backend({ name: 'c' })];
   const port = await freePort();
-  await set.apply(routes(port, roundRobin(bs.map((b) => b.endpoint)), 'http'));
+  await set.apply(routes(port, roundRobin(bs.map((b) => b.endpoint)), 'tcp'));
   const answers: string[] = [];
   for (let i = 0; i < 6; i++) answers.push((await exchange(port, 'hi')).toString());
   assert.deepEqual(answers, ['a', 'b', 'c', 'a', 'b', 'c']);
-  assert.equal(statsOf(port).httpForwardingPending, true);
-  assert.equal(statsOf(port).mode, 'http');
+  assert.equal(statsOf(port).mode, 'tcp');
 });
 
 test('connect failures fall over to the next endpoint: no client connection fails', async (t) => {
@@ -140,10 +138,10 @@ test('swapping the picker keeps established connections and sends new ones to th
   await set.apply(routes(port, roundRobin([echo.endpoint])));
   const c = await open(port);
   assert.equal(await c.roundTrip('before'), 'before');
-  await set.apply(routes(port, roundRobin([other.endpoint]), 'ws'));
+  await set.apply(routes(port, roundRobin([other.endpoint]), 'tcp'));
   assert.equal(await c.roundTrip('after'), 'after');
   assert.equal((await exchange(port, 'x')).toString(), 'other');
-  assert.equal(statsOf(port).mode, 'ws');
+  assert.equal(statsOf(port).mode, 'tcp');
   assert.equal(statsOf(port).connectionsActive, 1);
 });
 

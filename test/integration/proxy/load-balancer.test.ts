@@ -17,6 +17,7 @@ test('the load balancer routes a ServicePort round robin over ALIVE instances on
     makeService({
       id: `id${i}`,
       hostname: `host${i}`,
+      proxyMode: 'tcp',
       updated: stamps.now(),
       ports: [{ type: 'tcp', port: b.endpoint.port, servicePort, ip: '127.0.0.1' }],
     }),

@@ -1,0 +1,456 @@
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { ProxyEndpoint } from '../tcp-forwarder.js';
+import { framerFor, DONE_FRAMER, type BodyFramer } from './body-framer.js';
+import { isIdempotent, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http-head.js';
+import type { EndpointEntry, Upstream, UpstreamOwner } from './upstream-pool.js';
+import type { HttpForwarderContext } from './http-forwarder.js';
+import { spliceTunnel } from './tunnel.js';
+
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+
+const enum Phase {
+  /** Waiting for a request head. */
+  Idle,
+  /** Request parsed; choosing and connecting to an endpoint. */
+  Connecting,
+  /** Head sent; the request body is being forwarded. */
+  Body,
+  /** The request is complete upstream; waiting for the rest of the response. */
+  Sent,
+  /** Upgraded: raw bytes both ways. */
+  Tunnel,
+  /** The client connection is ending; nothing more is read. */
+  Closing,
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 505: 'HTTP Version Not Supported' };
+
+/**
+ * One client connection in HTTP mode: reads request heads, forwards one exchange at a time
+ * (pipelined requests wait in `pending` until the previous response is complete) and picks
+ * an endpoint per request.
+ */
+export class ClientSession implements UpstreamOwner {
+  private phase = Phase.Idle;
+  private pending: Buffer | undefined = undefined;
+  private req: RequestHead | undefined = undefined;
+  private reqFramer: BodyFramer = DONE_FRAMER;
+  private reqDone = false;
+  private res: ResponseHead | undefined = undefined;
+  private resBuf: Buffer | undefined = undefined;
+  private resFramer: BodyFramer = DONE_FRAMER;
+  private resHeadSent = false;
+  private anyResponseByte = false;
+  private closeAfter = false;
+  private clientEnded = false;
+  private staleRetried = false;
+  private up: Upstream | undefined = undefined;
+  private failed: Set<string> | undefined = undefined;
+  private attempts = 0;
+  private waitingUpstreamDrain = false;
+  private startedAt = 0;
+  done = false;
+  private readonly clientIp: string;
+  private readonly skip = (e: ProxyEndpoint): boolean => (this.failed !== undefined && this.failed.has(e.key)) || this.ctx.outlier.isEjected(e.key);
+  private readonly skipFailed = (e: ProxyEndpoint): boolean => this.failed !== undefined && this.failed.has(e.key);
+
+  constructor(
+    readonly client: Socket,
+    private readonly ctx: HttpForwarderContext,
+  ) {
+    const ip = client.remoteAddress ?? '';
+    this.clientIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+    client.on('data', (chunk: Buffer) => this.onClientData(chunk));
+    client.on('drain', () => {
+      if (this.up !== undefined && this.up.socket.isPaused()) this.up.socket.resume();
+    });
+    client.on('end', () => this.onClientEnd());
+    client.on('timeout', () => {
+      if (this.phase === Phase.Idle || this.phase === Phase.Body || this.phase === Phase.Closing) client.destroy();
+    });
+    client.setTimeout(ctx.clientTimeoutMs);
+  }
+
+  /** Called once the client socket has closed. */
+  onClientClose(): void {
+    this.phase = Phase.Closing;
+    this.pending = undefined;
+    const up = this.up;
+    this.up = undefined;
+    if (up !== undefined) up.socket.destroy(); // an unfinished exchange: never back to the pool
+  }
+
+  private onClientData(chunk: Buffer): void {
+    if (this.phase === Phase.Body && this.pending === undefined) {
+      const used = this.forwardBody(chunk, 0);
+      if (used < 0 || used === chunk.length) return;
+      this.pending = chunk.subarray(used);
+    } else if (this.phase === Phase.Closing) {
+      return;
+    } else {
+      this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    }
+    this.pump();
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    if (this.phase === Phase.Idle) this.client.end();
+    else if (this.phase === Phase.Body || this.phase === Phase.Connecting && !this.reqFramer.done) this.abort();
+    // Connecting with a complete request, or Sent: answer, then end (see finish()).
+  }
+
+  private pump(): void {
+    for (;;) {
+      const buf = this.pending;
+      if (buf === undefined) return;
+      if (this.phase === Phase.Idle) {
+        const end = buf.indexOf(CRLFCRLF);
+        if (end < 0 || end > MAX_HEAD_BYTES) {
+          if (end > MAX_HEAD_BYTES || buf.length > MAX_HEAD_BYTES + 3) this.reject(431, 'request head larger than 64 KiB');
+          return;
+        }
+        const head = parseRequestHead(buf.toString('latin1', 0, end), this.clientIp);
+        if ('reason' in head) {
+          this.reject(head.status, head.reason);
+          return;
+        }
+        this.pending = end + 4 === buf.length ? undefined : buf.subarray(end + 4);
+        this.begin(head);
+        continue;
+      }
+      if (this.phase === Phase.Body) {
+        const used = this.forwardBody(buf, 0);
+        if (used < 0) return;
+        this.pending = used === buf.length ? undefined : buf.subarray(used);
+        if (this.phase === Phase.Body) {
+          // Paused while waiting for an endpoint with a head's worth buffered: read on.
+          if (this.client.isPaused() && !this.waitingUpstreamDrain) this.client.resume();
+          return;
+        }
+        continue;
+      }
+      // Waiting: keep what came (pipelined requests), but stop reading past a head's worth.
+      if (buf.length > MAX_HEAD_BYTES && !this.client.isPaused()) this.client.pause();
+      return;
+    }
+  }
+
+  private begin(head: RequestHead): void {
+    this.req = head;
+    this.reqFramer = framerFor(head.body);
+    this.reqDone = false;
+    this.res = undefined;
+    this.resBuf = undefined;
+    this.resHeadSent = false;
+    this.anyResponseByte = false;
+    this.staleRetried = false;
+    this.failed = undefined;
+    this.attempts = 0;
+    this.closeAfter = !head.keepAlive;
+    this.startedAt = performance.now();
+    this.ctx.stats.requests++;
+    this.phase = Phase.Connecting;
+    this.dispatch();
+  }
+
+  /** Picks the next endpoint and gets a connection to it (pooled unless an upgrade). */
+  private dispatch(): void {
+    const picker = this.ctx.picker;
+    const endpoint = picker.next(this.skip) ?? picker.next(this.skipFailed);
+    if (endpoint === undefined) {
+      this.ctx.noEndpoint();
+      this.respondError(503, `no healthy instance of ${this.ctx.serviceName} on port ${this.ctx.port}`, this.req?.body.kind !== 'none');
+      return;
+    }
+    const entry = this.ctx.pool.entryOf(endpoint);
+
+    const req = this.req as RequestHead;
+    if (!req.upgrade) {
+      const up = this.ctx.pool.take(entry, this);
+      if (up !== undefined) {
+        this.attach(up);
+        return;
+      }
+    }
+    this.connect(entry);
+  }
+
+  private connect(entry: EndpointEntry): void {
+    this.ctx.pool.connect(entry, this, (err, up) => {
+      if (this.phase !== Phase.Connecting) {
+        // The client went away meanwhile.
+        if (up !== undefined) up.socket.destroy();
+        return;
+      }
+      if (up === undefined) {
+        this.ctx.stats.errors.connect++;
+        entry.http.errors.connect++;
+        this.ctx.connectFailed(entry, err);
+        (this.failed ??= new Set()).add(entry.key);
+        if (++this.attempts <= this.ctx.retries) this.dispatch();
+        else this.respondError(503, `no healthy instance of ${this.ctx.serviceName} on port ${this.ctx.port}`, this.req?.body.kind !== 'none');
+        return;
+      }
+      this.attach(up);
+    });
+  }
+
+  private attach(up: Upstream): void {
+    const req = this.req as RequestHead;
+    this.up = up;
+    up.entry.http.requests++;
+    this.phase = Phase.Body;
+    const socket = up.socket;
+    const buf = this.pending;
+    if (buf !== undefined && !this.reqFramer.done) {
+      socket.cork();
+      socket.write(req.forward, 'latin1');
+      this.pump();
+      socket.uncork();
+    } else {
+      socket.write(req.forward, 'latin1');
+      if (this.reqFramer.done) this.requestSent();
+      else if (this.client.isPaused()) this.client.resume();
+      if (buf !== undefined) this.pump();
+    }
+  }
+
+  /** Forwards request body bytes of `buf` from `start`; returns how many were used, -1 on a framing error. */
+  private forwardBody(buf: Buffer, start: number): number {
+    const n = this.reqFramer.feed(buf, start);
+    if (n < 0) {
+      this.ctx.stats.errors.badRequest++;
+      if (!this.resHeadSent) this.reject(400, 'malformed chunked body');
+      else this.abort();
+      return -1;
+    }
+    const up = this.up;
+    if (n > 0 && up !== undefined) {
+      const ok = up.socket.write(start === 0 && n === buf.length ? buf : buf.subarray(start, start + n));
+      if (!ok) {
+        this.waitingUpstreamDrain = true;
+        this.client.pause();
+      }
+    }
+    if (this.reqFramer.done) this.requestSent();
+    return start + n;
+  }
+
+  private requestSent(): void {
+    this.reqDone = true;
+    if (this.phase === Phase.Body) this.phase = Phase.Sent;
+  }
+
+  onUpstreamDrain(): void {
+    if (this.waitingUpstreamDrain) {
+      this.waitingUpstreamDrain = false;
+      this.client.resume();
+    }
+  }
+
+  onUpstreamData(up: Upstream, chunk: Buffer): void {
+    this.anyResponseByte = true;
+    if (this.res !== undefined) {
+      this.forwardResponseBody(up, chunk, 0);
+      return;
+    }
+    let buf = this.resBuf === undefined ? chunk : Buffer.concat([this.resBuf, chunk]);
+    for (;;) {
+      const end = buf.indexOf(CRLFCRLF);
+      if (end < 0 || end > MAX_HEAD_BYTES) {
+        if (end > MAX_HEAD_BYTES || buf.length > MAX_HEAD_BYTES + 3) this.upstreamFailed(up, 502, 'badResponse', 'response head larger than 64 KiB');
+        else this.resBuf = buf;
+        return;
+      }
+      const req = this.req as RequestHead;
+      const res = parseResponseHead(buf.toString('latin1', 0, end), req.method);
+      if (typeof res === 'string') {
+        this.upstreamFailed(up, 502, 'badResponse', `bad response: ${res}`);
+        return;
+      }
+      const rest = end + 4 === buf.length ? undefined : buf.subarray(end + 4);
+      if (res.status === 101) {
+        this.resBuf = undefined;
+        if (!req.upgrade) {
+          this.upstreamFailed(up, 502, 'badResponse', '101 to a request without Upgrade');
+          return;
+        }
+        this.tunnel(up, res, rest);
+        return;
+      }
+      if (res.status < 200) {
+        // Interim (100 Continue, 103 Early Hints): relayed to 1.1 clients, then the final one follows.
+        if (req.minor === 1) this.client.write(`${res.statusLine}\r\n${res.headers}\r\n`, 'latin1');
+        if (rest === undefined) {
+          this.resBuf = undefined;
+          return;
+        }
+        buf = rest;
+        continue;
+      }
+      this.resBuf = undefined;
+      this.res = res;
+      this.resFramer = framerFor(res.body);
+      this.recordHead(up.entry, res.status);
+      if (res.body.kind === 'close' || this.clientEnded) this.closeAfter = true;
+      const connection = this.closeAfter ? 'Connection: close\r\n' : req.minor === 0 ? 'Connection: keep-alive\r\n' : '';
+      this.resHeadSent = true;
+      const headText = `${res.statusLine}\r\n${res.headers}${connection}\r\n`;
+      if (rest === undefined || this.resFramer.done) {
+        this.client.write(headText, 'latin1');
+        if (this.resFramer.done) {
+          if (rest !== undefined) up.socket.destroy(); // bytes after a complete response: out of sync
+          this.finish(up);
+        } else if (rest !== undefined) this.forwardResponseBody(up, rest, 0);
+      } else {
+        this.client.cork();
+        this.client.write(headText, 'latin1');
+        this.forwardResponseBody(up, rest, 0);
+        this.client.uncork();
+      }
+      return;
+    }
+  }
+
+  private forwardResponseBody(up: Upstream, buf: Buffer, start: number): void {
+    const n = this.resFramer.feed(buf, start);
+    if (n < 0) {
+      this.ctx.stats.errors.badResponse++;
+      up.entry.http.errors.badResponse++;
+      this.abort();
+      return;
+    }
+    if (n > 0 && !this.client.write(start === 0 && n === buf.length ? buf : buf.subarray(start, start + n))) up.socket.pause();
+    if (this.resFramer.done) {
+      if (start + n < buf.length) up.socket.destroy();
+      this.finish(up);
+    }
+  }
+
+  onUpstreamEnd(up: Upstream): void {
+    if (this.res !== undefined && this.res.body.kind === 'close') {
+      this.finish(up, true);
+      return;
+    }
+    up.socket.destroy(); // premature: handled as a close in onUpstreamClose
+  }
+
+  onUpstreamClose(up: Upstream, err: Error | undefined): void {
+    if (this.up !== up) return;
+    this.up = undefined;
+    if (this.phase === Phase.Closing || this.phase === Phase.Tunnel) return;
+    const req = this.req as RequestHead;
+    if (!this.anyResponseByte && up.served > 0 && !this.staleRetried && req.body.kind === 'none' && isIdempotent(req.method)) {
+      // A keep-alive connection the server had closed: once more on a fresh connection.
+      this.staleRetried = true;
+      this.phase = Phase.Connecting;
+      this.connect(up.entry);
+      return;
+    }
+    const timedOut = (err as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+    this.upstreamFailed(up, timedOut ? 504 : 502, timedOut ? 'timeout' : 'reset', timedOut ? 'upstream timed out' : 'upstream closed the connection');
+  }
+
+  private upstreamFailed(up: Upstream, status: 502 | 504, kind: 'timeout' | 'reset' | 'badResponse', message: string): void {
+    this.ctx.stats.errors[kind]++;
+    up.entry.http.errors[kind]++;
+    this.ctx.outlierFailure(up.entry);
+    this.up = undefined;
+    up.owner = undefined;
+    up.socket.destroy();
+    if (this.resHeadSent) this.abort();
+    else this.respondError(status, message, true);
+  }
+
+  private recordHead(entry: EndpointEntry, status: number): void {
+    const ms = performance.now() - this.startedAt;
+    this.ctx.stats.response(status);
+    this.ctx.stats.latency(ms);
+    entry.http.response(status);
+    entry.http.latency(ms);
+    if (status >= 500) this.ctx.outlierFailure(entry);
+    else this.ctx.outlier.success(entry.key);
+  }
+
+  /** The response is complete: the connection goes back to the pool, the next request is read. */
+  private finish(up: Upstream, upstreamEnded = false): void {
+    this.up = undefined;
+    const reusable = !upstreamEnded && this.reqDone && this.res !== undefined && this.res.keepAlive && !up.socket.destroyed;
+    if (reusable) this.ctx.pool.release(up);
+    else {
+      up.owner = undefined;
+      up.socket.destroy();
+    }
+    this.res = undefined;
+    if (this.closeAfter || !this.reqDone) {
+      this.end();
+      return;
+    }
+    this.phase = Phase.Idle;
+    this.req = undefined;
+    if (this.client.isPaused()) this.client.resume();
+    if (this.pending !== undefined) this.pump();
+  }
+
+  private tunnel(up: Upstream, res: ResponseHead, rest: Buffer | undefined): void {
+    this.recordHead(up.entry, 101);
+    this.phase = Phase.Tunnel;
+    this.up = undefined;
+    this.ctx.pool.detach(up);
+    const head = `${res.statusLine}\r\n${res.headers}Connection: Upgrade\r\n\r\n`;
+    const pending = this.pending;
+    this.pending = undefined;
+    spliceTunnel(this.client, up, head, rest, pending, this.ctx.clientTimeoutMs, this.ctx.serverTimeoutMs);
+  }
+
+  /** Answers with a JSON error and ends or keeps the connection. */
+  private respondError(status: number, message: string, close: boolean): void {
+    const body = JSON.stringify({ message, status: 'error' });
+    this.ctx.stats.response(status);
+    this.ctx.stats.latency(performance.now() - this.startedAt);
+    const keep = !close && !this.closeAfter && !this.clientEnded;
+    this.client.write(
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n${body}`,
+      'latin1',
+    );
+    if (!keep) {
+      this.end();
+      return;
+    }
+    this.phase = Phase.Idle;
+    this.req = undefined;
+    if (this.client.isPaused()) this.client.resume();
+    if (this.pending !== undefined) this.pump();
+  }
+
+  /** A malformed request: status, then the connection ends. */
+  private reject(status: number, reason: string): void {
+    this.ctx.stats.errors.badRequest++;
+    this.ctx.badRequest(reason);
+    this.pending = undefined;
+    const body = JSON.stringify({ message: reason, status: 'error' });
+    this.client.write(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, 'latin1');
+    const up = this.up;
+    this.up = undefined;
+    if (up !== undefined) up.socket.destroy();
+    this.end();
+  }
+
+  private end(): void {
+    this.phase = Phase.Closing;
+    this.pending = undefined;
+    this.client.end();
+    if (this.client.isPaused()) this.client.resume(); // let the peer's FIN arrive
+  }
+
+  abort(): void {
+    this.phase = Phase.Closing;
+    this.pending = undefined;
+    const up = this.up;
+    this.up = undefined;
+    if (up !== undefined) up.socket.destroy();
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,232 @@
+import type { Socket } from 'node:net';
+import { errorMessage, type Clock, type Logger } from '../../core/index.js';
+import { TCP_FORWARDER_DEFAULTS, type EndpointPicker, type EndpointStats, type ForwarderStats, type TcpForwarderOptions } from '../tcp-forwarder.js';
+import { ClientSession } from './client-session.js';
+import { MutableHttpCounters, type HttpCounters } from './http-stats.js';
+import { OutlierDetector, type OutlierOptions } from './outlier-detector.js';
+import { UpstreamPool, type EndpointEntry } from './upstream-pool.js';
+
+export interface HttpForwarderOptions extends TcpForwarderOptions {
+  /** The ServicePort served, named in the 503 body. */
+  readonly port: number;
+  /** The service name, named in the 503 body. Default `unknown`. */
+  readonly serviceName?: string;
+  /**
+   * Idle keep-alive connections kept per endpoint. Default 64: enough for a busy client set
+   * to reuse connections, small enough that a quiet listener holds few sockets.
+   */
+  readonly maxIdlePerEndpoint?: number;
+  /**
+   * An idle pooled upstream connection is closed after this long. Default 4000: below the
+   * common server keep-alive timeouts (Node 5 s, nginx 75 s), so the proxy closes first and
+   * never sends a request on a connection the server is closing.
+   */
+  readonly poolIdleTimeoutMs?: number;
+  readonly outlier?: OutlierOptions;
+}
+
+export const HTTP_FORWARDER_DEFAULTS = { maxIdlePerEndpoint: 64, poolIdleTimeoutMs: 4_000 } as const;
+
+/** HTTP counters of one endpoint, with its pool and ejection state. */
+export interface HttpEndpointStats extends HttpCounters {
+  readonly key: string;
+  /** Idle pooled connections now. */
+  readonly idleConnections: number;
+  /** Passive outlier detection: times ejected, and until when (ms since epoch, 0 when in rotation). */
+  readonly ejections: number;
+  readonly ejectedUntilMs: number;
+}
+
+export interface HttpForwarderStats extends HttpCounters {
+  /** Upstream connections open now (idle and busy). */
+  readonly upstreamConnections: number;
+  readonly idleUpstreamConnections: number;
+  /** Ejections by passive outlier detection, all endpoints. */
+  readonly ejections: number;
+  readonly endpoints: readonly HttpEndpointStats[];
+}
+
+/** What a client session uses of its forwarder. */
+export interface HttpForwarderContext {
+  readonly picker: EndpointPicker;
+  readonly pool: UpstreamPool;
+  readonly outlier: OutlierDetector;
+  readonly stats: MutableHttpCounters;
+  readonly serviceName: string;
+  readonly port: number;
+  readonly retries: number;
+  readonly clientTimeoutMs: number;
+  readonly serverTimeoutMs: number;
+  connectFailed(entry: EndpointEntry, err: Error | undefined): void;
+  outlierFailure(entry: EndpointEntry): void;
+  noEndpoint(): void;
+  badRequest(reason: string): void;
+}
+
+/**
+ * HTTP/1.1 forwarding for one listener on raw sockets: a request-head parser per client
+ * connection, a round-robin pick per request, keep-alive upstream pools per endpoint, and
+ * upgrades spliced as TCP. Same lifecycle as TcpForwarder (ListenerSet owns the listening socket).
+ */
+export class HttpForwarder implements HttpForwarderContext {
+  picker: EndpointPicker;
+  serviceName: string;
+  readonly port: number;
+  readonly pool: UpstreamPool;
+  readonly outlier: OutlierDetector;
+  readonly stats = new MutableHttpCounters();
+  readonly retries: number;
+  readonly clientTimeoutMs: number;
+  readonly serverTimeoutMs: number;
+  private readonly maxConnections: number;
+  private readonly sessions = new Set<ClientSession>();
+  private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, bytesIn: 0, bytesOut: 0, ejections: 0 };
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    picker: EndpointPicker,
+    clock: Clock,
+    private readonly logger: Logger,
+    options: HttpForwarderOptions,
+  ) {
+    this.picker = picker;
+    this.port = options.port;
+    this.serviceName = options.serviceName ?? 'unknown';
+    this.retries = options.retries ?? TCP_FORWARDER_DEFAULTS.retries;
+    this.clientTimeoutMs = options.idleTimeoutMs ?? TCP_FORWARDER_DEFAULTS.idleTimeoutMs;
+    this.serverTimeoutMs = options.idleTimeoutMs ?? TCP_FORWARDER_DEFAULTS.idleTimeoutMs;
+    this.maxConnections = options.maxConnections ?? TCP_FORWARDER_DEFAULTS.maxConnections;
+    this.pool = new UpstreamPool(clock, {
+      connectTimeoutMs: options.connectTimeoutMs ?? TCP_FORWARDER_DEFAULTS.connectTimeoutMs,
+      serverTimeoutMs: this.serverTimeoutMs,
+      poolIdleTimeoutMs: options.poolIdleTimeoutMs ?? HTTP_FORWARDER_DEFAULTS.poolIdleTimeoutMs,
+      maxIdlePerEndpoint: options.maxIdlePerEndpoint ?? HTTP_FORWARDER_DEFAULTS.maxIdlePerEndpoint,
+    });
+    this.outlier = new OutlierDetector(clock, options.outlier);
+  }
+
+  /** Replaces the picker (and the service name); requests from now on use it, in-flight ones finish. */
+  setPicker(picker: EndpointPicker, serviceName?: string): void {
+    this.picker = picker;
+    if (serviceName !== undefined) this.serviceName = serviceName;
+  }
+
+  /** Client connections open now. */
+  get activeCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Resolves once no client connection is open. */
+  whenIdle(): Promise<void> {
+    if (this.sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Takes over an accepted client socket. */
+  handle(client: Socket): void {
+    this.totals.connectionsTotal++;
+    client.on('error', (err) => this.logger.debug({ err: errorMessage(err) }, 'client socket error'));
+    if (this.sessions.size >= this.maxConnections) {
+      this.totals.rejectedTotal++;
+      client.destroy();
+      return;
+    }
+    client.setNoDelay(true);
+    const session = new ClientSession(client, this);
+    this.sessions.add(session);
+    client.on('close', () => {
+      session.onClientClose();
+      if (!this.sessions.delete(session)) return;
+      this.totals.bytesIn += client.bytesRead;
+      this.totals.bytesOut += client.bytesWritten;
+      if (this.sessions.size === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    });
+    if (client.isPaused()) client.resume();
+  }
+
+  /** Closes idle upstream connections (a drained listener keeps none). */
+  closeIdleUpstreams(): void {
+    this.pool.closeIdle();
+  }
+
+  /** Destroys every client and upstream connection. */
+  destroyAll(): void {
+    for (const s of [...this.sessions]) s.abort();
+    this.pool.close();
+  }
+
+  connectFailed(entry: EndpointEntry, err: Error | undefined): void {
+    this.totals.connectErrors++;
+    this.logger.debug({ endpoint: entry.key, err: err === undefined ? undefined : errorMessage(err) }, 'endpoint connect failed');
+    this.outlierFailure(entry);
+  }
+
+  outlierFailure(entry: EndpointEntry): void {
+    if (this.outlier.failure(entry.key)) {
+      this.totals.ejections++;
+      const s = this.outlier.state(entry.key);
+      this.logger.warn({ endpoint: entry.key, ejections: s?.ejections, ejectedUntilMs: s?.ejectedUntilMs }, 'endpoint ejected after consecutive failures');
+    }
+  }
+
+  noEndpoint(): void {
+    this.totals.noEndpointTotal++;
+  }
+
+  badRequest(reason: string): void {
+    this.logger.debug({ reason }, 'bad request refused');
+  }
+
+  /** Counters in the TCP forwarder's shape (connections, bytes, endpoints) plus `http`. */
+  forwarderStats(): ForwarderStats & { readonly http: HttpForwarderStats } {
+    let bytesIn = this.totals.bytesIn;
+    let bytesOut = this.totals.bytesOut;
+    for (const s of this.sessions) {
+      bytesIn += s.client.bytesRead;
+      bytesOut += s.client.bytesWritten;
+    }
+    const live = this.pool.liveBytes();
+    const endpoints: EndpointStats[] = [];
+    const httpEndpoints: HttpEndpointStats[] = [];
+    for (const e of this.pool.entries.values()) {
+      const sum = live.get(e);
+      endpoints.push({
+        key: e.key,
+        ip: e.ip,
+        port: e.port,
+        connectionsTotal: e.connectionsTotal,
+        connectionsActive: e.connectionsActive,
+        connectErrors: e.connectErrors,
+        bytesIn: e.bytesIn + (sum?.bytesIn ?? 0),
+        bytesOut: e.bytesOut + (sum?.bytesOut ?? 0),
+      });
+      const o = this.outlier.state(e.key);
+      const c = e.http.snapshot();
+      httpEndpoints.push({ ...c, bytesIn: e.bytesIn + (sum?.bytesIn ?? 0), bytesOut: e.bytesOut + (sum?.bytesOut ?? 0), key: e.key, idleConnections: e.idle.length, ejections: o?.ejections ?? 0, ejectedUntilMs: o?.ejectedUntilMs ?? 0 });
+    }
+    const http = this.stats.snapshot();
+    return {
+      connectionsTotal: this.totals.connectionsTotal,
+      connectionsActive: this.sessions.size,
+      rejectedTotal: this.totals.rejectedTotal,
+      noEndpointTotal: this.totals.noEndpointTotal,
+      connectErrors: this.totals.connectErrors,
+      bytesIn,
+      bytesOut,
+      endpoints,
+      http: {
+        ...http,
+        bytesIn,
+        bytesOut,
+        upstreamConnections: this.pool.size,
+        idleUpstreamConnections: this.pool.idleCount(),
+        ejections: this.totals.ejections,
+        endpoints: httpEndpoints,
+      },
+    };
+  }
+}

@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../../../src/proxy/http/index.js';
+
+function req(head: string, ip = '10.1.2.3'): RequestHead {
+  const r = parseRequestHead(head, ip);
+  if ('reason' in r) assert.fail(`refused: ${r.reason}`);
+  return r;
+}
+
+function res(head: string, method = 'GET'): ResponseHead {
+  const r = parseResponseHead(head, method);
+  if (typeof r === 'string') assert.fail(`refused: ${r}`);
+  return r;
+}
+
+test('request: framing, keep-alive and forwarded head', () => {
+  const r = req('POST /a?b=1 HTTP/1.1\r\nHost: api\r\nContent-Length: 12\r\nX-Other: keep me');
+  assert.deepEqual([r.method, r.target, r.minor, r.keepAlive, r.body], ['POST', '/a?b=1', 1, true, { kind: 'length', length: 12 }]);
+  assert.equal(r.forward, 'POST /a?b=1 HTTP/1.1\r\nHost: api\r\nContent-Length: 12\r\nX-Other: keep me\r\nX-Forwarded-For: 10.1.2.3\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: api\r\n\r\n');
+  assert.deepEqual(req('GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked').body, { kind: 'chunked' });
+  assert.deepEqual(req('GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0').body, { kind: 'none' });
+  assert.deepEqual(req('GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5').body, { kind: 'length', length: 5 });
+  assert.equal(req('GET / HTTP/1.1\r\nHost: a\r\nConnection: close').keepAlive, false);
+  assert.equal(req('GET / HTTP/1.0').keepAlive, false);
+  const ka10 = req('GET / HTTP/1.0\r\nConnection: keep-alive');
+  assert.equal(ka10.keepAlive, true);
+  assert.match(ka10.forward, /\r\nConnection: keep-alive\r\n\r\n$/);
+});
+
+test('request: hop-by-hop and Connection-named headers are stripped, framing headers never', () => {
+  const r = req('GET / HTTP/1.1\r\nHost: a\r\nConnection: x-a, content-length, host\r\nX-A: 1\r\nKeep-Alive: 1\r\nTE: trailers\r\nProxy-Connection: close\r\nUpgrade: h2c\r\nContent-Length: 3\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2');
+  assert.equal(r.forward, 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nX-Forwarded-For: 1.1.1.1, 2.2.2.2, 10.1.2.3\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: a\r\n\r\n');
+  assert.equal(r.upgrade, false, 'Upgrade without Connection: upgrade is not an upgrade');
+  assert.equal(r.keepAlive, false, 'Proxy-Connection: close counts');
+});
+
+test('request: upgrades and Expect', () => {
+  const r = req('GET /ws HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k');
+  assert.equal(r.upgrade, true);
+  assert.match(r.forward, /Sec-WebSocket-Key: k\r\n.*Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n$/s);
+  assert.equal(req('PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1').expectContinue, true);
+});
+
+test('request: malformed and smuggling heads are refused with the right status', () => {
+  const cases: [string, number][] = [
+    ['GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked', 400],
+    ['GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip', 400],
+    ['GET / HTTP/1.0\r\nTransfer-Encoding: chunked', 400],
+    ['GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2', 400],
+    ['GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1', 400],
+    ['GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1e3', 400],
+    ['GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999', 400],
+    ['GET / HTTP/1.1\r\nHost : a', 400],
+    ['GET / HTTP/1.1\r\nHost: a\r\n folded', 400],
+    ['GET / HTTP/1.1\r\nHost: a\rX: b', 400],
+    ['GET / HTTP/1.1\r\nHost: a\r\nX: \x00', 400],
+    ['GET  / HTTP/1.1\r\nHost: a', 400],
+    ['GET / HTTP/1.1 \r\nHost: a', 400],
+    ['G(T / HTTP/1.1\r\nHost: a', 400],
+    ['GET / HTTP/1.1', 400],
+    ['GET / HTTP/1.1\r\nHost: a\r\nHost: a', 400],
+    ['GET / HTTP/3.0\r\nHost: a', 505],
+    ['GET / HTTX/1.1\r\nHost: a', 400],
+  ];
+  for (const [head, status] of cases) {
+    const r = parseRequestHead(head, '1.2.3.4');
+    assert.ok('reason' in r, `accepted: ${JSON.stringify(head)}`);
+    assert.equal(r.status, status, JSON.stringify(head));
+  }
+});
+
+test('response: framing by method and status, hop-by-hop stripped', () => {
+  assert.deepEqual(res('HTTP/1.1 200 OK\r\nContent-Length: 5').body, { kind: 'length', length: 5 });
+  assert.deepEqual(res('HTTP/1.1 200 OK\r\nContent-Length: 5', 'HEAD').body, { kind: 'none' });
+  assert.deepEqual(res('HTTP/1.1 204 No Content').body, { kind: 'none' });
+  assert.deepEqual(res('HTTP/1.1 304 Not Modified\r\nContent-Length: 9').body, { kind: 'none' });
+  assert.deepEqual(res('HTTP/1.1 100 Continue').body, { kind: 'none' });
+  assert.deepEqual(res('HTTP/1.1 200 OK').body, { kind: 'close' });
+  assert.equal(res('HTTP/1.1 200 OK').keepAlive, false);
+  const chunked = res('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 10\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\nX-End: 2');
+  assert.deepEqual(chunked.body, { kind: 'chunked' });
+  assert.equal(chunked.keepAlive, true);
+  assert.equal(chunked.headers, 'Transfer-Encoding: chunked\r\nX-End: 2\r\n');
+  assert.equal(res('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close').keepAlive, false);
+  assert.equal(res('HTTP/1.0 200 OK\r\nContent-Length: 1').keepAlive, false);
+  assert.equal(res('HTTP/1.0 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive').keepAlive, true);
+  const up = res('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket');
+  assert.equal(up.headers, 'Upgrade: websocket\r\n');
+  for (const bad of ['HTTP/1.1 2000 OK', 'HTTP/2 200 OK', 'HTTP/1.1 abc OK', 'HTTP/1.1 200 OK\r\nContent-Length: x', 'HTTP/1.1 099 X']) {
+    assert.equal(typeof parseResponseHead(bad, 'GET'), 'string', bad);
+  }
+});
