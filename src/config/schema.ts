@@ -39,6 +39,7 @@ export interface SidecarConfig {
   readonly httpBind: string;
   readonly proxyBindIp: string;
   readonly proxyDisabled: boolean;
+  readonly proxySlowStartMs: number;
   readonly listenerUrls: readonly string[];
 }
 
@@ -429,6 +430,17 @@ export const SETTINGS: readonly Setting[] = [
     defaultText: 'false',
     doc: 'Run without the load balancer (HAPROXY_DISABLE is honoured).',
     origin: 'go',
+  }),
+  setting({
+    key: 'proxySlowStartMs',
+    env: ['PROXY_SLOW_START'],
+    flag: { long: '--proxy-slow-start', arg: '<duration>' },
+    type: 'duration',
+    parse: asDuration,
+    defaultValue: fixed(10_000),
+    defaultText: '10s (0 turns it off)',
+    doc: 'An instance that just became ALIVE ramps up to its full share of new connections and requests over this window.',
+    origin: 'new',
   }),
   setting({
     key: 'listenerUrls',

@@ -208,7 +208,12 @@ export class Daemon {
    * change events (coalesced to the next timer turn), never more than one in flight.
    */
   private startLoadBalancer(state: ServicesState): LoadBalancer {
-    const lb = new LoadBalancer({ bindIp: this.config.proxyBindIp, logger: this.log.child({ component: 'proxy' }), clock: this.clock });
+    const lb = new LoadBalancer({
+      bindIp: this.config.proxyBindIp,
+      slowStartMs: this.config.proxySlowStartMs,
+      logger: this.log.child({ component: 'proxy' }),
+      clock: this.clock,
+    });
     this.closers.push(() => lb.close());
     let queued = false;
     let running: Promise<void> = Promise.resolve();

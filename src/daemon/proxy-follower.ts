@@ -23,7 +23,12 @@ export class ProxyFollower {
 
   constructor(options: ProxyFollowerOptions) {
     const clock = options.clock ?? systemClock;
-    this.lb = new LoadBalancer({ bindIp: options.config.proxyBindIp, clock, logger: options.logger.child({ component: 'proxy' }) });
+    this.lb = new LoadBalancer({
+      bindIp: options.config.proxyBindIp,
+      slowStartMs: options.config.proxySlowStartMs,
+      clock,
+      logger: options.logger.child({ component: 'proxy' }),
+    });
     this.follower = new WatchFollower({
       target: options.target,
       clock,

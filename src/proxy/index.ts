@@ -50,3 +50,4 @@ export {
   LATENCY_BUCKETS_MS,
   HttpForwarder,
 } from './http/index.js';
+export { SlowStartPicker } from './slow-start.js';

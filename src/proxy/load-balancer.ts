@@ -2,6 +2,7 @@ import type { Clock, Logger } from '../core/index.js';
 import type { Service } from '../catalog/index.js';
 import { ListenerSet, type ListenerStats, type ProxyRoute } from './listener-set.js';
 import { RoundRobin } from './round-robin.js';
+import { SlowStartPicker } from './slow-start.js';
 import { EMPTY_ROUTING_TABLE, buildRoutingTable, type RoutingTable } from './routing-table.js';
 import type { TcpForwarderOptions } from './tcp-forwarder.js';
 
@@ -13,6 +14,8 @@ export interface ProxyStatus {
     readonly serviceName: string;
     readonly mode: string;
     readonly endpoints: ReadonlyArray<{ key: string; hostname: string; serviceId: string; ip: string; port: number }>;
+    /** Endpoints still in their slow-start window. */
+    readonly warming: readonly string[];
     readonly listener: ListenerStats | null;
   }>;
   /** Listeners of removed routes still draining their connections. */
@@ -31,6 +34,11 @@ export interface LoadBalancerOptions extends TcpForwarderOptions {
   readonly clock: Clock;
   /** How long a removed listener's connections may drain. Default 30 000 ms. */
   readonly drainTimeoutMs?: number;
+  /**
+   * Endpoints that join a route ramp up to their full share over this window. Default
+   * 10 000 ms; 0 turns slow start off. The first routes after start-up are not slowed.
+   */
+  readonly slowStartMs?: number;
 }
 
 /**
@@ -40,7 +48,8 @@ export interface LoadBalancerOptions extends TcpForwarderOptions {
  */
 export class LoadBalancer {
   private table: RoutingTable = EMPTY_ROUTING_TABLE;
-  private readonly pickers = new Map<number, RoundRobin>();
+  private readonly pickers = new Map<number, SlowStartPicker>();
+  private firstUpdate = true;
   private readonly listeners: ListenerSet;
   private readonly collisionLoggedAt = new Map<string, number>();
 
@@ -54,15 +63,24 @@ export class LoadBalancer {
     const routes = new Map<number, ProxyRoute>();
     for (const [port, route] of next.routes) {
       let picker = this.pickers.get(port);
+      const keys = new Set(route.endpoints.map((e) => e.key));
       if (picker === undefined) {
         // A random start keeps every host from sending its first connection to the same endpoint.
-        picker = new RoundRobin(route.endpoints, Math.floor(Math.random() * Math.max(1, route.endpoints.length)));
+        const rotation = new RoundRobin(route.endpoints, Math.floor(Math.random() * Math.max(1, route.endpoints.length)));
+        picker = new SlowStartPicker(rotation, this.options.clock, this.options.slowStartMs ?? 10_000);
         this.pickers.set(port, picker);
+        if (!this.firstUpdate && route.endpoints.length > 1) picker.join(keys);
       } else {
-        picker.update(route.endpoints);
+        const before = new Set(picker.rotation.endpoints.map((e) => e.key));
+        picker.rotation.update(route.endpoints);
+        picker.retain(keys);
+        // Ramp up only against endpoints already serving: a route's only endpoint, or
+        // endpoints that all arrive together, take all the work whatever.
+        if (route.endpoints.length > 1 && before.size > 0) picker.join([...keys].filter((k) => !before.has(k)));
       }
       routes.set(port, { picker, mode: route.mode, serviceName: route.serviceName });
     }
+    this.firstUpdate = false;
     for (const port of [...this.pickers.keys()]) if (!next.routes.has(port)) this.pickers.delete(port);
     this.table = next;
     this.reportCollisions(next);
@@ -84,6 +102,7 @@ export class LoadBalancer {
         serviceName: route.serviceName,
         mode: route.mode,
         endpoints: route.endpoints.map((e) => ({ key: e.key, hostname: e.hostname, serviceId: e.serviceId, ip: e.ip, port: e.port })),
+        warming: this.pickers.get(route.servicePort)?.warmingKeys() ?? [],
         listener: listeners.get(route.servicePort) ?? null,
       })),
       draining: [...listeners.values()].filter((l) => !this.table.routes.has(l.port)),

@@ -1,4 +1,4 @@
-import { isAlive, type Port, type Service } from '../catalog/index.js';
+import { ServiceStatus, isAlive, type Port, type Service } from '../catalog/index.js';
 import type { Timestamp } from '../core/index.js';
 
 /**
@@ -178,6 +178,7 @@ export function buildRoutingTable(services: Iterable<Service>): RoutingTable {
     }
   }
 
+  holdEmptyRoutes(services, routes);
   const sortedRoutes = new Map([...routes].sort((a, b) => a[0] - b[0]));
   const collisions: PortCollision[] = [...rejectedByPort]
     .sort((a, b) => a[0] - b[0])
@@ -190,6 +191,29 @@ export function buildRoutingTable(services: Iterable<Service>): RoutingTable {
     collisions: Object.freeze(collisions),
     excluded: Object.freeze(excluded),
   });
+}
+
+/**
+ * A service whose instances all exist but none is ALIVE (UNHEALTHY, UNKNOWN, DRAINING) keeps
+ * its listener with no endpoints: HTTP clients get a 503 naming the service and TCP clients
+ * a prompt close, instead of a refused connection, and the port is not torn down and bound
+ * again when the service recovers. Only ports no ALIVE service owns are held; the oldest
+ * record's name holds a port.
+ */
+function holdEmptyRoutes(services: Iterable<Service>, routes: Map<number, Route>): void {
+  const waiting: Service[] = [];
+  for (const svc of services) {
+    const waitingStatus = svc.status === ServiceStatus.UNHEALTHY || svc.status === ServiceStatus.UNKNOWN || svc.status === ServiceStatus.DRAINING;
+    if (!waitingStatus || svc.ports === null || svc.ports.length === 0) continue;
+    waiting.push(svc);
+  }
+  waiting.sort((a, b) => (a.updated !== b.updated ? (a.updated < b.updated ? -1 : 1) : compareStrings(a.name, b.name)));
+  for (const svc of waiting) {
+    for (const servicePort of routedPorts(svc)) {
+      if (routes.has(servicePort)) continue;
+      routes.set(servicePort, Object.freeze({ servicePort, serviceName: svc.name, mode: toProxyMode(svc.proxyMode), endpoints: Object.freeze([]) }));
+    }
+  }
 }
 
 /** Which listeners to open, close and re-point to go from `prev` to `next`. */

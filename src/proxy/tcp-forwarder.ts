@@ -2,6 +2,9 @@ import { connect, type Socket } from 'node:net';
 import { errorMessage, type Clock, type Logger, type TimerHandle } from '../core/index.js';
 
 /** What the forwarder needs of an endpoint (the routing table's Endpoint satisfies it). */
+/** How long a client closed for lack of an endpoint may take to close its side. 1 s. */
+const NO_ENDPOINT_LINGER_MS = 1000;
+
 export interface ProxyEndpoint {
   /** Stable identity of the endpoint (used for per-endpoint counters and retry skipping). */
   readonly key: string;
@@ -212,7 +215,14 @@ export class TcpForwarder {
     const endpoint = this.picker.next(failed === undefined ? undefined : (e) => failed.has(e.key));
     if (endpoint === undefined) {
       this.totals.noEndpointTotal++;
-      conn.client.destroy();
+      // Close cleanly (FIN) rather than with a reset: drop what the client sent, then end.
+      // A reset before any answer makes some HTTP clients (undici's fetch) hang instead of
+      // failing; a FIN reads as "empty reply" everywhere.
+      const client = conn.client;
+      client.on('data', () => undefined);
+      client.resume();
+      client.end();
+      client.setTimeout(NO_ENDPOINT_LINGER_MS, () => client.destroy());
       return;
     }
     const counters = this.countersOf(endpoint);

@@ -39,7 +39,9 @@ test('the agent binds a ServicePort, balances over its instances and reports the
   const seen = await eventually(
     async () => {
       const answers = new Set<string>();
-      for (let i = 0; i < 4; i++) answers.add(await (await fetch(`http://127.0.0.1:${servicePort}/`)).text());
+      // A time limit per request: while the instances are still UNHEALTHY the port is held
+      // and closes connections, and undici's fetch can stall on such a close.
+      for (let i = 0; i < 4; i++) answers.add(await (await fetch(`http://127.0.0.1:${servicePort}/`, { signal: AbortSignal.timeout(2000) })).text());
       assert.deepEqual([...answers].sort(), ['a', 'b']);
       return answers;
     },

@@ -46,13 +46,24 @@ test('only ALIVE records become endpoints', () => {
   );
 });
 
-test('no ALIVE record: no route', () => {
+test('no ALIVE record: the port is held with no endpoints (503 / prompt close); tombstones hold nothing', () => {
   const table = buildRoutingTable([
     svc('web', 'a', '1', { status: ServiceStatus.DRAINING }),
     svc('web', 'b', '2', { status: ServiceStatus.UNHEALTHY }),
   ]);
-  assert.equal(table.routes.size, 0);
+  assert.equal(table.routes.size, 1);
+  const [route] = [...table.routes.values()];
+  assert.equal(route?.serviceName, 'web');
+  assert.deepEqual(route?.endpoints, []);
   assert.deepEqual(table.collisions, []);
+  assert.equal(buildRoutingTable([svc('web', 'a', '1', { status: ServiceStatus.TOMBSTONE })]).routes.size, 0);
+});
+
+test('a held port never takes a port an ALIVE service owns', () => {
+  const alive = svc('api', 'a', '1');
+  const table = buildRoutingTable([svc('web', 'b', '2', { status: ServiceStatus.UNHEALTHY, updated: alive.updated - 10n }), alive]);
+  const owners = [...table.routes.values()].map((r) => [r.serviceName, r.endpoints.length]);
+  assert.ok(owners.some(([name, n]) => name === 'api' && n === 1));
 });
 
 test('udp ports, ServicePort 0, null/empty ports and unbindable ServicePorts are not routed', () => {
