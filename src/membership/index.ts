@@ -77,3 +77,25 @@ export {
   decryptStream,
 } from './encryption.js';
 export { LABEL_MAX_SIZE_BYTES, labelHeader, labelOverhead, readLabelHeader, type Labelled } from './label.js';
+export {
+  type MembershipOptions,
+  type MembershipProfile,
+  LAN_MEMBERSHIP_OPTIONS,
+  STOCK_LAN_MEMBERSHIP_OPTIONS,
+  LOCAL_MEMBERSHIP_OPTIONS,
+  membershipOptions,
+  validateMembershipOptions,
+} from './options.js';
+export { suspicionTimeoutMs, retransmitLimit, PUSH_PULL_SCALE_THRESHOLD, pushPullScaleMs } from './math.js';
+export { Awareness } from './awareness.js';
+export { suspicionTimeoutAfterMs, type SuspicionOptions, Suspicion } from './suspicion.js';
+export { type Broadcast, type BroadcastQueueOptions, MIN_QUEUE_DEPTH, BroadcastQueue } from './broadcast-queue.js';
+export {
+  type MemberState,
+  type Member,
+  type MemberBroadcast,
+  type SuspicionTimeout,
+  type AddressConflict,
+  type MemberTableOptions,
+  MemberTable,
+} from './members.js';

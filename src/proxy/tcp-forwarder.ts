@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { errorMessage, type Clock, type Logger, type TimerHandle } from '../core/index.js';
+import { ActiveSet } from './active-set.js';
 
 /** What the forwarder needs of an endpoint (the routing table's Endpoint satisfies it). */
 /** How long a client closed for lack of an endpoint may take to close its side. 1 s. */
@@ -114,10 +115,9 @@ export class TcpForwarder {
   private readonly idleTimeoutMs: number;
   private readonly maxConnections: number;
   private readonly retries: number;
-  private readonly active = new Set<Connection>();
+  private readonly active = new ActiveSet<Connection>();
   private readonly endpoints = new Map<string, EndpointCounters>();
   private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, bytesIn: 0, bytesOut: 0 };
-  private idleWaiters: (() => void)[] = [];
 
   constructor(
     picker: EndpointPicker,
@@ -144,8 +144,7 @@ export class TcpForwarder {
 
   /** Resolves once no connection is open (at once if none is). */
   whenIdle(): Promise<void> {
-    if (this.active.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.active.whenEmpty();
   }
 
   /** Takes over an accepted socket (ideally accepted paused, so nothing is read before the endpoint is chosen). */
@@ -295,11 +294,6 @@ export class TcpForwarder {
       conn.endpoint.connectionsActive--;
       conn.endpoint.bytesIn += conn.upstream.bytesWritten;
       conn.endpoint.bytesOut += conn.upstream.bytesRead;
-    }
-    if (this.active.size === 0 && this.idleWaiters.length > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const resolve of waiters) resolve();
     }
   }
 

@@ -5,6 +5,7 @@ import { ClientSession } from './client-session.js';
 import { MutableHttpCounters, type HttpCounters } from './http-stats.js';
 import { OutlierDetector, type OutlierOptions } from './outlier-detector.js';
 import { UpstreamPool, type EndpointEntry } from './upstream-pool.js';
+import { ActiveSet } from '../active-set.js';
 
 export interface HttpForwarderOptions extends TcpForwarderOptions {
   /** The ServicePort served, named in the 503 body. */
@@ -79,9 +80,8 @@ export class HttpForwarder implements HttpForwarderContext {
   readonly clientTimeoutMs: number;
   readonly serverTimeoutMs: number;
   private readonly maxConnections: number;
-  private readonly sessions = new Set<ClientSession>();
+  private readonly sessions = new ActiveSet<ClientSession>();
   private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, bytesIn: 0, bytesOut: 0, ejections: 0 };
-  private idleWaiters: (() => void)[] = [];
 
   constructor(
     picker: EndpointPicker,
@@ -118,8 +118,7 @@ export class HttpForwarder implements HttpForwarderContext {
 
   /** Resolves once no client connection is open. */
   whenIdle(): Promise<void> {
-    if (this.sessions.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.sessions.whenEmpty();
   }
 
   /** Takes over an accepted client socket. */
@@ -139,11 +138,6 @@ export class HttpForwarder implements HttpForwarderContext {
       if (!this.sessions.delete(session)) return;
       this.totals.bytesIn += client.bytesRead;
       this.totals.bytesOut += client.bytesWritten;
-      if (this.sessions.size === 0 && this.idleWaiters.length > 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const resolve of waiters) resolve();
-      }
     });
     if (client.isPaused()) client.resume();
   }

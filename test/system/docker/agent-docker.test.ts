@@ -1,7 +1,6 @@
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { DOCKER_URL, IMAGE, docker, needDocker } from './docker-harness.js';
 import { startAgent, type AgentProcess } from '../../helpers/agent-process.js';
 import { eventually } from '../../helpers/eventually.js';
 
@@ -10,26 +9,12 @@ import { eventually } from '../../helpers/eventually.js';
  * stop` tombstones it within 1 s, and a `SidecarListener` container receives change events.
  * Skipped locally without an Engine (scripts/docker/start-dockerd.sh); fails in CI.
  */
-const run = promisify(execFile);
-const DOCKER_URL = process.env['DOCKER_URL'] || 'unix:///var/run/docker.sock';
-const IMAGE = 'local/busybox:latest';
 const RUN_ID = `sda${process.pid}${Date.now().toString(36)}`;
 let unreachable: string | null = null;
 let agent: AgentProcess | null = null;
 let api = '';
 
-async function docker(...args: string[]): Promise<string> {
-  const { stdout } = await run('docker', ['-H', DOCKER_URL, ...args], { timeout: 30_000 });
-  return stdout.trim();
-}
 
-function needDocker(t: TestContext): boolean {
-  if (unreachable === null) return true;
-  const why = `dockerd not reachable at ${DOCKER_URL} (${unreachable}); run scripts/docker/start-dockerd.sh`;
-  if (process.env['CI'] === 'true') assert.fail(`${why} (CI must run the Docker system tests)`);
-  t.skip(why);
-  return false;
-}
 
 interface Record {
   ID: string;
@@ -62,7 +47,7 @@ after(async () => {
 });
 
 test('a labelled container is announced ALIVE and docker stop tombstones it within 1 s', { timeout: 60_000 }, async (t) => {
-  if (!needDocker(t)) return;
+  if (!needDocker(t, unreachable)) return;
   const name = `${RUN_ID}-web`;
   const id = (
     await docker('run', '-d', '--init', '--name', name, '-l', `sidecar-test=${RUN_ID}`, '-l', `ServiceName=${name}`, '-l', 'ServicePort_80=9500',
@@ -88,7 +73,7 @@ test('a labelled container is announced ALIVE and docker stop tombstones it with
 });
 
 test('a SidecarListener container receives the change events', { timeout: 60_000 }, async (t) => {
-  if (!needDocker(t)) return;
+  if (!needDocker(t, unreachable)) return;
   const name = `${RUN_ID}-listener`;
   // busybox nc answers each request with 200 and prints it to the container's log.
   // The answer waits a moment so the whole POST body is read (and logged) first.

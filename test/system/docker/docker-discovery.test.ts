@@ -1,7 +1,10 @@
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { DOCKER_URL, IMAGE, docker, needDocker } from './docker-harness.js';
+
+const run = promisify(execFile);
 import { systemClock } from '../../../src/core/index.js';
 import {
   DockerDiscovery,
@@ -17,30 +20,16 @@ import { captureLogger } from '../../helpers/log-capture.js';
  * Docker discovery against a real Docker Engine (scripts/docker/start-dockerd.sh and
  * make-image.sh). Without an Engine every test is skipped locally and fails in CI.
  */
-const run = promisify(execFile);
-const DOCKER_URL = process.env['DOCKER_URL'] || 'unix:///var/run/docker.sock';
-const IMAGE = 'local/busybox:latest';
 const RUN_ID = `sdt${process.pid}${Date.now().toString(36)}`;
 const ADVERTISE = '10.9.9.9';
 let unreachable: string | null = null;
 
-async function docker(...args: string[]): Promise<string> {
-  const { stdout } = await run('docker', ['-H', DOCKER_URL, ...args], { timeout: 30_000 });
-  return stdout.trim();
-}
 
 /** A labelled container of this run (removed in `after`); returns its full ID. */
 async function runContainer(name: string, args: readonly string[]): Promise<string> {
   return docker('run', '-d', '--init', '--name', `${RUN_ID}-${name}`, '-l', `sidecar-test=${RUN_ID}`, ...args, IMAGE);
 }
 
-function needDocker(t: TestContext): boolean {
-  if (unreachable === null) return true;
-  const why = `dockerd not reachable at ${DOCKER_URL} (${unreachable}); run scripts/docker/start-dockerd.sh`;
-  if (process.env['CI'] === 'true') assert.fail(`${why} (CI must run the Docker system tests)`);
-  t.skip(why);
-  return false;
-}
 
 function discovery(): DockerDiscovery {
   return new DockerDiscovery({
@@ -78,7 +67,7 @@ after(async () => {
 });
 
 test('labelled containers with -P and -p 0:80 appear with their published ports and ServicePorts; SidecarDiscover=false is ignored', async (t) => {
-  if (!needDocker(t)) return;
+  if (!needDocker(t, unreachable)) return;
   const d = discovery();
   await d.start();
   try {
@@ -107,7 +96,7 @@ test('labelled containers with -P and -p 0:80 appear with their published ports 
 });
 
 test('docker stop removes the service within 1 s of stop returning; a HEALTHCHECK container gets DockerHealth', async (t) => {
-  if (!needDocker(t)) return;
+  if (!needDocker(t, unreachable)) return;
   const d = discovery();
   await d.start();
   try {
@@ -137,7 +126,7 @@ test('docker stop removes the service within 1 s of stop returning; a HEALTHCHEC
 });
 
 test('restarting dockerd loses nothing: the services are back after the reconnect', { timeout: 60_000 }, async (t) => {
-  if (!needDocker(t)) return;
+  if (!needDocker(t, unreachable)) return;
   if (!DOCKER_URL.startsWith('unix:///var/run/docker.sock')) {
     t.skip('restart test drives scripts/docker/*-dockerd.sh, which manage the default socket only');
     return;

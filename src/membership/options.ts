@@ -1,0 +1,138 @@
+/**
+ * Timing and fan-out settings of SWIM + Lifeguard. Defaults are the Go Sidecar's: the
+ * NinesStack/memberlist fork's `DefaultLANConfig` plus what Sidecar's main.go overrides
+ * (push/pull every 20 s, 15 gossip rounds per interval). Where stock hashicorp/memberlist
+ * differs, the field's comment says so.
+ */
+
+export interface MembershipOptions {
+  /** Time between failure-detector probes. Default 1000 (memberlist LAN, fork and stock). */
+  readonly probeIntervalMs: number;
+  /** Wait for a direct ack before going indirect. Default 500 (a reasonable LAN RTT). */
+  readonly probeTimeoutMs: number;
+  /**
+   * Suspicion timeout multiplier: min timeout = mult × max(1, log10(n)) × probeInterval.
+   * Default 5 (NinesStack fork, so Sidecar); stock memberlist LAN uses 4.
+   */
+  readonly suspicionMult: number;
+  /** Max suspicion timeout as a multiple of the min (Lifeguard). Default 6 (both). */
+  readonly suspicionMaxTimeoutMult: number;
+  /** Broadcasts are sent retransmitMult × ceil(log10(n+1)) times. Default 4 (both). */
+  readonly retransmitMult: number;
+  /** Time between gossip rounds. Default 200 (both; Sidecar's GOSSIP_INTERVAL default). */
+  readonly gossipIntervalMs: number;
+  /** Random peers gossiped to per round. Default 3 (both). */
+  readonly gossipNodes: number;
+  /**
+   * Packets built per gossip round, each to `gossipNodes` peers (a fork-only setting; stock
+   * memberlist behaves as 1). Default 15 (Sidecar's GOSSIP_MESSAGES; the fork's own LAN default
+   * is 3).
+   */
+  readonly gossipMessagesPerInterval: number;
+  /** Keep gossiping to a dead node this long so it can refute. Default 30000 (both). */
+  readonly gossipToTheDeadTimeMs: number;
+  /** Peers asked for an indirect probe. Default 3 (both). */
+  readonly indirectChecks: number;
+  /** Lifeguard: probe timeouts stretch up to this multiple when we are unhealthy. Default 8. */
+  readonly awarenessMaxMultiplier: number;
+  /**
+   * Full-state TCP anti-entropy period (scaled up past 32 nodes). Default 20000 (Sidecar's
+   * PUSH_PULL_INTERVAL, one second less than a service's alive lifespan); memberlist uses 30000.
+   */
+  readonly pushPullIntervalMs: number;
+  /** TCP connect/read/write timeout (push/pull, TCP fallback probe). Default 10000 (both). */
+  readonly tcpTimeoutMs: number;
+  /** Largest UDP packet we build, in bytes. Default 1400 (memberlist UDPBufferSize). */
+  readonly udpBufferSizeBytes: number;
+}
+
+/** Go Sidecar (NinesStack fork + Sidecar overrides): the default profile. */
+export const LAN_MEMBERSHIP_OPTIONS: MembershipOptions = Object.freeze({
+  probeIntervalMs: 1000,
+  probeTimeoutMs: 500,
+  suspicionMult: 5,
+  suspicionMaxTimeoutMult: 6,
+  retransmitMult: 4,
+  gossipIntervalMs: 200,
+  gossipNodes: 3,
+  gossipMessagesPerInterval: 15,
+  gossipToTheDeadTimeMs: 30_000,
+  indirectChecks: 3,
+  awarenessMaxMultiplier: 8,
+  pushPullIntervalMs: 20_000,
+  tcpTimeoutMs: 10_000,
+  udpBufferSizeBytes: 1400,
+});
+
+/** Stock hashicorp/memberlist `DefaultLANConfig` (what serf agents run), for comparison. */
+export const STOCK_LAN_MEMBERSHIP_OPTIONS: MembershipOptions = Object.freeze({
+  ...LAN_MEMBERSHIP_OPTIONS,
+  suspicionMult: 4,
+  gossipMessagesPerInterval: 1,
+  pushPullIntervalMs: 30_000,
+});
+
+/**
+ * Fast profile for loopback tests: memberlist's `DefaultLocalConfig` shape (fewer indirect
+ * checks, shorter suspicion) with intervals shortened further so a test runs in seconds.
+ */
+export const LOCAL_MEMBERSHIP_OPTIONS: MembershipOptions = Object.freeze({
+  probeIntervalMs: 200,
+  probeTimeoutMs: 100,
+  suspicionMult: 3,
+  suspicionMaxTimeoutMult: 6,
+  retransmitMult: 2,
+  gossipIntervalMs: 50,
+  gossipNodes: 3,
+  gossipMessagesPerInterval: 3,
+  gossipToTheDeadTimeMs: 3000,
+  indirectChecks: 1,
+  awarenessMaxMultiplier: 8,
+  pushPullIntervalMs: 2000,
+  tcpTimeoutMs: 1000,
+  udpBufferSizeBytes: 1400,
+});
+
+export type MembershipProfile = 'lan' | 'stock-lan' | 'local';
+
+const PROFILES: { readonly [P in MembershipProfile]: MembershipOptions } = {
+  lan: LAN_MEMBERSHIP_OPTIONS,
+  'stock-lan': STOCK_LAN_MEMBERSHIP_OPTIONS,
+  local: LOCAL_MEMBERSHIP_OPTIONS,
+};
+
+/** A profile with some fields overridden. */
+export function membershipOptions(profile: MembershipProfile = 'lan', overrides: Partial<MembershipOptions> = {}): MembershipOptions {
+  return Object.freeze({ ...PROFILES[profile], ...overrides });
+}
+
+/**
+ * The settings that make the protocol misbehave, as messages (empty when valid): non-positive
+ * intervals, a probe timeout not shorter than the probe interval, multipliers below 1.
+ */
+export function validateMembershipOptions(o: MembershipOptions): string[] {
+  const problems: string[] = [];
+  const positive: (keyof MembershipOptions)[] = [
+    'probeIntervalMs',
+    'probeTimeoutMs',
+    'suspicionMult',
+    'suspicionMaxTimeoutMult',
+    'retransmitMult',
+    'gossipIntervalMs',
+    'gossipMessagesPerInterval',
+    'awarenessMaxMultiplier',
+    'pushPullIntervalMs',
+    'tcpTimeoutMs',
+    'udpBufferSizeBytes',
+  ];
+  for (const key of positive) {
+    const v = o[key];
+    if (!Number.isFinite(v) || v <= 0) problems.push(`${key} must be a positive number, got ${v}`);
+  }
+  for (const key of ['gossipNodes', 'indirectChecks', 'gossipToTheDeadTimeMs'] as const) {
+    const v = o[key];
+    if (!Number.isFinite(v) || v < 0) problems.push(`${key} must not be negative, got ${v}`);
+  }
+  if (o.probeTimeoutMs >= o.probeIntervalMs) problems.push(`probeTimeoutMs (${o.probeTimeoutMs}) must be shorter than probeIntervalMs (${o.probeIntervalMs})`);
+  return problems;
+}
