@@ -134,33 +134,19 @@ export class Daemon {
     this.every(LISTENER_SYNC_INTERVAL_MS, () => listeners.sync(discovery.listeners()));
     // A container that stops (or a static entry that goes away) is tombstoned at once rather
     // than at the next 2 s tombstone round, and a new one is announced at once.
-    let discoveryTickQueued = false;
+    const syncDiscoveryChange = this.coalesced(() => {
+      sync.tombstoneTick();
+      sync.aliveTick();
+    });
     this.disposables.add(
       discovery.onDidChange(() => {
         watchHealth();
-        if (discoveryTickQueued) return;
-        discoveryTickQueued = true;
-        this.clock.setTimeout(() => {
-          discoveryTickQueued = false;
-          if (this.disposables.isDisposed) return;
-          sync.tombstoneTick();
-          sync.aliveTick();
-        }, 0);
+        syncDiscoveryChange();
       }),
     );
     // Push health changes to the state promptly, but after the current health round or
     // sync has finished (a tick in the middle of one would see half-created checks).
-    let tickQueued = false;
-    this.disposables.add(
-      health.onDidChangeStatus(() => {
-        if (tickQueued) return;
-        tickQueued = true;
-        this.clock.setTimeout(() => {
-          tickQueued = false;
-          if (!this.disposables.isDisposed) sync.aliveTick();
-        }, 0);
-      }),
-    );
+    this.disposables.add(health.onDidChangeStatus(this.coalesced(() => sync.aliveTick())));
 
     const lb = config.proxyDisabled ? undefined : this.startLoadBalancer(state);
 
@@ -176,7 +162,6 @@ export class Daemon {
     });
     await this.api.start();
     this.closers.push(() => this.api?.close() ?? Promise.resolve());
-
 
     listeners.start();
     listeners.sync(discovery.listeners());
@@ -215,18 +200,11 @@ export class Daemon {
       clock: this.clock,
     });
     this.closers.push(() => lb.close());
-    let queued = false;
     let running: Promise<void> = Promise.resolve();
-    const schedule = (): void => {
-      if (queued) return;
-      queued = true;
-      this.clock.setTimeout(() => {
-        queued = false;
-        if (this.disposables.isDisposed) return;
-        const records = [...state.servers.values()].flatMap((server) => [...server.services.values()]);
-        running = running.then(() => lb.update(records));
-      }, 0);
-    };
+    const schedule = this.coalesced(() => {
+      const records = [...state.servers.values()].flatMap((server) => [...server.services.values()]);
+      running = running.then(() => lb.update(records));
+    });
     this.disposables.add(state.onDidChangeService(schedule));
     this.closers.push(() => running);
     schedule();
@@ -239,6 +217,22 @@ export class Daemon {
     const drained: Service = { ...svc, status: ServiceStatus.DRAINING, updated: stamps.now() };
     state.addServiceEntry(drained);
     return state.getLocalServiceById(id) ?? drained;
+  }
+
+  /**
+   * `fn` wrapped to run once on the next timer turn however often it is called before then
+   * (a burst of events costs one run), and never after the daemon closed.
+   */
+  private coalesced(fn: () => void): () => void {
+    let queued = false;
+    return () => {
+      if (queued) return;
+      queued = true;
+      this.clock.setTimeout(() => {
+        queued = false;
+        if (!this.disposables.isDisposed) fn();
+      }, 0);
+    };
   }
 
   private every(intervalMs: number, fn: () => void): void {
