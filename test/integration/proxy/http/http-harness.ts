@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { systemClock } from '../../../../src/core/index.js';
 import { ListenerSet, type ListenerSetOptions, type ListenerStats, type ProxyRoute } from '../../../../src/proxy/listener-set.js';
-import type { EndpointPicker, ProxyEndpoint } from '../../../../src/proxy/tcp-forwarder.js';
+import type { ProxyEndpoint } from '../../../../src/proxy/tcp-forwarder.js';
 import { captureLogger } from '../../../helpers/log-capture.js';
-import { freePort } from '../proxy-harness.js';
+import { freePort, roundRobin } from '../proxy-harness.js';
 
 /** What a backend saw of one request. */
 export interface Seen {
@@ -61,19 +61,8 @@ export async function httpBackend(name: string, handler?: Handler): Promise<Http
   };
 }
 
-export function picker(endpoints: readonly ProxyEndpoint[]): EndpointPicker {
-  let i = 0;
-  return {
-    next(skip) {
-      for (let n = 0; n < endpoints.length; n++) {
-        const e = endpoints[i % endpoints.length];
-        i++;
-        if (e !== undefined && (skip === undefined || !skip(e))) return e;
-      }
-      return undefined;
-    },
-  };
-}
+/** Plain round robin with skip (the proxy harness's). */
+export const picker = roundRobin;
 
 export interface Proxy {
   readonly set: ListenerSet;
