@@ -139,12 +139,17 @@ test('no growth in sockets, timers or memory under load with endpoint churn', { 
 
   const loops = [httpLoop(), httpLoop(), httpLoop(), tcpLoop()];
   const warmupMs = Math.min(20_000, (SECONDS * 1000) / 4);
-  await new Promise((resolve) => setTimeout(resolve, warmupMs));
-  const heapAfterWarmup = await settledHeapMb();
-  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000 - warmupMs));
-  running = false;
-  clearInterval(churn);
-  await Promise.all(loops);
+  let heapAfterWarmup: number;
+  try {
+    await new Promise((resolve) => setTimeout(resolve, warmupMs));
+    heapAfterWarmup = await settledHeapMb();
+    await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000 - warmupMs));
+  } finally {
+    // Stop the load and the churn whatever happened, so nothing keeps running after the test.
+    running = false;
+    clearInterval(churn);
+    await Promise.all(loops);
+  }
   const heapAtEnd = await settledHeapMb();
   agent.destroy();
   for (let i = 0; i < statuses.length; i++) statuses[i] = ServiceStatus.ALIVE;

@@ -98,17 +98,21 @@ test('an endpoint turning UNHEALTHY, then DRAINING, leaves the rotation at the n
       }
     }
   })();
-  await eventually(() => assert.ok(new Set(seen).size === 3));
-  await apply(withStatus(1, ServiceStatus.UNHEALTHY));
-  const mark = seen.length;
-  await eventually(() => assert.ok(seen.length > mark + 30));
-  assert.ok(!seen.slice(mark).includes('b'), 'b left the rotation at the update');
-  await apply(records.map((r, j) => (j === 2 ? { ...r, status: ServiceStatus.DRAINING } : j === 1 ? { ...r, status: ServiceStatus.UNHEALTHY } : r)));
-  const mark2 = seen.length;
-  await eventually(() => assert.ok(seen.length > mark2 + 30));
-  assert.deepEqual([...new Set(seen.slice(mark2))], ['a']);
-  running = false;
-  await loop;
+  try {
+    await eventually(() => assert.ok(new Set(seen).size === 3));
+    await apply(withStatus(1, ServiceStatus.UNHEALTHY));
+    const mark = seen.length;
+    await eventually(() => assert.ok(seen.length > mark + 30));
+    assert.ok(!seen.slice(mark).includes('b'), 'b left the rotation at the update');
+    await apply(records.map((r, j) => (j === 2 ? { ...r, status: ServiceStatus.DRAINING } : j === 1 ? { ...r, status: ServiceStatus.UNHEALTHY } : r)));
+    const mark2 = seen.length;
+    await eventually(() => assert.ok(seen.length > mark2 + 30));
+    assert.deepEqual([...new Set(seen.slice(mark2))], ['a']);
+  } finally {
+    // Stop the client loop whatever happened, or it would hammer the proxy forever.
+    running = false;
+    await loop;
+  }
   assert.equal(failures, 0);
 });
 
