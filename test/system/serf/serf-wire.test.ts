@@ -32,8 +32,9 @@ function startSerf(port: number, rpcPort: number): ChildProcess {
   });
 }
 
-test('a serf agent acks our ping and learns our alive', { skip, timeout: 30_000 }, async () => {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+test('a serf agent acks our ping and learns our alive', { skip, timeout: 60_000 }, async () => {
+  // Below the kernel's ephemeral range (32768+), which earlier suites fill with TIME_WAIT sockets.
+  const port = 20000 + 2 * Math.floor(Math.random() * 6000);
   const rpcPort = port + 1;
   const serf = startSerf(port, rpcPort);
   let log = '';
@@ -41,7 +42,11 @@ test('a serf agent acks our ping and learns our alive', { skip, timeout: 30_000 
   serf.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   const sock = createSocket('udp4');
   try {
-    await eventually(() => /Serf agent running|agent: Serf agent starting/i.test(log) || log.includes('memberlist'), { timeoutMs: 10_000 });
+    try {
+      await eventually(() => /Serf agent running|agent: Serf agent starting/i.test(log) || log.includes('memberlist'), { timeoutMs: 20_000 });
+    } catch {
+      assert.fail(`serf did not start on 127.0.0.1:${port} within 20 s; its output:\n${log}`);
+    }
     sock.bind(0, '127.0.0.1');
     await once(sock, 'listening');
     const ourPort = sock.address().port;
