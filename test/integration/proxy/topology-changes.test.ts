@@ -98,13 +98,21 @@ test('an endpoint turning UNHEALTHY, then DRAINING, leaves the rotation at the n
       }
     }
   })();
+  // The loop is sequential: once two more requests have finished, the one that was in flight
+  // during an update (and may have gone to the leaving endpoint) is behind us.
+  const afterInFlight = async (): Promise<void> => {
+    const at = seen.length;
+    await eventually(() => assert.ok(seen.length >= at + 2));
+  };
   try {
     await eventually(() => assert.ok(new Set(seen).size === 3));
     await apply(withStatus(1, ServiceStatus.UNHEALTHY));
+    await afterInFlight();
     const mark = seen.length;
     await eventually(() => assert.ok(seen.length > mark + 30));
     assert.ok(!seen.slice(mark).includes('b'), 'b left the rotation at the update');
     await apply(records.map((r, j) => (j === 2 ? { ...r, status: ServiceStatus.DRAINING } : j === 1 ? { ...r, status: ServiceStatus.UNHEALTHY } : r)));
+    await afterInFlight();
     const mark2 = seen.length;
     await eventually(() => assert.ok(seen.length > mark2 + 30));
     assert.deepEqual([...new Set(seen.slice(mark2))], ['a']);
