@@ -9,7 +9,7 @@ import type { HealthMonitor } from '../health/index.js';
  */
 export function localServicesFn(discovery: MultiDiscovery, health: HealthMonitor, stamps: TimestampSource): () => Service[] {
   return () => {
-    const found = discovery.services().filter((svc) => svc.id !== '');
-    return health.mark(found.map((svc) => ({ ...svc, updated: stamps.now() })));
+    // mark() also leaves out services with an empty ID (logged by the health watch).
+    return health.mark(discovery.services().map((svc) => ({ ...svc, updated: stamps.now() })));
   };
 }

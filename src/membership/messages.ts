@@ -160,6 +160,13 @@ const SOURCE_FIELDS: readonly MappedField[] = [
   { key: 'sourceNode', wire: 'SourceNode', kind: 'string', omitEmpty: true },
 ];
 
+/** `suspect` and `dead` are the same Go struct shape: who, at which incarnation, accused by whom. */
+const ACCUSATION_FIELDS: readonly MappedField[] = [
+  { key: 'incarnation', wire: 'Incarnation', kind: 'uint32' },
+  { key: 'node', wire: 'Node', kind: 'string' },
+  { key: 'from', wire: 'From', kind: 'string' },
+];
+
 /** The Go struct of each msgpack-bodied message, without the fork's ClusterName. */
 export const STRUCT_FIELDS: { readonly [T in StructMessage['type']]: readonly MappedField[] } = {
   ping: [{ key: 'seqNo', wire: 'SeqNo', kind: 'uint32' }, { key: 'node', wire: 'Node', kind: 'string' }, ...SOURCE_FIELDS],
@@ -173,11 +180,7 @@ export const STRUCT_FIELDS: { readonly [T in StructMessage['type']]: readonly Ma
   ],
   ack: [{ key: 'seqNo', wire: 'SeqNo', kind: 'uint32' }, { key: 'payload', wire: 'Payload', kind: 'bytes' }],
   nack: [{ key: 'seqNo', wire: 'SeqNo', kind: 'uint32' }],
-  suspect: [
-    { key: 'incarnation', wire: 'Incarnation', kind: 'uint32' },
-    { key: 'node', wire: 'Node', kind: 'string' },
-    { key: 'from', wire: 'From', kind: 'string' },
-  ],
+  suspect: ACCUSATION_FIELDS,
   alive: [
     { key: 'incarnation', wire: 'Incarnation', kind: 'uint32' },
     { key: 'node', wire: 'Node', kind: 'string' },
@@ -186,11 +189,7 @@ export const STRUCT_FIELDS: { readonly [T in StructMessage['type']]: readonly Ma
     { key: 'meta', wire: 'Meta', kind: 'bytes' },
     { key: 'vsn', wire: 'Vsn', kind: 'bytes' },
   ],
-  dead: [
-    { key: 'incarnation', wire: 'Incarnation', kind: 'uint32' },
-    { key: 'node', wire: 'Node', kind: 'string' },
-    { key: 'from', wire: 'From', kind: 'string' },
-  ],
+  dead: ACCUSATION_FIELDS,
   err: [{ key: 'error', wire: 'Error', kind: 'string' }],
 };
 
