@@ -1,6 +1,8 @@
 /**
- * membership: SWIM + Lifeguard on HashiCorp memberlist's wire protocol. This slice is the wire
- * layer: messages, packet and stream codecs, LZW, encryption and the keyring. Imports only core.
+ * membership: SWIM + Lifeguard on HashiCorp memberlist's wire protocol: the wire layer
+ * (messages, packet and stream codecs, LZW, encryption, keyring), the member state machine,
+ * the probe/gossip/push-pull engine ({@link Memberlist}), transports and the delegate seam.
+ * Imports only core.
  */
 export { type WireFailureReason, type WireFailure, type WireSuccess, type WireResult, wireOk, wireFail } from './wire-result.js';
 export {
@@ -99,3 +101,12 @@ export {
   type MemberTableOptions,
   MemberTable,
 } from './members.js';
+export { type PeerAddress, type IncomingPacket, type StreamConnection, type Transport, formatPeerAddress } from './transport.js';
+export type { MembershipDelegate, GossipCluster } from './delegate.js';
+export { type WireSettings, WireCodec } from './wire-codec.js';
+export { type MembershipStatsSnapshot } from './membership-stats.js';
+export { type PushPullResult } from './stream-exchange.js';
+export { type MemberlistOptions, Memberlist } from './memberlist.js';
+export { seededRandom, shuffleInPlace } from './random.js';
+export { ipToBytes, bytesToIp } from './ip-bytes.js';
+export { type Joinable, type SeedJoinerOptions, parseSeed, SeedJoiner } from './seed-joiner.js';

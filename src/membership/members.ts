@@ -95,6 +95,8 @@ const STATE_BY_WIRE: ReadonlyMap<number, MemberState> = new Map([
 
 export class MemberTable {
   private readonly records = new Map<string, MemberRecord>();
+  /** The same records in insertion order, for O(1) random picks (rebuilt when nodes are reaped). */
+  private order: MemberRecord[] = [];
   private readonly suspicions = new Map<string, Suspicion>();
   private incarnation = 0;
   private leaving = false;
@@ -134,6 +136,34 @@ export class MemberTable {
   get(name: string): Member | undefined {
     const r = this.records.get(name);
     return r === undefined ? undefined : snapshot(r);
+  }
+
+  /**
+   * The live record of one member, not copied: for the protocol's hot paths only (callers
+   * must not keep or change it).
+   */
+  peek(name: string): Member | undefined {
+    return this.records.get(name);
+  }
+
+  /** Every node name, in table order. */
+  names(): string[] {
+    return this.order.map((r) => r.name);
+  }
+
+  /**
+   * Up to `k` distinct members accepted by `accept`, chosen at random (memberlist kRandomNodes:
+   * at most 3n random probes), not copied.
+   */
+  sample(k: number, random: () => number, accept: (m: Member) => boolean): Member[] {
+    const n = this.order.length;
+    const out: MemberRecord[] = [];
+    for (let i = 0; i < 3 * n && out.length < k; i++) {
+      const r = this.order[Math.floor(random() * n)];
+      if (r === undefined || out.includes(r) || !accept(r)) continue;
+      out.push(r);
+    }
+    return out;
   }
 
   members(): Member[] {
@@ -183,6 +213,7 @@ export class MemberTable {
     if (record === undefined) {
       record = { name: a.node, addr: a.addr, port: a.port, meta: a.meta, vsn: a.vsn.length >= 6 ? a.vsn : new Uint8Array(0), incarnation: 0, state: 'dead', stateChangeMs: this.options.clock.nowMs() };
       this.records.set(a.node, record);
+      this.order.push(record);
       firstSight = true;
     } else if (!bytesEqual(record.addr, a.addr) || record.port !== a.port) {
       const reclaimMs = this.options.deadNodeReclaimTimeMs ?? 0;
@@ -320,6 +351,7 @@ export class MemberTable {
         removed.push(r.name);
       }
     }
+    if (removed.length > 0) this.order = this.order.filter((r) => this.records.get(r.name) === r);
     return removed;
   }
 

@@ -19,6 +19,13 @@ export interface MembershipOptions {
   readonly suspicionMaxTimeoutMult: number;
   /** Broadcasts are sent retransmitMult × ceil(log10(n+1)) times. Default 4 (both). */
   readonly retransmitMult: number;
+  /**
+   * User messages (the delegate's, e.g. service records) are sent
+   * userRetransmitMult × ceil(log10(n+1)) times by each node that queues them. Default 2: the
+   * Go Sidecar has memberlist send each once and relies on its own repeats; a few transmits
+   * make one announcement reach every node without the full membership multiplier's traffic.
+   */
+  readonly userRetransmitMult: number;
   /** Time between gossip rounds. Default 200 (both; Sidecar's GOSSIP_INTERVAL default). */
   readonly gossipIntervalMs: number;
   /** Random peers gossiped to per round. Default 3 (both). */
@@ -53,6 +60,7 @@ export const LAN_MEMBERSHIP_OPTIONS: MembershipOptions = Object.freeze({
   suspicionMult: 5,
   suspicionMaxTimeoutMult: 6,
   retransmitMult: 4,
+  userRetransmitMult: 2,
   gossipIntervalMs: 200,
   gossipNodes: 3,
   gossipMessagesPerInterval: 15,
@@ -82,6 +90,7 @@ export const LOCAL_MEMBERSHIP_OPTIONS: MembershipOptions = Object.freeze({
   suspicionMult: 3,
   suspicionMaxTimeoutMult: 6,
   retransmitMult: 2,
+  userRetransmitMult: 2,
   gossipIntervalMs: 50,
   gossipNodes: 3,
   gossipMessagesPerInterval: 3,
@@ -118,6 +127,7 @@ export function validateMembershipOptions(o: MembershipOptions): string[] {
     'suspicionMult',
     'suspicionMaxTimeoutMult',
     'retransmitMult',
+    'userRetransmitMult',
     'gossipIntervalMs',
     'gossipMessagesPerInterval',
     'awarenessMaxMultiplier',

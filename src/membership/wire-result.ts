@@ -24,7 +24,9 @@ export type WireFailureReason =
   /** The label header is missing, malformed or not ours. */
   | 'badLabel'
   /** A well-formed message from another cluster (the fork's ClusterName differs or is missing). */
-  | 'clusterRejected';
+  | 'clusterRejected'
+  /** A stream peer did not send a complete message in time. */
+  | 'timeout';
 
 /** A dropped input. Reason `clusterRejected` marks bytes that were valid but not for this cluster. */
 export interface WireFailure {
