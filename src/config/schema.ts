@@ -9,6 +9,8 @@ export type DiscoveryMethod = (typeof DISCOVERY_METHODS)[number];
 export const UNSUPPORTED_DISCOVERY_METHODS = ['kubernetes_api'] as const;
 export const SERVICE_NAMERS = ['docker_label', 'regex'] as const;
 export type ServiceNamer = (typeof SERVICE_NAMERS)[number];
+export const GOSSIP_DIALECTS = ['sidecar', 'memberlist'] as const;
+export type GossipDialect = (typeof GOSSIP_DIALECTS)[number];
 
 /** The validated, frozen configuration of one agent. */
 export interface SidecarConfig {
@@ -20,6 +22,10 @@ export interface SidecarConfig {
   readonly excludeIps: readonly string[];
   readonly seeds: readonly string[];
   readonly bindPort: number;
+  /** Gossip encryption keys (16, 24 or 32 bytes each); the first encrypts, all decrypt. Empty: plaintext. */
+  readonly encryptKeys: readonly Uint8Array[];
+  /** Wire dialect: the Go Sidecar's memberlist fork (cluster name on the wire) or stock memberlist (serf). */
+  readonly gossipDialect: GossipDialect;
   readonly discovery: readonly DiscoveryMethod[];
   readonly staticConfigFile: string;
   readonly dockerUrl: string;
@@ -144,6 +150,22 @@ function asDiscovery(raw: RawFlag): Parsed<DiscoveryMethod[]> {
   return { ok: true, value: list.value.filter((m): m is DiscoveryMethod => (DISCOVERY_METHODS as readonly string[]).includes(m)) };
 }
 
+/** Base64 keys of 16, 24 or 32 bytes; errors name the key's position, never its value. */
+function asKeys(raw: RawFlag): Parsed<Uint8Array[]> {
+  const list = asList(raw);
+  if (!list.ok) return list;
+  const keys: Uint8Array[] = [];
+  for (const [i, text] of list.value.entries()) {
+    const ok = /^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0;
+    const bytes = ok ? Buffer.from(text, 'base64') : Buffer.alloc(0);
+    if (![16, 24, 32].includes(bytes.length)) {
+      return { ok: false, reason: `key ${i + 1} is not base64 of 16, 24 or 32 bytes (make one with: head -c 32 /dev/urandom | base64)` };
+    }
+    keys.push(new Uint8Array(bytes));
+  }
+  return { ok: true, value: keys };
+}
+
 function setting<K extends ConfigKey>(def: Setting<K>): Setting {
   return def as unknown as Setting;
 }
@@ -224,6 +246,28 @@ export const SETTINGS: readonly Setting[] = [
     defaultText: '7946',
     doc: 'Gossip port, TCP and UDP.',
     origin: 'go',
+  }),
+  setting({
+    key: 'encryptKeys',
+    env: ['SIDECAR_ENCRYPT_KEYS'],
+    flag: { long: '--encrypt-key', arg: '<base64>', repeatable: true },
+    type: 'list',
+    parse: asKeys,
+    defaultValue: fixed([]),
+    defaultText: '(none: plaintext, as the Go Sidecar)',
+    doc: 'Gossip encryption keys (AES-GCM, base64 of 16, 24 or 32 bytes, as `serf keygen` makes). The first encrypts; all decrypt, so a new key can be rolled out first as a second key, then made first. The flag replaces the variable\'s list.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'gossipDialect',
+    env: ['SIDECAR_GOSSIP_DIALECT'],
+    flag: { long: '--gossip-dialect', arg: '<sidecar|memberlist>' },
+    type: 'enum',
+    parse: asEnum(GOSSIP_DIALECTS),
+    defaultValue: fixed('sidecar'),
+    defaultText: 'sidecar',
+    doc: '`sidecar`: the Go Sidecar\'s memberlist fork, which carries the cluster name and refuses other clusters. `memberlist`: stock HashiCorp memberlist, to join serf agents (no cluster name on the wire: keep clusters apart by port or key).',
+    origin: 'new',
   }),
   setting({
     key: 'discovery',

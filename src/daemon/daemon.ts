@@ -22,6 +22,8 @@ import { DockerHealthChecker, HealthMonitor, checkerFor } from '../health/index.
 import { ListenerManager } from '../listeners/index.js';
 import { ApiServer } from '../api/index.js';
 import { LoadBalancer } from '../proxy/index.js';
+import { apiMembers, memberDetails } from '../replication/index.js';
+import { startCluster, type ClusterParts } from './cluster.js';
 import { buildDiscovery } from './discovery-factory.js';
 import { localServicesFn } from './local-services.js';
 
@@ -56,6 +58,7 @@ export class Daemon {
   private servicesState: ServicesState | undefined;
   private api: ApiServer | undefined;
   private closing: Promise<void> | undefined;
+  private cluster: ClusterParts | undefined;
 
   constructor(private readonly options: DaemonOptions) {
     this.config = options.loaded.config;
@@ -150,11 +153,16 @@ export class Daemon {
 
     const lb = config.proxyDisabled ? undefined : this.startLoadBalancer(state);
 
+    const cluster: ClusterParts = await startCluster(config, state, scheduler, advertise.ip, clock, log);
+    this.closers.push(() => cluster.close());
+    this.cluster = cluster;
+
     this.api = new ApiServer({
       host: config.httpBind,
       port: config.httpPort,
       state,
-      members: () => [{ name: config.hostname }],
+      members: () => apiMembers(cluster.memberlist.liveMembers()),
+      memberDetails: () => memberDetails(cluster.memberlist.members()),
       drain: (id) => this.drain(state, stamps, id),
       ...(lb === undefined ? {} : { proxyStatus: () => lb.describe() }),
       logger: log.child({ component: 'api' }),
@@ -244,16 +252,17 @@ export class Daemon {
     const { config } = this;
     const origins = this.options.loaded.origins;
     const effective = Object.fromEntries(
-      Object.entries(config).map(([k, v]) => [k, k.endsWith('Ms') && typeof v === 'number' ? formatGoDuration(v) : v]),
+      Object.entries(config).map(([k, v]) => {
+        // Keys are secrets: log how many there are, never their bytes.
+        if (k === 'encryptKeys') return [k, `${config.encryptKeys.length} key(s)`];
+        return [k, k.endsWith('Ms') && typeof v === 'number' ? formatGoDuration(v) : v];
+      }),
     );
     const fromUser = Object.entries(origins)
       .filter(([, origin]) => origin !== 'default')
       .map(([k, origin]) => `${k} from ${origin}`);
     this.log.info({ config: effective, set: fromUser }, 'Effective configuration');
     for (const warning of this.options.loaded.warnings) this.log.warn(warning);
-    if (config.seeds.length > 0) {
-      this.log.warn({ seeds: config.seeds }, 'Clustering is not in this build yet: running as a cluster of one');
-    }
   }
 
   private logStartSummary(discovery: MultiDiscovery, notes: readonly string[], advertiseIp: string): void {
@@ -265,8 +274,11 @@ export class Daemon {
         ? 'discovered no services'
         : `discovered ${services.length} service instance${services.length === 1 ? '' : 's'} (${names.join(', ')})`;
     const extra = notes.length > 0 ? `; ${notes.join('; ')}` : '';
+    const others = (this.cluster?.memberlist.numMembers ?? 1) - 1;
+    const company = this.config.seeds.length === 0 ? 'alone' : others > 0 ? `with ${others} other member${others === 1 ? '' : 's'}` : `joining ${this.config.seeds.join(', ')}`;
+    const gossip = this.cluster === undefined ? '' : ` gossip on ${advertiseIp}:${this.config.bindPort}${this.config.encryptKeys.length > 0 ? ' (encrypted)' : ''},`;
     this.log.info(
-      `Sidecar ${this.config.hostname} running alone in cluster "${this.config.clusterName}", advertising ${advertiseIp}: ` +
+      `Sidecar ${this.config.hostname} running ${company} in cluster "${this.config.clusterName}", advertising ${advertiseIp}:${gossip} ` +
         `${found}${extra}. API on http://${address.host === '0.0.0.0' ? '127.0.0.1' : address.host}:${address.port}/api/services.json`,
     );
   }

@@ -110,3 +110,6 @@ export { type MemberlistOptions, Memberlist } from './memberlist.js';
 export { seededRandom, shuffleInPlace } from './random.js';
 export { ipToBytes, bytesToIp } from './ip-bytes.js';
 export { type Joinable, type SeedJoinerOptions, parseSeed, SeedJoiner } from './seed-joiner.js';
+export { type MemoryNetworkOptions, type PacketDropReason, type MemoryHostStats, MemoryNetwork } from './memory-network.js';
+export { MemoryTransport } from './memory-transport.js';
+export { type NetTransportOptions, type NetTransportStats, NetTransport } from './net-transport.js';

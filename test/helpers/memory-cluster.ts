@@ -8,8 +8,8 @@ import {
   type MembershipOptions,
   type WireDialect,
   goSidecarDialect,
+  MemoryNetwork,
 } from '../../src/membership/index.js';
-import { MemoryNetwork } from '../../src/membership/memory-network.js';
 
 /** A delegate that records what it is given and, like Sidecar's, relays what it had not seen. */
 export class RecordingDelegate implements MembershipDelegate {

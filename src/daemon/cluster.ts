@@ -1,0 +1,75 @@
+/**
+ * Wires cluster membership to the catalog: the gossip transport on the bind port, the
+ * Memberlist engine in the configured dialect and encryption, the Sidecar delegate and
+ * replicator, and the background seed joiner.
+ */
+import type { Clock, Logger } from '../core/index.js';
+import type { BroadcastScheduler, ServicesState } from '../catalog/index.js';
+import type { SidecarConfig } from '../config/index.js';
+import {
+  Keyring,
+  LAN_MEMBERSHIP_OPTIONS,
+  Memberlist,
+  NetTransport,
+  STOCK_MEMBERLIST,
+  SeedJoiner,
+  goSidecarDialect,
+  membershipOptions,
+} from '../membership/index.js';
+import { Replicator, ServicesDelegate } from '../replication/index.js';
+
+/** How long a stopping agent waits for its leave message to go out. */
+const LEAVE_TIMEOUT_MS = 1500;
+
+export interface ClusterParts {
+  readonly memberlist: Memberlist;
+  readonly joiner: SeedJoiner;
+  /** Leaves gracefully (peers drop us at once), then stops everything. */
+  close(): Promise<void>;
+}
+
+export async function startCluster(
+  config: SidecarConfig,
+  state: ServicesState,
+  scheduler: BroadcastScheduler,
+  advertiseIp: string,
+  clock: Clock,
+  log: Logger,
+): Promise<ClusterParts> {
+  const logger = log.child({ component: 'membership' });
+  const transport = new NetTransport({ bindPort: config.bindPort, advertiseHost: advertiseIp, logger, clock });
+  const [primary, ...extra] = config.encryptKeys;
+  const memberlist = new Memberlist({
+    name: config.hostname,
+    transport,
+    delegate: new ServicesDelegate({ state, clusterName: config.clusterName, clock, logger: log.child({ component: 'replication' }) }),
+    wire: {
+      dialect: config.gossipDialect === 'sidecar' ? goSidecarDialect(config.clusterName) : STOCK_MEMBERLIST,
+      keyring: primary === undefined ? null : new Keyring(primary, extra),
+    },
+    membership: membershipOptions('lan', {
+      pushPullIntervalMs: config.pushPullIntervalMs,
+      gossipIntervalMs: config.gossipIntervalMs,
+      gossipMessagesPerInterval: config.gossipMessages,
+      // Stock memberlist peers (serf) time out suspicions with their own multiplier.
+      suspicionMult: config.gossipDialect === 'sidecar' ? LAN_MEMBERSHIP_OPTIONS.suspicionMult : 4,
+    }),
+    logger,
+    clock,
+  });
+  const replicator = new Replicator({ state, scheduler, cluster: memberlist, logger: log.child({ component: 'replication' }) });
+  replicator.start();
+  await memberlist.start();
+  const joiner = new SeedJoiner({ member: memberlist, seeds: config.seeds, defaultPort: transport.advertiseAddress.port, clock, logger });
+  void joiner.start();
+  return {
+    memberlist,
+    joiner,
+    close: async () => {
+      joiner.close();
+      await memberlist.leave(LEAVE_TIMEOUT_MS);
+      replicator.close();
+      await memberlist.close();
+    },
+  };
+}
