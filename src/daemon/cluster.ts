@@ -12,6 +12,7 @@ import {
   Memberlist,
   NetTransport,
   STOCK_MEMBERLIST,
+  SERF_DELEGATE_VERSIONS,
   SeedJoiner,
   goSidecarDialect,
   membershipOptions,
@@ -54,6 +55,7 @@ export async function startCluster(
       // Stock memberlist peers (serf) time out suspicions with their own multiplier.
       suspicionMult: config.gossipDialect === 'sidecar' ? LAN_MEMBERSHIP_OPTIONS.suspicionMult : 4,
     }),
+    ...(config.gossipDialect === 'memberlist' ? { delegateVersions: SERF_DELEGATE_VERSIONS } : {}),
     logger,
     clock,
   });

@@ -106,7 +106,7 @@ export type { MembershipDelegate, GossipCluster } from './delegate.js';
 export { type WireSettings, WireCodec } from './wire-codec.js';
 export { type MembershipStatsSnapshot } from './membership-stats.js';
 export { type PushPullResult } from './stream-exchange.js';
-export { type MemberlistOptions, Memberlist } from './memberlist.js';
+export { type MemberlistOptions, Memberlist, SERF_DELEGATE_VERSIONS } from './memberlist.js';
 export { seededRandom, shuffleInPlace } from './random.js';
 export { ipToBytes, bytesToIp } from './ip-bytes.js';
 export { type Joinable, type SeedJoinerOptions, parseSeed, SeedJoiner } from './seed-joiner.js';

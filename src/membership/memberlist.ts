@@ -41,7 +41,17 @@ export interface MemberlistOptions {
    * 0 turns it off.
    */
   readonly loopCheckIntervalMs?: number;
+  /**
+   * Delegate protocol versions [min, max, current] announced in alive messages. Default
+   * [0, 0, 0], the Go Sidecar's. memberlist refuses a join when any node's current version is
+   * outside every other node's range, so a node joining serf agents must announce serf's
+   * ({@link SERF_DELEGATE_VERSIONS}).
+   */
+  readonly delegateVersions?: readonly [number, number, number];
 }
+
+/** Serf 0.8's delegate (agent) protocol range: understands 2 to 5, speaks 4. */
+export const SERF_DELEGATE_VERSIONS: readonly [number, number, number] = [2, 5, 4];
 
 /** How long `leave()` waits for its dead message to be gossiped, by default. */
 const DEFAULT_LEAVE_TIMEOUT_MS = 2000;
@@ -62,6 +72,7 @@ export class Memberlist implements GossipCluster, Disposable {
   private started = false;
   private closed = false;
   private readonly didChangeMembers = new Emitter<void>();
+  private readonly vsn: Uint8Array;
 
   readonly onDidJoin: Event<Member>;
   readonly onDidLeave: Event<Member>;
@@ -116,6 +127,7 @@ export class Memberlist implements GossipCluster, Disposable {
     this.prober = new Prober(this.ctx, this.streams);
     const loopMs = options.loopCheckIntervalMs ?? DEFAULT_LOOP_CHECK_INTERVAL_MS;
     this.monitor = loopMs > 0 ? new LoopMonitor(clock, awareness, loopMs) : null;
+    this.vsn = Uint8Array.from([...DEFAULT_VSN.slice(0, 3), ...(options.delegateVersions ?? [0, 0, 0])]);
     this.onDidJoin = table.onDidJoin;
     this.onDidLeave = table.onDidLeave;
     this.onDidUpdate = table.onDidUpdate;
@@ -140,7 +152,7 @@ export class Memberlist implements GossipCluster, Disposable {
       this.table.onDidTimeoutSuspicion((t) => this.queueMemberBroadcasts(t.broadcasts)),
       this.table.onDidConflict((c) => this.log.warn({ node: c.claimed.node, existing: formatPeerAddress(addressOf(c.existing)) }, 'another node claims this name from a different address; ignored')),
     );
-    this.queueMemberBroadcasts(this.table.setLocalAlive(addr, advertise.port, this.localMeta(), Uint8Array.from(DEFAULT_VSN)));
+    this.queueMemberBroadcasts(this.table.setLocalAlive(addr, advertise.port, this.localMeta(), this.vsn));
     this.prober.start();
     this.gossipTimer = this.ctx.clock.setInterval(() => this.gossip(), this.options.gossipIntervalMs);
     this.schedulePushPull(Math.floor(this.ctx.random() * this.options.pushPullIntervalMs));
