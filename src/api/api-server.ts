@@ -8,6 +8,7 @@ import { cleanPath, decodePath, escapePath, parseRequestTarget } from './request
 import { RouteTable, RouteVars } from './route-table.js';
 import { serversPage } from './servers-page.js';
 import { SidecarApi } from './sidecar-api.js';
+import { localMemberDetail, type ApiMemberDetail } from './members-document.js';
 import { StateDocuments, type ApiMember } from './state-documents.js';
 import { buildUiPage, type UiPage } from './ui-page.js';
 import { WatchHub, type WatcherStats } from './watch-hub.js';
@@ -20,6 +21,12 @@ export interface ApiServerOptions {
   readonly state: ServicesState;
   /** The live cluster members (memberlist node names), for `ClusterMembers` and `/servers`. */
   readonly members: () => readonly ApiMember[];
+  /**
+   * Every known cluster member (alive, suspect, dead or left) with its address, state and
+   * metadata, for `/api/members.json`. Leave out when the agent runs without a cluster: the
+   * route then lists this node alone, alive since the server started.
+   */
+  readonly memberDetails?: () => readonly ApiMemberDetail[];
   /**
    * Sets a service of this host to DRAINING and returns it (as it was found), or returns
    * undefined when no service with that ID is on this host.
@@ -65,6 +72,8 @@ export class ApiServer {
   private server: Server | undefined;
   private closing: Promise<void> | undefined;
   private ui: UiPage | undefined;
+  /** Clock time start() was called: when the local node counts as alive without a cluster. */
+  private startedMs: number | undefined;
 
   constructor(private readonly options: ApiServerOptions) {
     this.log = options.logger;
@@ -76,6 +85,7 @@ export class ApiServer {
       documents: this.documents,
       watchers: this.watchers,
       members: options.members,
+      memberDetails: options.memberDetails ?? this.localMemberOnly,
       drain: options.drain,
       proxyStatus: options.proxyStatus,
       logger: this.log,
@@ -98,6 +108,7 @@ export class ApiServer {
   async start(): Promise<void> {
     if (this.closing !== undefined) throw new BugError('ApiServer.start() called after close()');
     if (this.server !== undefined) return;
+    this.startedMs = this.options.clock.nowMs();
     const server = createServer((req, res) => this.onRequest(req, res));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
     this.server = server;
@@ -245,6 +256,11 @@ export class ApiServer {
       },
       this.ui.html,
     );
+  };
+
+  private readonly localMemberOnly = (): readonly ApiMemberDetail[] => {
+    const { state, clock } = this.options;
+    return [localMemberDetail(state.hostname, state.clusterName, this.startedMs ?? clock.nowMs())];
   };
 
   private readonly serversHandler: ApiHandler = ({ res }) => {

@@ -4,6 +4,7 @@
  */
 export { ApiServer, type ApiServerOptions } from './api-server.js';
 export type { ApiMember } from './state-documents.js';
+export type { ApiMemberDetail, ApiNodeMeta } from './members-document.js';
 export type { ApiMount, ApiRequest, ApiHandler } from './api-request.js';
 export { RouteVars } from './route-table.js';
 export type { WatcherStats, WatchKind } from './watch-hub.js';

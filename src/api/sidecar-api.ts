@@ -4,6 +4,7 @@ import type { ApiHandler, ApiRequest } from './api-request.js';
 import { goQuote } from './go-quote.js';
 import { CORS_HEADERS, JSON_TYPE, sendBody, sendEmpty, sendJsonError } from './http-replies.js';
 import { queryGet } from './request-target.js';
+import { membersJson, type ApiMemberDetail } from './members-document.js';
 import { RouteTable } from './route-table.js';
 import type { ApiMember, StateDocuments } from './state-documents.js';
 import type { WatchHub } from './watch-hub.js';
@@ -12,6 +13,8 @@ export interface SidecarApiOptions {
   readonly documents: StateDocuments;
   readonly watchers: WatchHub;
   readonly members: () => readonly ApiMember[];
+  /** Every known cluster member with its address, state and metadata, for `/api/members.json`. */
+  readonly memberDetails: () => readonly ApiMemberDetail[];
   readonly drain: (id: string) => Service | undefined;
   /** The load balancer's routes and counters as plain JSON data; undefined when it is off. */
   readonly proxyStatus?: (() => unknown) | undefined;
@@ -37,6 +40,7 @@ export class SidecarApi {
       .add('GET', '/state.{extension}', this.state)
       .add('GET', '/watch', this.watch)
       .add('GET', '/proxy.{extension}', this.proxy)
+      .add('GET', '/members.{extension}', this.members)
       .add('OPTIONS', '/{path}', this.corsOptions);
   }
 
@@ -104,6 +108,15 @@ export class SidecarApi {
       return;
     }
     sendBody(res, 200, { ...CORS_HEADERS, 'Content-Type': JSON_TYPE }, JSON.stringify(status(), null, 2));
+  };
+
+  /** `GET /api/members.json` (new): every known member, keyed by name (see members-document.ts). */
+  readonly members: ApiHandler = ({ res, vars }) => {
+    if (vars.get('extension') !== 'json') {
+      sendJsonError(res, 404, INVALID_EXTENSION, CORS_HEADERS);
+      return;
+    }
+    sendBody(res, 200, { ...CORS_HEADERS, 'Content-Type': JSON_TYPE }, membersJson(this.options.memberDetails()));
   };
 
   /** `OPTIONS /api/<x>`: the CORS headers and nothing else. */
