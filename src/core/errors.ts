@@ -27,6 +27,10 @@ export const ErrorCode = {
   LISTENER_BAD_URL: 'SC_ERR_LISTENER_BAD_URL',
   /** The HTTP API could not bind its port. */
   API_LISTEN: 'SC_ERR_API_LISTEN',
+  /** The gossip transport could not bind its UDP and TCP address (in use, not local, not allowed). */
+  MEMBERSHIP_BIND: 'SC_ERR_MEMBERSHIP_BIND',
+  /** A TCP stream to a peer could not be opened: refused, timed out, or the transport is closed. */
+  MEMBERSHIP_DIAL: 'SC_ERR_MEMBERSHIP_DIAL',
   /** An invariant was broken: a bug in the daemon. */
   BUG: 'SC_ERR_BUG',
 } as const;
