@@ -71,7 +71,8 @@ export class Replicator {
         if (this.send(svc)) this.counters.relayed++;
       }),
     );
-    subs.add(this.cluster.onDidJoin((m) => this.log.info(describe(m), 'Cluster member joined')));
+    // membership logs joins and departures with their addresses; here only what we did about them.
+    subs.add(this.cluster.onDidJoin((m) => this.log.debug(describe(m), 'Cluster member joined')));
     subs.add(this.cluster.onDidUpdate((m) => this.log.debug(describe(m), 'Cluster member updated its metadata')));
     subs.add(this.cluster.onDidLeave((m) => this.memberLeft(m)));
   }
@@ -82,7 +83,7 @@ export class Replicator {
   }
 
   private memberLeft(member: Member): void {
-    this.log.info(describe(member), member.state === 'left' ? 'Cluster member left' : 'Cluster member is dead');
+    this.log.debug(describe(member), member.state === 'left' ? 'Cluster member left' : 'Cluster member is dead');
     if (member.name === this.state.hostname || member.name === this.cluster.localName) {
       // Only our own graceful leave reports us; our records are our discovery's business.
       this.log.debug({ member: member.name }, 'Not expiring our own records');
@@ -90,9 +91,10 @@ export class Replicator {
     }
     const tombstones = this.state.expireServer(member.name);
     if (tombstones.length === 0) {
-      this.log.info({ member: member.name }, 'No live records to expire for the departed member');
+      this.log.debug({ member: member.name }, 'No live records to expire for the departed member');
       return;
     }
+    this.log.info({ member: member.name, services: tombstones.length }, 'Tombstoned the services of the departed member');
     this.counters.hostsExpired++;
     this.scheduler.send(tombstones, lifespans.TOMBSTONE_COUNT);
   }
