@@ -112,10 +112,13 @@ export class NetTransport implements Transport {
   private lastSendErrorLogMs = Number.NEGATIVE_INFINITY;
   private suppressedSendErrors = 0;
 
+  private advertised: PeerAddress | null = null;
+
   constructor(private readonly options: NetTransportOptions) {}
 
+  /** Before start() the port is the configured one (possibly 0); after, the bound one unless set. */
   get advertiseAddress(): PeerAddress {
-    return { host: this.options.advertiseHost, port: this.options.advertisePort ?? (this.boundPort || this.options.bindPort) };
+    return this.advertised ?? { host: this.options.advertiseHost, port: this.options.advertisePort ?? this.options.bindPort };
   }
 
   /** The port both sockets are bound to (after start). */
@@ -160,6 +163,7 @@ export class NetTransport implements Transport {
         this.udp = await this.bindUdp(host, port);
         this.server = server;
         this.boundPort = port;
+        this.advertised = Object.freeze({ host: this.options.advertiseHost, port: this.options.advertisePort ?? port });
         break;
       } catch (err) {
         await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -241,7 +245,7 @@ export class NetTransport implements Transport {
   private async closeAll(): Promise<void> {
     this.state = 'closed';
     for (const cancel of [...this.dials]) cancel();
-
+    for (const stream of [...this.streams]) stream.destroy();
     // A start() in progress finishes binding first; then its sockets are closed here.
     await this.starting?.catch(() => undefined);
     await this.closeSockets();

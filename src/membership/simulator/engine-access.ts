@@ -1,0 +1,54 @@
+/**
+ * What the simulator needs from inside a Memberlist that its public API does not offer yet,
+ * in one place (STOPGAP: replace with public hooks on Memberlist, then delete this file):
+ *
+ * - a warm start: a 5,000-node cluster built by joins costs O(N²) push/pulls and leaves
+ *   every node with thousands of alive broadcasts queued; instead each node's member table
+ *   is told about every other node directly, as if by a push/pull, without gossiping it
+ *   (wanted hook: `Memberlist.seedMembers(alives)`);
+ * - cheap reads of one member's state and of the names a node suspects, for metrics over
+ *   thousands of nodes (`members()` copies every record; there is no suspicion event)
+ *   (wanted hooks: `Memberlist.memberState(name)`, an `onDidSuspect` event, and
+ *   `localIncarnation`).
+ *
+ * It reads Memberlist's private `table` field; a refactor that renames it fails here loudly.
+ */
+import { BugError } from '../../core/index.js';
+import type { Memberlist } from '../memberlist.js';
+import type { MemberState, MemberTable } from '../members.js';
+import type { Alive } from '../messages.js';
+
+function tableOf(list: Memberlist): MemberTable {
+  // Private field access on purpose (see the file comment); checked at run time.
+  const table = (list as unknown as { readonly table?: MemberTable }).table;
+  if (table === undefined || typeof table.aliveNode !== 'function') {
+    throw new BugError('simulator: Memberlist has no member table where engine-access.ts expects it (update the simulator)');
+  }
+  return table;
+}
+
+/** Adds members as a push/pull would, without queueing broadcasts (the warm start). */
+export function seedMembers(list: Memberlist, alives: readonly Alive[]): void {
+  const table = tableOf(list);
+  for (const a of alives) table.aliveNode(a);
+}
+
+/** The state `list` has for `name` (undefined when unknown or reaped). O(1). */
+export function memberState(list: Memberlist, name: string): MemberState | undefined {
+  return tableOf(list).peek(name)?.state;
+}
+
+/** When `list`'s view of `name` last changed state, in clock ms. O(1). */
+export function memberStateChangeMs(list: Memberlist, name: string): number | undefined {
+  return tableOf(list).peek(name)?.stateChangeMs;
+}
+
+/** Names `list` currently suspects (a suspicion timer is running). */
+export function suspectedNames(list: Memberlist): string[] {
+  return tableOf(list).suspectedNames;
+}
+
+/** `list`'s own incarnation: it rises by one each time the node refutes a suspicion. */
+export function localIncarnation(list: Memberlist): number {
+  return tableOf(list).localIncarnation;
+}
