@@ -54,7 +54,7 @@ describe('a node under hostile packets', () => {
       for (const p of ours) send(encryptPacket(wrongKey, 1, p));
       for (const p of ours) {
         const flipped = p.slice();
-        flipped[flipped.length - 1] ^= 0xff; // the CRC no longer matches
+        flipped[flipped.length - 1] = (flipped[flipped.length - 1] ?? 0) ^ 0xff; // the CRC no longer matches
         send(flipped);
       }
       send(bytes(70_000));
