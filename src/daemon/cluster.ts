@@ -13,6 +13,7 @@ import {
   NetTransport,
   STOCK_MEMBERLIST,
   SERF_DELEGATE_VERSIONS,
+  Reconnector,
   SeedJoiner,
   goSidecarDialect,
   membershipOptions,
@@ -64,11 +65,14 @@ export async function startCluster(
   await memberlist.start();
   const joiner = new SeedJoiner({ member: memberlist, seeds: config.seeds, defaultPort: transport.advertiseAddress.port, clock, logger });
   void joiner.start();
+  const reconnector = new Reconnector({ member: memberlist, clock, random: Math.random, logger });
+  reconnector.start();
   return {
     memberlist,
     joiner,
     close: async () => {
       joiner.close();
+      reconnector.close();
       await memberlist.leave(LEAVE_TIMEOUT_MS);
       replicator.close();
       await memberlist.close();

@@ -113,3 +113,4 @@ export { type Joinable, type SeedJoinerOptions, parseSeed, SeedJoiner } from './
 export { type MemoryNetworkOptions, type PacketDropReason, type MemoryHostStats, MemoryNetwork } from './memory-network.js';
 export { MemoryTransport } from './memory-transport.js';
 export { type NetTransportOptions, type NetTransportStats, NetTransport } from './net-transport.js';
+export { type Reconnectable, type ReconnectorOptions, Reconnector } from './reconnector.js';

@@ -28,8 +28,10 @@ export interface SeedJoinerOptions {
   readonly resolve?: (host: string) => Promise<string[]>;
   /** First retry delay in ms. Default 1000. */
   readonly initialBackoffMs?: number;
-  /** Longest retry delay in ms, also how often a lone node re-checks. Default 30000. */
+  /** Longest retry delay in ms. Default 30000. */
   readonly maxBackoffMs?: number;
+  /** How often a joined node checks whether it has been left alone, in ms. Default 5000. */
+  readonly aloneCheckMs?: number;
 }
 
 /** Splits `host`, `host:port` or `[v6]:port`; throws a CONFIG_INVALID error naming the seed. */
@@ -116,7 +118,7 @@ export class SeedJoiner {
       this.backoffMs = this.options.initialBackoffMs ?? 1000;
       logger.info({ seedsReached: ok, members: this.options.member.numMembers }, 'joined the cluster');
       if (errors.length > 0) logger.warn({ errors }, 'some seeds could not be reached');
-      this.schedule(this.options.maxBackoffMs ?? 30_000, true);
+      this.schedule(this.options.aloneCheckMs ?? 5000, true);
       return true;
     }
     logger.warn({ errors, attempt: this.attempts, retryInMs: this.backoffMs }, 'could not join any seed; running alone and retrying');
