@@ -142,7 +142,8 @@ export class Memberlist implements GossipCluster, Disposable {
     const advertise = transport.advertiseAddress;
     const addr = ipToBytes(advertise.host);
     if (addr === null) throw new SidecarError(ErrorCode.CONFIG_INVALID, `advertise address ${JSON.stringify(advertise.host)} is not an IP address`);
-    Object.assign(this.ctx, { localAddr: addr, localPort: advertise.port });
+    this.ctx.localAddr = addr;
+    this.ctx.localPort = advertise.port;
     this.subscriptions.push(
       transport.onPacket((p) => this.handlePacket(p)),
       transport.onStream((conn) => void this.streams.handleIncoming(conn)),

@@ -29,9 +29,9 @@ export interface ProtocolContext {
   readonly acks: AckRegistry;
   readonly stats: MembershipStats;
   readonly log: Logger;
-  /** Our address as memberlist carries it (IP bytes) and our port. */
-  readonly localAddr: Uint8Array;
-  readonly localPort: number;
+  /** Our address as memberlist carries it (IP bytes) and our port; set once, when the transport has bound. */
+  localAddr: Uint8Array;
+  localPort: number;
   /**
    * Sends messages to a peer in as few packets as possible; with `piggyback`, broadcasts ride
    * along in the space left (memberlist sendMsg).
