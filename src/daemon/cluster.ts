@@ -41,10 +41,11 @@ export async function startCluster(
   const logger = log.child({ component: 'membership' });
   const transport = new NetTransport({ bindPort: config.bindPort, advertiseHost: advertiseIp, logger, clock });
   const [primary, ...extra] = config.encryptKeys;
+  const delegate = new ServicesDelegate({ state, clusterName: config.clusterName, clock, logger: log.child({ component: 'replication' }) });
   const memberlist = new Memberlist({
     name: config.hostname,
     transport,
-    delegate: new ServicesDelegate({ state, clusterName: config.clusterName, clock, logger: log.child({ component: 'replication' }) }),
+    delegate,
     wire: {
       dialect: config.gossipDialect === 'sidecar' ? goSidecarDialect(config.clusterName) : STOCK_MEMBERLIST,
       keyring: primary === undefined ? null : new Keyring(primary, extra),
@@ -60,7 +61,13 @@ export async function startCluster(
     logger,
     clock,
   });
-  const replicator = new Replicator({ state, scheduler, cluster: memberlist, logger: log.child({ component: 'replication' }) });
+  const replicator = new Replicator({
+    state,
+    scheduler,
+    cluster: memberlist,
+    logger: log.child({ component: 'replication' }),
+    disputes: delegate.onDidDisputeOwnRecord,
+  });
   replicator.start();
   await memberlist.start();
   const joiner = new SeedJoiner({ member: memberlist, seeds: config.seeds, defaultPort: transport.advertiseAddress.port, clock, logger });

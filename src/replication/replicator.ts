@@ -1,4 +1,4 @@
-import { BugError, DisposableStore, errorMessage, type Logger } from '../core/index.js';
+import { BugError, DisposableStore, errorMessage, type Event, type Logger } from '../core/index.js';
 import { encodeService, lifespans, type BroadcastScheduler, type Service, type ServicesState } from '../catalog/index.js';
 import type { GossipCluster, Member } from '../membership/index.js';
 import { formatMemberAddress } from './member-details.js';
@@ -9,6 +9,8 @@ export interface ReplicatorOptions {
   readonly scheduler: BroadcastScheduler;
   readonly cluster: GossipCluster;
   readonly logger: Logger;
+  /** Our own records a peer holds stale copies of (ServicesDelegate.onDidDisputeOwnRecord): re-announced at once. */
+  readonly disputes?: Event<Service>;
 }
 
 /** Counters since start (always on). */
@@ -40,6 +42,7 @@ export class Replicator {
   private readonly scheduler: BroadcastScheduler;
   private readonly cluster: GossipCluster;
   private readonly log: Logger;
+  private readonly disputes: Event<Service> | undefined;
   private readonly subscriptions = new DisposableStore();
   private started = false;
   private readonly counters = { broadcasts: 0, relayed: 0, hostsExpired: 0, broadcastFailures: 0 };
@@ -49,6 +52,7 @@ export class Replicator {
     this.scheduler = options.scheduler;
     this.cluster = options.cluster;
     this.log = options.logger;
+    this.disputes = options.disputes;
   }
 
   get stats(): ReplicatorStats {
@@ -75,6 +79,14 @@ export class Replicator {
     subs.add(this.cluster.onDidJoin((m) => this.log.debug(describe(m), 'Cluster member joined')));
     subs.add(this.cluster.onDidUpdate((m) => this.log.debug(describe(m), 'Cluster member updated its metadata')));
     subs.add(this.cluster.onDidLeave((m) => this.memberLeft(m)));
+    if (this.disputes !== undefined) {
+      subs.add(
+        this.disputes((svc) => {
+          this.log.info({ service: svc.name, id: svc.id }, 'A peer holds a stale copy of a local service; announcing ours again');
+          if (this.send(svc)) this.counters.broadcasts++;
+        }),
+      );
+    }
   }
 
   /** Unsubscribes from everything. Idempotent. */

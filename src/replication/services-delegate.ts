@@ -1,4 +1,4 @@
-import { ErrorCode, SidecarError, errorMessage, hasCode, type Clock, type Logger } from '../core/index.js';
+import { Emitter, ErrorCode, SidecarError, errorMessage, hasCode, type Clock, type Event, type Logger } from '../core/index.js';
 import { encodeNodeMeta, encodeState, parseService, parseState, type Service, type ServicesState } from '../catalog/index.js';
 import type { MembershipDelegate } from '../membership/index.js';
 import { LogLimiter } from './log-limiter.js';
@@ -52,11 +52,23 @@ export class ServicesDelegate implements MembershipDelegate {
   private readonly metaLog: LogLimiter;
   private meta: Uint8Array | undefined;
   private readonly counters = { messagesMerged: 0, messagesMalformed: 0, statesMerged: 0, statesMalformed: 0, stateRecordsSkipped: 0 };
+  private readonly clock: Clock;
+  private readonly disputes = new Emitter<Service>();
+  /** Last refutation time per local service ID, so a burst of stale copies costs one. */
+  private readonly lastDisputeMs = new Map<string, number>();
+  /**
+   * A peer holds an older, different record of one of our own services (e.g. a tombstone it
+   * made while cut off from us); fires with our current record, at most once a second per
+   * service, so the replicator can re-announce it (as memberlist refutes a "dead" about
+   * itself). The merge rules alone would leave the peer's copy wrong until our next refresh.
+   */
+  readonly onDidDisputeOwnRecord: Event<Service> = this.disputes.event;
 
   constructor(options: ServicesDelegateOptions) {
     this.state = options.state;
     this.clusterName = options.clusterName ?? options.state.clusterName;
     this.log = options.logger;
+    this.clock = options.clock;
     const intervalMs = options.malformedLogIntervalMs ?? DEFAULT_MALFORMED_LOG_INTERVAL_MS;
     this.malformedLog = new LogLimiter(options.clock, intervalMs);
     this.metaLog = new LogLimiter(options.clock, intervalMs);
@@ -128,12 +140,24 @@ export class ServicesDelegate implements MembershipDelegate {
   }
 
   private merge(svc: Service): void {
+    this.checkOwnRecord(svc);
     try {
       this.state.addServiceEntry(svc);
     } catch (err) {
       // A listener of the state failed: a bug there, but gossip must go on (the delegate must not throw).
       this.log.error({ err: errorMessage(err), hostname: svc.hostname, id: svc.id }, 'Merging a received record failed');
     }
+  }
+
+  private checkOwnRecord(svc: Service): void {
+    if (svc.hostname !== this.state.hostname) return;
+    const local = this.state.getLocalServiceById(svc.id);
+    if (local === undefined || local.status === svc.status || svc.updated > local.updated) return;
+    const now = this.clock.nowMs();
+    if (now - (this.lastDisputeMs.get(svc.id) ?? -Infinity) < 1000) return;
+    this.lastDisputeMs.set(svc.id, now);
+    if (this.lastDisputeMs.size > 10_000) this.lastDisputeMs.clear();
+    this.disputes.fire(local);
   }
 
   private malformed(err: unknown, what: string, payload: Uint8Array): void {

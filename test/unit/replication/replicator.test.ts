@@ -64,8 +64,8 @@ function setup(options: { logger?: ReturnType<typeof silentLogger> } = {}) {
   const scheduler = new BroadcastScheduler(fixture.clock);
   const cluster = new FakeCluster();
   const logger = options.logger ?? silentLogger();
-  const replicator = new Replicator({ state: fixture.state, scheduler, cluster, logger });
   const delegate = new ServicesDelegate({ state: fixture.state, clusterName: 'default', clock: fixture.clock, logger });
+  const replicator = new Replicator({ state: fixture.state, scheduler, cluster, logger, disputes: delegate.onDidDisputeOwnRecord });
   replicator.start();
   return { ...fixture, scheduler, cluster, replicator, delegate };
 }
@@ -233,4 +233,22 @@ test('close() is idempotent and stops every subscription', () => {
   assert.equal(cluster.sent.length, 1, 'nothing is broadcast after close');
   assert.equal(state.getService('shakespeare', 'x')?.status, ServiceStatus.ALIVE, 'leaves are not handled after close');
   assert.throws(() => replicator.start(), /after close/);
+});
+
+test('a stale copy of one of our own services (a tombstone made while cut off) is answered with our record, once a second', () => {
+  const { state, cluster, delegate, clock } = setup();
+  const own = makeService({ id: 'own1', updated: ts('2023-11-14T10:21:39Z') });
+  state.addServiceEntry(own);
+  const before = cluster.sent.length;
+  const staleTombstone = { ...own, status: ServiceStatus.TOMBSTONE, updated: ts('2023-11-14T10:21:38Z') };
+  delegate.notifyMessage(message(staleTombstone));
+  delegate.notifyMessage(message(staleTombstone));
+  assert.equal(state.getLocalServiceById('own1')?.status, ServiceStatus.ALIVE, 'our record stays');
+  assert.equal(cluster.sent.length, before + 1, 'announced once');
+  assert.equal(parseService(cluster.sent.at(-1)?.text ?? '').status, ServiceStatus.ALIVE);
+  clock.advance(1000);
+  delegate.notifyMessage(message(staleTombstone));
+  assert.equal(cluster.sent.length, before + 2, 'again after a second');
+  delegate.notifyMessage(message({ ...own }));
+  assert.equal(cluster.sent.length, before + 2, 'an equal copy is no dispute');
 });
