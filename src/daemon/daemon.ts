@@ -14,6 +14,7 @@ import {
   ServiceStatus,
   ServicesState,
   encodeStateChangedEvent,
+  lifespans,
   type Service,
 } from '../catalog/index.js';
 import { chooseAdvertiseIp, formatGoDuration, type LoadedConfig, type SidecarConfig } from '../config/index.js';
@@ -163,7 +164,7 @@ export class Daemon {
       state,
       members: () => apiMembers(cluster.memberlist.liveMembers()),
       memberDetails: () => memberDetails(cluster.memberlist.members()),
-      drain: (id) => this.drain(state, stamps, id),
+      drain: (id) => this.drain(state, stamps, scheduler, id),
       ...(lb === undefined ? {} : { proxyStatus: () => lb.describe() }),
       logger: log.child({ component: 'api' }),
       clock,
@@ -219,12 +220,20 @@ export class Daemon {
     return lb;
   }
 
-  private drain(state: ServicesState, stamps: TimestampSource, id: string): Service | undefined {
+  /**
+   * Marks a local instance DRAINING and announces it like any other status change (the
+   * alive round would not: the state already holds DRAINING when it next runs, so it sees
+   * nothing new, and peers would learn of the drain only from push/pull or the minute's
+   * refresh).
+   */
+  private drain(state: ServicesState, stamps: TimestampSource, scheduler: BroadcastScheduler, id: string): Service | undefined {
     const svc = state.getLocalServiceById(id);
     if (svc === undefined) return undefined;
     const drained: Service = { ...svc, status: ServiceStatus.DRAINING, updated: stamps.now() };
     state.addServiceEntry(drained);
-    return state.getLocalServiceById(id) ?? drained;
+    const stored = state.getLocalServiceById(id) ?? drained;
+    if (stored.status === ServiceStatus.DRAINING) scheduler.send([stored], lifespans.ALIVE_COUNT);
+    return stored;
   }
 
   /**

@@ -142,6 +142,16 @@ export class ListenerSet {
         };
         this.ports.set(port, listener);
         binds.push(this.bind(listener));
+        // The port was removed a moment ago and comes back (e.g. every instance was briefly
+        // tombstoned): keep-alive clients still on the draining listener would otherwise keep
+        // the stale rotation for up to drainTimeoutMs. Their next requests use the new route.
+        for (const old of this.draining) {
+          if (old.port !== port) continue;
+          old.picker = route.picker;
+          old.serviceName = route.serviceName;
+          old.tcp?.setPicker(route.picker);
+          old.http?.setPicker(route.picker, route.serviceName);
+        }
       } else {
         listener.picker = route.picker;
         listener.serviceName = route.serviceName;

@@ -40,8 +40,14 @@ export class SlowStartPicker {
     return picked ?? this.rotation.next(skip);
   }
 
-  /** Keys still warming up (for stats). */
+  /**
+   * Keys still warming up (for stats). Keys whose window has passed are dropped here too:
+   * `holdBack` only forgets a key when a request visits it, so a quiet route would otherwise
+   * report an endpoint as warming long after its window.
+   */
   warmingKeys(): string[] {
+    const now = this.clock.nowMs();
+    for (const [key, since] of this.warming) if (now - since >= this.windowMs) this.warming.delete(key);
     return [...this.warming.keys()];
   }
 

@@ -46,3 +46,13 @@ test('a window of 0 turns it off; leaving endpoints are forgotten', () => {
   on.retain(new Set(['a']));
   assert.deepEqual(on.warmingKeys(), []);
 });
+
+test('an endpoint is no longer reported as warming once its window has passed, even with no request', () => {
+  const clock = new FakeClock();
+  const picker = new SlowStartPicker(new RoundRobin([ep('a'), ep('b')]), clock, 10_000);
+  picker.join(['b']);
+  clock.advance(9999);
+  assert.deepEqual(picker.warmingKeys(), ['b']);
+  clock.advance(1);
+  assert.deepEqual(picker.warmingKeys(), []);
+});
