@@ -26,6 +26,7 @@ import { LoadBalancer } from '../proxy/index.js';
 import { apiMembers, memberDetails } from '../replication/index.js';
 import { startCluster, type ClusterParts } from './cluster.js';
 import { buildDiscovery } from './discovery-factory.js';
+import { withoutSuspectHosts } from './suspect-hosts.js';
 import { localServicesFn } from './local-services.js';
 
 /** How often health checks are matched to discovered services (the Go Sidecar's 500 ms). */
@@ -60,6 +61,8 @@ export class Daemon {
   private api: ApiServer | undefined;
   private closing: Promise<void> | undefined;
   private cluster: ClusterParts | undefined;
+  /** Hosts a peer currently suspects (their instances are routed around). */
+  private readonly suspectHosts = new Set<string>();
 
   constructor(private readonly options: DaemonOptions) {
     this.config = options.loaded.config;
@@ -152,11 +155,20 @@ export class Daemon {
     // sync has finished (a tick in the middle of one would see half-created checks).
     this.disposables.add(health.onDidChangeStatus(this.coalesced(() => sync.aliveTick())));
 
-    const lb = config.proxyDisabled ? undefined : this.startLoadBalancer(state);
+    const balancer = config.proxyDisabled ? undefined : this.startLoadBalancer(state);
+    const lb = balancer?.lb;
 
     const cluster: ClusterParts = await startCluster(config, state, scheduler, advertise.ip, clock, log);
     this.closers.push(() => cluster.close());
     this.cluster = cluster;
+    this.disposables.add(
+      cluster.memberlist.onDidChangeState((m) => {
+        const was = this.suspectHosts.has(m.name);
+        if (m.state === 'suspect') this.suspectHosts.add(m.name);
+        else this.suspectHosts.delete(m.name);
+        if (was !== this.suspectHosts.has(m.name)) balancer?.refresh();
+      }),
+    );
 
     this.api = new ApiServer({
       host: config.httpBind,
@@ -201,7 +213,7 @@ export class Daemon {
    * Keeps the load balancer's routes in step with the state: one rebuild per burst of
    * change events (coalesced to the next timer turn), never more than one in flight.
    */
-  private startLoadBalancer(state: ServicesState): LoadBalancer {
+  private startLoadBalancer(state: ServicesState): { lb: LoadBalancer; refresh: () => void } {
     const lb = new LoadBalancer({
       bindIp: this.config.proxyBindIp,
       slowStartMs: this.config.proxySlowStartMs,
@@ -212,12 +224,13 @@ export class Daemon {
     let running: Promise<void> = Promise.resolve();
     const schedule = this.coalesced(() => {
       const records = [...state.servers.values()].flatMap((server) => [...server.services.values()]);
-      running = running.then(() => lb.update(records));
+      const routable = withoutSuspectHosts(records, this.suspectHosts);
+      running = running.then(() => lb.update(routable));
     });
     this.disposables.add(state.onDidChangeService(schedule));
     this.closers.push(() => running);
     schedule();
-    return lb;
+    return { lb, refresh: schedule };
   }
 
   /**

@@ -77,6 +77,8 @@ export class Memberlist implements GossipCluster, Disposable {
   readonly onDidJoin: Event<Member>;
   readonly onDidLeave: Event<Member>;
   readonly onDidUpdate: Event<Member>;
+  /** Any change of a member's state, including to and from suspect. */
+  readonly onDidChangeState: Event<Member>;
   /** Fires after any join, leave or update (for API caches and metrics). */
   readonly onDidChangeMembers: Event<void> = this.didChangeMembers.event;
 
@@ -131,6 +133,7 @@ export class Memberlist implements GossipCluster, Disposable {
     this.onDidJoin = table.onDidJoin;
     this.onDidLeave = table.onDidLeave;
     this.onDidUpdate = table.onDidUpdate;
+    this.onDidChangeState = table.onDidChangeState;
   }
 
   /** Binds the transport, announces ourselves and starts probing, gossip and push/pull. */

@@ -106,6 +106,7 @@ export class MemberTable {
   private readonly didLeave = new Emitter<Member>();
   private readonly didTimeoutSuspicion = new Emitter<SuspicionTimeout>();
   private readonly didConflict = new Emitter<AddressConflict>();
+  private readonly didChangeState = new Emitter<Member>();
   /** A node became alive after being unknown, dead or left. */
   readonly onDidJoin: Event<Member> = this.didJoin.event;
   /** An alive node's metadata changed. */
@@ -114,6 +115,8 @@ export class MemberTable {
   readonly onDidLeave: Event<Member> = this.didLeave.event;
   /** A suspicion ran out and the node was declared dead; queue `broadcasts`. */
   readonly onDidTimeoutSuspicion: Event<SuspicionTimeout> = this.didTimeoutSuspicion.event;
+  /** A member's state changed (alive, suspect, dead, left), including to and from suspect. */
+  readonly onDidChangeState: Event<Member> = this.didChangeState.event;
   /** Another node claimed a live member's name from a different address (ignored). */
   readonly onDidConflict: Event<AddressConflict> = this.didConflict.event;
 
@@ -244,12 +247,14 @@ export class MemberTable {
     record.addr = a.addr;
     record.port = a.port;
     if (isLocal) this.incarnation = Math.max(this.incarnation, a.incarnation);
-    if (record.state !== 'alive') {
+    const changed = record.state !== 'alive';
+    if (changed) {
       record.state = 'alive';
       record.stateChangeMs = this.options.clock.nowMs();
     }
     if (oldState === 'dead' || oldState === 'left') this.didJoin.fire(snapshot(record));
     else if (!bytesEqual(oldMeta, record.meta)) this.didUpdate.fire(snapshot(record));
+    if (changed) this.didChangeState.fire(snapshot(record));
     return out;
   }
 
@@ -286,6 +291,7 @@ export class MemberTable {
     });
     this.suspicions.set(s.node, suspicion);
     suspicion.start();
+    this.didChangeState.fire(snapshot(record));
     return [{ name: s.node, message: s }];
   }
 
@@ -304,6 +310,7 @@ export class MemberTable {
     record.state = d.node === d.from ? 'left' : 'dead';
     record.stateChangeMs = this.options.clock.nowMs();
     this.didLeave.fire(snapshot(record));
+    this.didChangeState.fire(snapshot(record));
     return [{ name: d.node, message: d }];
   }
 
@@ -364,6 +371,7 @@ export class MemberTable {
     this.didLeave.dispose();
     this.didTimeoutSuspicion.dispose();
     this.didConflict.dispose();
+    this.didChangeState.dispose();
   }
 
   private refute(me: MemberRecord, accusedIncarnation: number): MemberBroadcast[] {

@@ -14,7 +14,8 @@ import { LAN_MEMBERSHIP_OPTIONS, type MembershipOptions } from '../options.js';
 import { seededRandom } from '../random.js';
 import type { PeerAddress } from '../transport.js';
 import { ipToBytes } from '../ip-bytes.js';
-import { seedMembers } from './engine-access.js';
+import { pushPullScaleMs } from '../math.js';
+import { reschedulePushPull, seedMembers } from './engine-access.js';
 import { NodeClock } from './node-clock.js';
 import { RecordDelegate, type HeldRecord } from './record-delegate.js';
 import { SimClock } from './sim-clock.js';
@@ -89,12 +90,15 @@ export class SimCluster {
   /** A node accepted a newer version of a record. */
   readonly onRecordAccepted: Event<RecordAcceptedEvent> = this.recordAccepted.event;
   private started = false;
+  /** The simulator's own random choices (push/pull stagger of a warm start). */
+  private readonly rng: () => number;
 
   constructor(readonly options: SimClusterOptions) {
     if (!Number.isInteger(options.nodes) || options.nodes < 1) throw new BugError(`nodes must be a positive integer, not ${options.nodes}`);
     if (options.nodes > 0xfffffe) throw new BugError('at most 16,777,214 nodes (10.0.0.0/8)');
     const seed = options.seed ?? 1;
     this.membership = options.membership ?? LAN_MEMBERSHIP_OPTIONS;
+    this.rng = seededRandom(mixSeed(seed, 0xfffffffe));
     this.clock = new SimClock();
     this.network = new MemoryNetwork({
       clock: this.clock,
@@ -143,7 +147,9 @@ export class SimCluster {
   /**
    * Starts every node. With `warm` (the default), each node first learns every other node
    * (alive, incarnation 1, as each announces itself on start), as after a settled join, without
-   * gossiping any of it; otherwise nodes start alone (see {@link joinAll}).
+   * gossiping any of it, and its first push/pull falls anywhere in the interval a node of a
+   * settled cluster of that size uses (not all in the first 20 s, as for N nodes started at
+   * once); otherwise nodes start alone (see {@link joinAll}).
    */
   async start(warm = true): Promise<void> {
     if (this.started) return;
@@ -167,8 +173,10 @@ export class SimCluster {
         );
       }
     }
+    const pushPullMs = pushPullScaleMs(this.membership.pushPullIntervalMs, this.nodes.length);
     for (const node of this.nodes) {
       await node.list.start();
+      if (warm) reschedulePushPull(node.list, Math.floor(this.rng() * pushPullMs));
       node.list.onDidLeave((member) => this.memberLeft.fire({ observer: node, member }));
     }
   }

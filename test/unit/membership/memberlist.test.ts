@@ -105,3 +105,25 @@ describe('Memberlist on the in-memory network (Go Sidecar settings)', () => {
     }
   });
 });
+
+describe('Memberlist state changes', () => {
+  it('reports a crashed node as suspect before it is declared dead', async () => {
+    const c = new MemoryCluster();
+    try {
+      const nodes = [await c.add('a'), await c.add('b'), await c.add('d')];
+      for (const n of nodes.slice(1)) await c.join(n, nodes[0]!);
+      await c.run(2000);
+      const seen: Array<{ state: string; at: number }> = [];
+      nodes[0]!.list.onDidChangeState((m) => {
+        if (m.name === 'd') seen.push({ state: m.state, at: c.clock.nowMs() });
+      });
+      const killedAt = c.clock.nowMs();
+      await nodes[2]!.list.close();
+      await c.run(12_000);
+      assert.deepEqual(seen.map((s) => s.state), ['suspect', 'dead']);
+      assert.ok(seen[0]!.at - killedAt <= 4000, `suspected after ${seen[0]!.at - killedAt} ms`);
+    } finally {
+      await c.close();
+    }
+  });
+});
