@@ -1,22 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { seededRandom } from '../../../src/membership/index.js';
 import { captureLogger, LEVEL } from '../../helpers/log-capture.js';
 import { fetchRaw, sendRawBytes, startApi } from './fixture.js';
 
 const golden = (name: string): string => readFileSync(new URL(`../../fixtures/api/${name}`, import.meta.url), 'utf8');
 
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so a failure can be replayed. */
+const prng = seededRandom;
 
 const SEGMENTS = [
   'api', 'services', 'state.json', 'services.json', 'watch', 'drain', 'deadbeef123', 'bocaccio.json', 'ui', 'servers',
