@@ -17,6 +17,8 @@ import type { PeerAddress } from './transport.js';
 
 /** A deadline counts as missed through our own fault when it fires this late (ms, or half the probe timeout if larger). */
 const MIN_STALL_LATENESS_MS = 50;
+/** The ack handler of a probe outlives its probe interval by this factor (see probe()). */
+const ACK_HANDLER_SAFETY_FACTOR = 3;
 
 interface ProbeRun {
   readonly target: Member;
@@ -142,7 +144,10 @@ export class Prober {
     const run: ProbeRun = { target, seqNo: ctx.acks.nextSeqNo(), startedAtMs, acked: false, nacks: 0, expectedNacks: 0, timer: null };
     this.current = run;
     const intervalMs = ctx.awareness.scaleTimeoutMs(ctx.options.probeIntervalMs);
-    ctx.acks.expect(run.seqNo, { onAck: () => this.finish(run, true), onNack: () => (run.nacks += 1) }, intervalMs);
+    // The prober ends the wait itself (finish cancels the handler); the registry's own expiry
+    // is only a safety net, set long so a stall that delays every timer cannot drop an ack
+    // still waiting unread in our socket buffer.
+    ctx.acks.expect(run.seqNo, { onAck: () => this.finish(run, true), onNack: () => (run.nacks += 1) }, ACK_HANDLER_SAFETY_FACTOR * intervalMs);
     const messages = [this.encodePing(run.seqNo, target.name)];
     // Buddy system: tell a suspect node it is suspected, so it can refute at once.
     if (target.state === 'suspect') {
@@ -190,7 +195,9 @@ export class Prober {
       ctx.stats.add('indirectProbes');
       ctx.send(addressOf(peer), peerMaxProtocol(peer), [encodeMessage(req, ctx.codec.dialect)], true);
     }
-    const remainingMs = Math.max(1, run.startedAtMs + intervalMs - ctx.clock.nowMs());
+    // The rest of the probe interval, but never less than a probe timeout: after a stall grace
+    // the interval may already be over, and the indirect probes still deserve their time.
+    const remainingMs = Math.max(run.startedAtMs + intervalMs - ctx.clock.nowMs(), ctx.awareness.scaleTimeoutMs(ctx.options.probeTimeoutMs));
     // TCP fallback (memberlist, protocol ≥ 3): gets through where only UDP is lost.
     if (peerMaxProtocol(target) >= 3 || target.vsn.length === 0) {
       ctx.stats.add('tcpFallbackProbes');
