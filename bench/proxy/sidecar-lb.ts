@@ -9,12 +9,15 @@ function service(name: string, mode: string, servicePort: number, id: string, po
   return { id, name, image: 'bench', created: now, hostname: `host-${port}`, ports: [{ type: 'tcp', port, servicePort, ip: '127.0.0.1' }], updated: now, proxyMode: mode, status: ServiceStatus.ALIVE };
 }
 
+/** Ports served (defaults as bench/proxy/run.ts expects); set to run a second copy beside it. */
+const tcpPort = Number(process.env['LB_TCP_PORT'] ?? 8091);
+const httpPort = Number(process.env['LB_HTTP_PORT'] ?? 8092);
 const lb = new LoadBalancer({ bindIp: '127.0.0.1', clock: systemClock, logger: createLogger({ level: 'warn', format: 'text' }) });
 await lb.update([
-  service('bench-tcp', 'tcp', 8091, 'tcp1', 9001),
-  service('bench-tcp', 'tcp', 8091, 'tcp2', 9002),
-  service('bench-http', 'http', 8092, 'http1', 9001),
-  service('bench-http', 'http', 8092, 'http2', 9002),
+  service('bench-tcp', 'tcp', tcpPort, 'tcp1', 9001),
+  service('bench-tcp', 'tcp', tcpPort, 'tcp2', 9002),
+  service('bench-http', 'http', httpPort, 'http1', 9001),
+  service('bench-http', 'http', httpPort, 'http2', 9002),
 ]);
 process.stdout.write('sidecar-lb ready\n');
 const stop = (): void => {

@@ -8,6 +8,8 @@ import type { HttpForwarderContext } from './http-forwarder.js';
 import { spliceTunnel } from './tunnel.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+/** A response body part up to this size goes out in one write with its head (copied); larger ones follow the head. 16 KiB. */
+const MERGE_BODY_BYTES = 16 * 1024;
 
 const enum Phase {
   /** Waiting for a request head. */
@@ -50,6 +52,8 @@ export class ClientSession implements UpstreamOwner {
   private attempts = 0;
   private waitingUpstreamDrain = false;
   private startedAt = 0;
+  /** Sweep tick (ctx.pool.tick) of the last client activity. */
+  private seen = 0;
   done = false;
   private readonly clientIp: string;
   private readonly skip = (e: ProxyEndpoint): boolean => (this.failed !== undefined && this.failed.has(e.key)) || this.ctx.outlier.isEjected(e.key);
@@ -66,10 +70,17 @@ export class ClientSession implements UpstreamOwner {
       if (this.up !== undefined && this.up.socket.isPaused()) this.up.socket.resume();
     });
     client.on('end', () => this.onClientEnd());
-    client.on('timeout', () => {
-      if (this.phase === Phase.Idle || this.phase === Phase.Body || this.phase === Phase.Closing) client.destroy();
-    });
-    client.setTimeout(ctx.clientTimeoutMs);
+    this.seen = ctx.pool.tick;
+  }
+
+  /**
+   * Called by the forwarder's sweep: a client silent for `ticks` sweeps while the proxy waits
+   * on it (for a request, a request body, or its FIN) is closed. Waiting on the endpoint is
+   * the upstream's timeout; a tunnel has its own.
+   */
+  expire(tick: number, ticks: number): void {
+    if (tick - this.seen <= ticks) return;
+    if (this.phase === Phase.Idle || this.phase === Phase.Body || this.phase === Phase.Closing) this.client.destroy();
   }
 
   /** Called once the client socket has closed. */
@@ -82,6 +93,7 @@ export class ClientSession implements UpstreamOwner {
   }
 
   private onClientData(chunk: Buffer): void {
+    this.seen = this.ctx.pool.tick;
     if (this.phase === Phase.Body && this.pending === undefined) {
       const used = this.forwardBody(chunk, 0);
       if (used < 0 || used === chunk.length) return;
@@ -96,7 +108,7 @@ export class ClientSession implements UpstreamOwner {
 
   private onClientEnd(): void {
     this.clientEnded = true;
-    if (this.phase === Phase.Idle) this.client.end();
+    if (this.phase === Phase.Idle && !this.client.writableEnded) this.client.end();
     else if (this.phase === Phase.Body || this.phase === Phase.Connecting && !this.reqFramer.done) this.abort();
     // Connecting with a complete request, or Sent: answer, then end (see finish()).
   }
@@ -194,7 +206,7 @@ export class ClientSession implements UpstreamOwner {
         return;
       }
       this.attach(up);
-    });
+    }, (this.req as RequestHead).upgrade);
   }
 
   private attach(up: Upstream): void {
@@ -228,6 +240,7 @@ export class ClientSession implements UpstreamOwner {
     }
     const up = this.up;
     if (n > 0 && up !== undefined) {
+      up.seen = this.ctx.pool.tick;
       const ok = up.socket.write(start === 0 && n === buf.length ? buf : buf.subarray(start, start + n));
       if (!ok) {
         this.waitingUpstreamDrain = true;
@@ -250,7 +263,13 @@ export class ClientSession implements UpstreamOwner {
     }
   }
 
-  onUpstreamData(up: Upstream, chunk: Buffer): void {
+  onUpstreamData(up: Upstream, chunk: Buffer): boolean {
+    this.readResponse(up, chunk);
+    // A write the client socket queued holds `chunk` (perhaps the upstream's read buffer).
+    return this.client.writableLength > 0;
+  }
+
+  private readResponse(up: Upstream, chunk: Buffer): void {
     this.anyResponseByte = true;
     if (this.res !== undefined) {
       this.forwardResponseBody(up, chunk, 0);
@@ -261,7 +280,7 @@ export class ClientSession implements UpstreamOwner {
       const end = buf.indexOf(CRLFCRLF);
       if (end < 0 || end > MAX_HEAD_BYTES) {
         if (end > MAX_HEAD_BYTES || buf.length > MAX_HEAD_BYTES + 3) this.upstreamFailed(up, 502, 'badResponse', 'response head larger than 64 KiB');
-        else this.resBuf = buf;
+        else this.resBuf = Buffer.from(buf); // a copy: `chunk` may be a reused read buffer
         return;
       }
       const req = this.req as RequestHead;
@@ -304,6 +323,8 @@ export class ClientSession implements UpstreamOwner {
           if (rest !== undefined) up.socket.destroy(); // bytes after a complete response: out of sync
           this.finish(up);
         } else if (rest !== undefined) this.forwardResponseBody(up, rest, 0);
+      } else if (rest.length <= MERGE_BODY_BYTES) {
+        this.headWithBody(up, headText, rest);
       } else {
         this.client.cork();
         this.client.write(headText, 'latin1');
@@ -311,6 +332,25 @@ export class ClientSession implements UpstreamOwner {
         this.client.uncork();
       }
       return;
+    }
+  }
+
+  /** The response head and the body bytes that came with it, as one write (one syscall, no writev). */
+  private headWithBody(up: Upstream, headText: string, rest: Buffer): void {
+    const n = this.resFramer.feed(rest, 0);
+    if (n < 0) {
+      this.ctx.stats.errors.badResponse++;
+      up.entry.http.errors.badResponse++;
+      this.abort();
+      return;
+    }
+    const out = Buffer.allocUnsafe(headText.length + n);
+    out.write(headText, 0, 'latin1');
+    rest.copy(out, headText.length, 0, n);
+    if (!this.client.write(out)) up.socket.pause();
+    if (this.resFramer.done) {
+      if (n < rest.length) up.socket.destroy();
+      this.finish(up);
     }
   }
 
@@ -322,6 +362,7 @@ export class ClientSession implements UpstreamOwner {
       this.abort();
       return;
     }
+    this.seen = this.ctx.pool.tick;
     if (n > 0 && !this.client.write(start === 0 && n === buf.length ? buf : buf.subarray(start, start + n))) up.socket.pause();
     if (this.resFramer.done) {
       if (start + n < buf.length) up.socket.destroy();
@@ -377,6 +418,7 @@ export class ClientSession implements UpstreamOwner {
   /** The response is complete: the connection goes back to the pool, the next request is read. */
   private finish(up: Upstream, upstreamEnded = false): void {
     this.up = undefined;
+    this.seen = this.ctx.pool.tick;
     const reusable = !upstreamEnded && this.reqDone && this.res !== undefined && this.res.keepAlive && !up.socket.destroyed;
     if (reusable) this.ctx.pool.release(up);
     else {
@@ -407,6 +449,7 @@ export class ClientSession implements UpstreamOwner {
 
   /** Answers with a JSON error and ends or keeps the connection. */
   private respondError(status: number, message: string, close: boolean): void {
+    this.seen = this.ctx.pool.tick;
     const body = JSON.stringify({ message, status: 'error' });
     this.ctx.stats.response(status);
     this.ctx.stats.latency(performance.now() - this.startedAt);
@@ -441,7 +484,8 @@ export class ClientSession implements UpstreamOwner {
   private end(): void {
     this.phase = Phase.Closing;
     this.pending = undefined;
-    this.client.end();
+    // end() on an ended socket builds (and drops) an Error: costly under connection churn.
+    if (!this.client.writableEnded && !this.client.destroyed) this.client.end();
     if (this.client.isPaused()) this.client.resume(); // let the peer's FIN arrive
   }
 

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { errorMessage, type Clock, type Logger } from '../../core/index.js';
+import { errorMessage, type Clock, type Logger, type TimerHandle } from '../../core/index.js';
 import { TCP_FORWARDER_DEFAULTS, type EndpointPicker, type EndpointStats, type ForwarderStats, type TcpForwarderOptions } from '../tcp-forwarder.js';
 import { ClientSession } from './client-session.js';
 import { MutableHttpCounters, type HttpCounters } from './http-stats.js';
@@ -27,6 +27,13 @@ export interface HttpForwarderOptions extends TcpForwarderOptions {
 }
 
 export const HTTP_FORWARDER_DEFAULTS = { maxIdlePerEndpoint: 64, poolIdleTimeoutMs: 4_000 } as const;
+
+/**
+ * Timeouts are checked by one sweep per forwarder (no timer per socket or request); this many
+ * sweeps per shortest timeout, so a timeout fires up to 1/8 late (the 4 s pool idle timeout
+ * by at most 0.5 s: still below Node's 5 s server keep-alive).
+ */
+const SWEEPS_PER_TIMEOUT = 8;
 
 /** HTTP counters of one endpoint, with its pool and ejection state. */
 export interface HttpEndpointStats extends HttpCounters {
@@ -81,11 +88,14 @@ export class HttpForwarder implements HttpForwarderContext {
   readonly serverTimeoutMs: number;
   private readonly maxConnections: number;
   private readonly sessions = new ActiveSet<ClientSession>();
+  private readonly sweepEveryMs: number;
+  private readonly clientTicks: number;
+  private sweeper: TimerHandle | undefined = undefined;
   private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, bytesIn: 0, bytesOut: 0, ejections: 0 };
 
   constructor(
     picker: EndpointPicker,
-    clock: Clock,
+    private readonly clock: Clock,
     private readonly logger: Logger,
     options: HttpForwarderOptions,
   ) {
@@ -96,11 +106,16 @@ export class HttpForwarder implements HttpForwarderContext {
     this.clientTimeoutMs = options.idleTimeoutMs ?? TCP_FORWARDER_DEFAULTS.idleTimeoutMs;
     this.serverTimeoutMs = options.idleTimeoutMs ?? TCP_FORWARDER_DEFAULTS.idleTimeoutMs;
     this.maxConnections = options.maxConnections ?? TCP_FORWARDER_DEFAULTS.maxConnections;
-    this.pool = new UpstreamPool(clock, {
-      connectTimeoutMs: options.connectTimeoutMs ?? TCP_FORWARDER_DEFAULTS.connectTimeoutMs,
+    const connectTimeoutMs = options.connectTimeoutMs ?? TCP_FORWARDER_DEFAULTS.connectTimeoutMs;
+    const poolIdleTimeoutMs = options.poolIdleTimeoutMs ?? HTTP_FORWARDER_DEFAULTS.poolIdleTimeoutMs;
+    this.sweepEveryMs = Math.max(1, Math.min(connectTimeoutMs, this.clientTimeoutMs, this.serverTimeoutMs, poolIdleTimeoutMs) / SWEEPS_PER_TIMEOUT);
+    this.clientTicks = Math.ceil(this.clientTimeoutMs / this.sweepEveryMs);
+    this.pool = new UpstreamPool({
+      connectTimeoutMs,
       serverTimeoutMs: this.serverTimeoutMs,
-      poolIdleTimeoutMs: options.poolIdleTimeoutMs ?? HTTP_FORWARDER_DEFAULTS.poolIdleTimeoutMs,
+      poolIdleTimeoutMs,
       maxIdlePerEndpoint: options.maxIdlePerEndpoint ?? HTTP_FORWARDER_DEFAULTS.maxIdlePerEndpoint,
+      sweepEveryMs: this.sweepEveryMs,
     });
     this.outlier = new OutlierDetector(clock, options.outlier);
   }
@@ -133,6 +148,7 @@ export class HttpForwarder implements HttpForwarderContext {
     client.setNoDelay(true);
     const session = new ClientSession(client, this);
     this.sessions.add(session);
+    this.sweeper ??= this.clock.setInterval(() => this.sweep(), this.sweepEveryMs);
     client.on('close', () => {
       session.onClientClose();
       if (!this.sessions.delete(session)) return;
@@ -140,6 +156,17 @@ export class HttpForwarder implements HttpForwarderContext {
       this.totals.bytesOut += client.bytesWritten;
     });
     if (client.isPaused()) client.resume();
+  }
+
+  /** Timeouts of client sessions and upstream connections; stops once nothing is open. */
+  private sweep(): void {
+    this.pool.sweep();
+    const tick = this.pool.tick;
+    for (const s of this.sessions) s.expire(tick, this.clientTicks);
+    if (this.sessions.size === 0 && !this.pool.busy && this.sweeper !== undefined) {
+      this.clock.clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 
   /** Closes idle upstream connections (a drained listener keeps none). */
@@ -151,6 +178,8 @@ export class HttpForwarder implements HttpForwarderContext {
   destroyAll(): void {
     for (const s of [...this.sessions]) s.abort();
     this.pool.close();
+    if (this.sweeper !== undefined) this.clock.clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   connectFailed(entry: EndpointEntry, err: Error | undefined): void {
