@@ -41,6 +41,13 @@ const stubOptionalNative: Plugin = {
   },
 };
 
+/**
+ * Node flags the executable always runs with. A 1 MiB young generation keeps the proxy's RSS
+ * under load at 65–92 MiB instead of up to ~190 MiB on Node 24, at equal or better req/s
+ * (bench/proxy, which runs with the same flags by default).
+ */
+const SEA_EXEC_ARGV = ['--max-semi-space-size=1'] as const;
+
 async function nodeBinary(): Promise<string> {
   mkdirSync(CACHE, { recursive: true });
   const dir = join(CACHE, NODE_PACKAGE.replace(/[^a-z0-9.@-]/gi, '_'));
@@ -76,7 +83,7 @@ async function main(): Promise<void> {
   const version = execFileSync(node, ['--version']).toString().trim();
   say(`making the SEA blob with node ${version}`);
   const seaConfig = join(DIST, 'sea-config.json');
-  writeFileSync(seaConfig, JSON.stringify({ main: BUNDLE, output: BLOB, disableExperimentalSEAWarning: true, useCodeCache: true }));
+  writeFileSync(seaConfig, JSON.stringify({ main: BUNDLE, output: BLOB, disableExperimentalSEAWarning: true, useCodeCache: true, execArgv: [...SEA_EXEC_ARGV] }));
   execFileSync(node, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
   copyFileSync(node, OUT);
   chmodSync(OUT, 0o755);

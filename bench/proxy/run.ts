@@ -35,8 +35,11 @@ const ONLY = (process.env['SCENARIOS'] ?? '').split(/\s+/).filter(Boolean);
  * run; else the Node running this script. `LB_NODE=/path/to/node` overrides.
  */
 const LB_NODE = process.env['LB_NODE'] ?? shippedNode() ?? process.execPath;
-/** Extra Node flags for the load balancer process, e.g. `LB_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof'`. */
-const LB_FLAGS = (process.env['LB_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
+/**
+ * Node flags for the load balancer process, e.g. `LB_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof'`.
+ * Default: the flags dist/sidecar runs with (scripts/build-binary.ts SEA_EXEC_ARGV).
+ */
+const LB_FLAGS = (process.env['LB_FLAGS'] ?? '--max-semi-space-size=1').split(/\s+/).filter(Boolean);
 
 function shippedNode(): string | undefined {
   const cache = resolve('dist/.cache');
