@@ -12,16 +12,14 @@
  *   does the same); otherwise a warm-started 5,000-node run does 5,000 full push/pulls in its
  *   first 20 simulated seconds (wanted: start() staggers by pushPullScaleMs(interval, known
  *   members), identical for a real start);
- * - cheap reads of one member's state and of the names a node suspects, for metrics over
- *   thousands of nodes (`members()` copies every record; there is no suspicion event)
- *   (wanted hooks: `Memberlist.memberState(name)`, an `onDidSuspect` event, and
- *   `localIncarnation`).
+ * - a node's own incarnation, which rises each time it refutes a suspicion (the simulator counts
+ *   refutations with it) (wanted hook: `Memberlist.localIncarnation`).
  *
  * It reads Memberlist's private `table` field; a refactor that renames it fails here loudly.
  */
 import { BugError, type Clock, type TimerHandle } from '../../core/index.js';
 import type { Memberlist } from '../memberlist.js';
-import type { MemberState, MemberTable } from '../members.js';
+import type { MemberTable } from '../members.js';
 import type { Alive } from '../messages.js';
 
 function tableOf(list: Memberlist): MemberTable {
@@ -55,21 +53,6 @@ export function reschedulePushPull(list: Memberlist, delayMs: number): void {
   if (x.pushPullTimer !== null) x.ctx.clock.clearTimeout(x.pushPullTimer);
   x.pushPullTimer = null;
   x.schedulePushPull.call(list, delayMs);
-}
-
-/** The state `list` has for `name` (undefined when unknown or reaped). O(1). */
-export function memberState(list: Memberlist, name: string): MemberState | undefined {
-  return tableOf(list).peek(name)?.state;
-}
-
-/** When `list`'s view of `name` last changed state, in clock ms. O(1). */
-export function memberStateChangeMs(list: Memberlist, name: string): number | undefined {
-  return tableOf(list).peek(name)?.stateChangeMs;
-}
-
-/** Names `list` currently suspects (a suspicion timer is running). */
-export function suspectedNames(list: Memberlist): string[] {
-  return tableOf(list).suspectedNames;
 }
 
 /** `list`'s own incarnation: it rises by one each time the node refutes a suspicion. */

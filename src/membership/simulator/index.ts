@@ -14,6 +14,7 @@ export {
   type SimNode,
   type SimNodeState,
   type MemberLeftEvent,
+  type MemberStateEvent,
   type RecordAcceptedEvent,
 } from './sim-cluster.js';
 export { CONVERGENCE_FRACTIONS, convergenceTimes, measureTraffic, type ConvergenceTimes, type TrafficRate } from './metrics.js';

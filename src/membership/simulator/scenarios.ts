@@ -3,7 +3,7 @@
  * crashed node, a graceful leave, and event-loop stalls. Each runs the clock until done (or
  * its timeout) and returns what it measured; times are in simulated ms from its start.
  */
-import { localIncarnation, memberState, memberStateChangeMs, suspectedNames } from './engine-access.js';
+import { localIncarnation } from './engine-access.js';
 import { convergenceTimes, measureTraffic, type ConvergenceTimes, type TrafficRate } from './metrics.js';
 import { makeRecordPayload } from './record-delegate.js';
 import type { SimCluster, SimNode } from './sim-cluster.js';
@@ -66,41 +66,31 @@ export interface FailureResult {
 }
 
 /** A node crashes (stops without a leave message); how fast is it suspected, then dead to all? */
-export async function failureScenario(cluster: SimCluster, options: { victim: SimNode; timeoutMs: number; pollMs: number }): Promise<FailureResult> {
+export async function failureScenario(cluster: SimCluster, options: { victim: SimNode; timeoutMs: number }): Promise<FailureResult> {
   const { clock } = cluster;
   const { victim } = options;
   const observers = cluster.liveNodes.filter((n) => n !== victim);
   const startMs = clock.nowMs();
   const deadAt = new Map<number, number>();
   let otherDeaths = 0;
-  const sub = cluster.onMemberLeft((e) => {
-    if (e.member.name !== victim.name) {
-      if (e.member.state === 'dead') otherDeaths++;
-      return;
-    }
-    if (e.observer.state === 'running' && !deadAt.has(e.observer.index)) deadAt.set(e.observer.index, clock.nowMs() - startMs);
-  });
   let firstSuspicionMs: number | null = null;
-  const pollSuspicion = (): void => {
-    if (firstSuspicionMs !== null) return;
-    for (const o of observers) {
-      if (memberState(o.list, victim.name) !== 'suspect') continue;
-      const at = (memberStateChangeMs(o.list, victim.name) ?? clock.nowMs()) - startMs;
-      if (firstSuspicionMs === null || at < firstSuspicionMs) firstSuspicionMs = at;
-    }
-  };
+  const subs = [
+    cluster.onMemberLeft((e) => {
+      if (e.member.name !== victim.name) {
+        if (e.member.state === 'dead') otherDeaths++;
+        return;
+      }
+      if (e.observer.state === 'running' && !deadAt.has(e.observer.index)) deadAt.set(e.observer.index, clock.nowMs() - startMs);
+    }),
+    cluster.onMemberStateChanged((e) => {
+      if (firstSuspicionMs === null && e.member.name === victim.name && e.member.state === 'suspect') firstSuspicionMs = clock.nowMs() - startMs;
+    }),
+  ];
   try {
     await cluster.kill(victim);
-    await clock.runWhile(
-      () => {
-        pollSuspicion();
-        return deadAt.size < observers.length;
-      },
-      options.timeoutMs,
-      options.pollMs,
-    );
+    await clock.runWhile(() => deadAt.size < observers.length, options.timeoutMs, 10);
   } finally {
-    sub.dispose();
+    for (const sub of subs) sub.dispose();
   }
   return { victim: victim.name, firstSuspicionMs, dead: convergenceTimes([...deadAt.values()], observers.length), otherDeaths };
 }
@@ -180,12 +170,11 @@ function sumStats(nodes: readonly SimNode[]): { stallGraces: number; probesFaile
 /**
  * `stalled` nodes each block their event loop for `stallMs`, one after another over
  * `staggerMs`, while nothing else happens; the cluster is watched until `settleMs` after the
- * last stall ends. Suspicions are sampled every `pollMs` (a suspicion refuted faster than that
- * can be missed by the pair counts, not by the refutation counts).
+ * last stall ends.
  */
 export async function stallScenario(
   cluster: SimCluster,
-  options: { stalled: readonly SimNode[]; stallMs: number; staggerMs: number; settleMs: number; pollMs: number },
+  options: { stalled: readonly SimNode[]; stallMs: number; staggerMs: number; settleMs: number },
 ): Promise<StallResult> {
   const { clock } = cluster;
   const live = cluster.liveNodes;
@@ -193,33 +182,34 @@ export async function stallScenario(
   const incarnations = live.map((n) => localIncarnation(n.list));
   const before = sumStats(live);
   let deadDeclarations = 0;
-  const sub = cluster.onMemberLeft((e) => {
-    if (e.member.state === 'dead') deadDeclarations++;
-  });
+  /** (observer, suspect) pairs ever seen, and those still open. */
   const pairs = new Set<string>();
+  const open = new Set<string>();
   const suspectedNodes = new Set<string>();
-  const poll = (): void => {
-    for (const o of live) {
-      if (o.state !== 'running') continue;
-      for (const name of suspectedNames(o.list)) {
-        pairs.add(`${o.index}>${name}`);
-        suspectedNodes.add(name);
+  const subs = [
+    cluster.onMemberLeft((e) => {
+      if (e.member.state === 'dead') deadDeclarations++;
+    }),
+    cluster.onMemberStateChanged((e) => {
+      const pair = `${e.observer.index}>${e.member.name}`;
+      if (e.member.state !== 'suspect') {
+        open.delete(pair);
+        return;
       }
-    }
-  };
+      pairs.add(pair);
+      open.add(pair);
+      suspectedNodes.add(e.member.name);
+    }),
+  ];
   const startMs = clock.nowMs();
   const count = options.stalled.length;
   options.stalled.forEach((node, i) => {
     clock.setTimeout(() => cluster.stall(node, options.stallMs), count > 1 ? Math.floor((options.staggerMs * i) / count) : 0);
   });
-  const endMs = startMs + options.staggerMs + options.stallMs + options.settleMs;
   try {
-    while (clock.nowMs() < endMs) {
-      await clock.runUntil(Math.min(endMs, clock.nowMs() + options.pollMs));
-      poll();
-    }
+    await clock.runUntil(startMs + options.staggerMs + options.stallMs + options.settleMs);
   } finally {
-    sub.dispose();
+    for (const sub of subs) sub.dispose();
   }
   let suspicionsOfStalled = 0;
   for (const pair of pairs) if (stalledNames.has(pair.slice(pair.indexOf('>') + 1))) suspicionsOfStalled++;
@@ -230,7 +220,6 @@ export async function stallScenario(
     if (stalledNames.has(n.name)) refutationsByStalled += bumps;
     else refutationsByOthers += bumps;
   });
-  const openSuspicionsAtEnd = live.reduce((sum, n) => sum + suspectedNames(n.list).length, 0);
   const after = sumStats(live);
   const suspectedStalledNodes = [...suspectedNodes].filter((n) => stalledNames.has(n)).length;
   return {
@@ -245,7 +234,7 @@ export async function stallScenario(
     refutationsByStalled,
     refutationsByOthers,
     deadDeclarations,
-    openSuspicionsAtEnd,
+    openSuspicionsAtEnd: open.size,
     stallGraces: after.stallGraces - before.stallGraces,
     probesFailed: after.probesFailed - before.probesFailed,
     suspicionsRaised: after.suspicionsRaised - before.suspicionsRaised,

@@ -39,6 +39,13 @@ export interface SimClusterOptions {
   readonly clusterName?: string;
   /** Logger for every node. Default silent (thousands of nodes). */
   readonly logger?: Logger;
+  /**
+   * Nodes start at random times over this long, in ms, so their gossip rounds are not in step
+   * (the gossip timer has no start jitter, in memberlist either: nodes started in the same
+   * millisecond would gossip in lockstep, which a real cluster, whose nodes started at
+   * different times, never does). Default the gossip interval; 0 starts all at once.
+   */
+  readonly startSpreadMs?: number;
 }
 
 export type SimNodeState = 'running' | 'killed' | 'left';
@@ -55,6 +62,12 @@ export interface SimNode {
 
 /** A member left an observer's view: declared dead, or gone gracefully ('left'). */
 export interface MemberLeftEvent {
+  readonly observer: SimNode;
+  readonly member: Member;
+}
+
+/** An observer's view of a member changed state (alive, suspect, dead, left). */
+export interface MemberStateEvent {
   readonly observer: SimNode;
   readonly member: Member;
 }
@@ -85,8 +98,11 @@ export class SimCluster {
   readonly membership: MembershipOptions;
   private readonly memberLeft = new Emitter<MemberLeftEvent>();
   private readonly recordAccepted = new Emitter<RecordAcceptedEvent>();
+  private readonly memberStateChanged = new Emitter<MemberStateEvent>();
   /** Every node's view of a member leaving (dead or left). */
   readonly onMemberLeft: Event<MemberLeftEvent> = this.memberLeft.event;
+  /** Every node's view of a member changing state, including to and from suspect. */
+  readonly onMemberStateChanged: Event<MemberStateEvent> = this.memberStateChanged.event;
   /** A node accepted a newer version of a record. */
   readonly onRecordAccepted: Event<RecordAcceptedEvent> = this.recordAccepted.event;
   private started = false;
@@ -149,7 +165,8 @@ export class SimCluster {
    * (alive, incarnation 1, as each announces itself on start), as after a settled join, without
    * gossiping any of it, and its first push/pull falls anywhere in the interval a node of a
    * settled cluster of that size uses (not all in the first 20 s, as for N nodes started at
-   * once); otherwise nodes start alone (see {@link joinAll}).
+   * once); otherwise nodes start alone (see {@link joinAll}). Nodes start over
+   * `startSpreadMs`; the clock has run that long when this resolves.
    */
   async start(warm = true): Promise<void> {
     if (this.started) return;
@@ -174,11 +191,23 @@ export class SimCluster {
       }
     }
     const pushPullMs = pushPullScaleMs(this.membership.pushPullIntervalMs, this.nodes.length);
-    for (const node of this.nodes) {
+    const spreadMs = this.options.startSpreadMs ?? this.membership.gossipIntervalMs;
+    const startOne = async (node: SimNode): Promise<void> => {
       await node.list.start();
       if (warm) reschedulePushPull(node.list, Math.floor(this.rng() * pushPullMs));
       node.list.onDidLeave((member) => this.memberLeft.fire({ observer: node, member }));
+      node.list.onDidChangeState((member) => this.memberStateChanged.fire({ observer: node, member }));
+    };
+    if (spreadMs <= 0) {
+      for (const node of this.nodes) await startOne(node);
+      return;
     }
+    // Start times drawn in node order, started in time order (ties: node order).
+    const starts = this.nodes.map((node) => ({ node, atMs: Math.floor(this.rng() * spreadMs) }));
+    const started: Promise<void>[] = [];
+    for (const { node, atMs } of starts) this.clock.setTimeout(() => started.push(startOne(node)), atMs);
+    await this.clock.advance(spreadMs);
+    await Promise.all(started);
   }
 
   /**
@@ -231,6 +260,7 @@ export class SimCluster {
   async close(): Promise<void> {
     for (const node of this.nodes) await node.list.close();
     this.memberLeft.dispose();
+    this.memberStateChanged.dispose();
     this.recordAccepted.dispose();
   }
 }

@@ -51,8 +51,6 @@ export interface SimulationOptions extends SimClusterOptions {
   readonly failureTimeoutMs?: number;
   /** Give up on "left to all" after this long, in ms. Default 30000. */
   readonly leaveTimeoutMs?: number;
-  /** How often suspicions are sampled, in ms. Default 50. */
-  readonly pollMs?: number;
   /** Progress lines, as each phase ends. */
   readonly onProgress?: (message: string) => void;
 }
@@ -151,7 +149,6 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
             stallMs: options.stallMs ?? 2000,
             staggerMs: options.stallStaggerMs ?? 10_000,
             settleMs: options.stallSettleMs ?? suspicionTimeoutMs(m.suspicionMult, n, m.probeIntervalMs) + 5000,
-            pollMs: options.pollMs ?? 50,
           }),
         (s) =>
           `${s.stalledNodes} stalled; ${s.suspectedStalledNodes} of them suspected, ${s.falselySuspectedNodes} others suspected, ${s.deadDeclarations} dead declarations`,
@@ -162,7 +159,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       const maxSuspicionMs = m.suspicionMaxTimeoutMult * suspicionTimeoutMs(m.suspicionMult, n, m.probeIntervalMs);
       out.failure = await phase(
         'failure',
-        () => failureScenario(cluster, { victim, timeoutMs: options.failureTimeoutMs ?? maxSuspicionMs + 30_000, pollMs: options.pollMs ?? 50 }),
+        () => failureScenario(cluster, { victim, timeoutMs: options.failureTimeoutMs ?? maxSuspicionMs + 30_000 }),
         (f) => `first suspicion at ${fmt(f.firstSuspicionMs)}, dead to ${f.dead.reached}/${f.dead.of}, all at ${fmt(f.dead.p100Ms)}`,
       );
     }
