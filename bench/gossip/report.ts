@@ -1,6 +1,6 @@
 // Markdown for the gossip benchmark: measured tables with the model's predictions beside
 // them, the goals of issue #6, and the docs/benchmarks.md section they go into.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { replaceDocsSection } from '../lib/docs-section.js';
 import type { MembershipOptions } from '../../src/membership/index.js';
 import type { SimulationResult } from '../../src/membership/simulator/index.js';
 import {
@@ -226,12 +226,5 @@ export const SECTION_HEADING = '## Gossip: SWIM + Lifeguard simulator';
  * the previous gossip section and leaves everything else as it was; appends when absent.
  */
 export function writeDocsSection(path: string, body: string): void {
-  const section = [BEGIN, SECTION_HEADING, '', body, END].join('\n');
-  const doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const start = doc.indexOf(BEGIN);
-  const end = doc.indexOf(END);
-  let next: string;
-  if (start !== -1 && end > start) next = doc.slice(0, start) + section + doc.slice(end + END.length);
-  else next = `${doc.replace(/\n*$/, '')}\n\n${section}\n`;
-  writeFileSync(path, next);
+  replaceDocsSection(path, BEGIN, END, [SECTION_HEADING, '', body].join('\n'));
 }
