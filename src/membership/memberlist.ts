@@ -14,7 +14,7 @@ import { ipToBytes } from './ip-bytes.js';
 import { LoopMonitor } from './loop-monitor.js';
 import { MemberTable, type Member, type MemberBroadcast } from './members.js';
 import { MembershipStats, type MembershipStatsSnapshot } from './membership-stats.js';
-import { DEFAULT_VSN, META_MAX_SIZE_BYTES, type PacketMessage } from './messages.js';
+import { DEFAULT_VSN, META_MAX_SIZE_BYTES, type Alive, type PacketMessage } from './messages.js';
 import { pushPullScaleMs } from './math.js';
 import { LAN_MEMBERSHIP_OPTIONS, validateMembershipOptions, type MembershipOptions } from './options.js';
 import { Prober } from './prober.js';
@@ -159,7 +159,9 @@ export class Memberlist implements GossipCluster, Disposable {
     this.queueMemberBroadcasts(this.table.setLocalAlive(addr, advertise.port, this.localMeta(), this.vsn));
     this.prober.start();
     this.gossipTimer = this.ctx.clock.setInterval(() => this.gossip(), this.options.gossipIntervalMs);
-    this.schedulePushPull(Math.floor(this.ctx.random() * this.options.pushPullIntervalMs));
+    // Spread over the interval of a cluster of the size we know (just us on a real start; the
+    // whole cluster after seedMembers), so nodes do not push/pull in step.
+    this.schedulePushPull(Math.floor(this.ctx.random() * pushPullScaleMs(this.options.pushPullIntervalMs, this.table.size)));
     this.monitor?.start();
     this.log.info({ node: this.localName, address: formatPeerAddress(advertise) }, 'membership started');
   }
@@ -187,6 +189,19 @@ export class Memberlist implements GossipCluster, Disposable {
       this.ctx.stats.add('userMessagesSentReliably');
       void this.streams.sendUser(addressOf(peer), payload);
     }
+  }
+
+  /**
+   * Learns members as a push/pull would, without gossiping them: the simulator's warm start
+   * (a 5,000-node cluster built by joins costs O(N²) push/pulls). Call before start().
+   */
+  seedMembers(alives: readonly Alive[]): void {
+    for (const a of alives) this.table.aliveNode(a);
+  }
+
+  /** Our incarnation number; it rises each time we refute a suspicion. */
+  get localIncarnation(): number {
+    return this.table.localIncarnation;
   }
 
   liveMembers(): Member[] {

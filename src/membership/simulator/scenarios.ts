@@ -3,7 +3,6 @@
  * crashed node, a graceful leave, and event-loop stalls. Each runs the clock until done (or
  * its timeout) and returns what it measured; times are in simulated ms from its start.
  */
-import { localIncarnation } from './engine-access.js';
 import { convergenceTimes, measureTraffic, type ConvergenceTimes, type TrafficRate } from './metrics.js';
 import { makeRecordPayload } from './record-delegate.js';
 import type { SimCluster, SimNode } from './sim-cluster.js';
@@ -179,7 +178,7 @@ export async function stallScenario(
   const { clock } = cluster;
   const live = cluster.liveNodes;
   const stalledNames = new Set(options.stalled.map((n) => n.name));
-  const incarnations = live.map((n) => localIncarnation(n.list));
+  const incarnations = live.map((n) => n.list.localIncarnation);
   const before = sumStats(live);
   let deadDeclarations = 0;
   /** (observer, suspect) pairs ever seen, and those still open. */
@@ -216,7 +215,7 @@ export async function stallScenario(
   let refutationsByStalled = 0;
   let refutationsByOthers = 0;
   live.forEach((n, i) => {
-    const bumps = localIncarnation(n.list) - (incarnations[i] ?? 0);
+    const bumps = n.list.localIncarnation - (incarnations[i] ?? 0);
     if (stalledNames.has(n.name)) refutationsByStalled += bumps;
     else refutationsByOthers += bumps;
   });

@@ -14,8 +14,6 @@ import { LAN_MEMBERSHIP_OPTIONS, type MembershipOptions } from '../options.js';
 import { seededRandom } from '../random.js';
 import type { PeerAddress } from '../transport.js';
 import { ipToBytes } from '../ip-bytes.js';
-import { pushPullScaleMs } from '../math.js';
-import { reschedulePushPull, seedMembers } from './engine-access.js';
 import { NodeClock } from './node-clock.js';
 import { RecordDelegate, type HeldRecord } from './record-delegate.js';
 import { SimClock } from './sim-clock.js';
@@ -184,17 +182,12 @@ export class SimCluster {
         vsn,
       }));
       for (const node of this.nodes) {
-        seedMembers(
-          node.list,
-          alives.filter((a) => a.node !== node.name),
-        );
+        node.list.seedMembers(alives.filter((a) => a.node !== node.name));
       }
     }
-    const pushPullMs = pushPullScaleMs(this.membership.pushPullIntervalMs, this.nodes.length);
     const spreadMs = this.options.startSpreadMs ?? this.membership.gossipIntervalMs;
     const startOne = async (node: SimNode): Promise<void> => {
       await node.list.start();
-      if (warm) reschedulePushPull(node.list, Math.floor(this.rng() * pushPullMs));
       node.list.onDidLeave((member) => this.memberLeft.fire({ observer: node, member }));
       node.list.onDidChangeState((member) => this.memberStateChanged.fire({ observer: node, member }));
     };
