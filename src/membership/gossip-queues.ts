@@ -4,6 +4,7 @@
  * records) in the space left.
  */
 import { BroadcastQueue } from './broadcast-queue.js';
+import { COMPOUND_PART_OVERHEAD_BYTES } from './wire-codec.js';
 
 export interface GossipQueuesOptions {
   readonly numNodes: () => number;
@@ -40,4 +41,23 @@ export class GossipQueues {
     this.members.reset();
     this.users.reset();
   }
+}
+
+/** Splits messages into groups that fit `packetBytes` each as a compound. */
+export function packBatches(messages: readonly Uint8Array[], packetBytes: number): Uint8Array[][] {
+  const out: Uint8Array[][] = [];
+  let batch: Uint8Array[] = [];
+  let used = 0;
+  for (const m of messages) {
+    const cost = m.length + COMPOUND_PART_OVERHEAD_BYTES;
+    if (batch.length > 0 && used + cost > packetBytes) {
+      out.push(batch);
+      batch = [];
+      used = 0;
+    }
+    batch.push(m);
+    used += cost;
+  }
+  if (batch.length > 0) out.push(batch);
+  return out;
 }

@@ -9,7 +9,7 @@ import { AckRegistry } from './ack-registry.js';
 import { Awareness } from './awareness.js';
 import { encodeMessage } from './codec.js';
 import type { GossipCluster, MembershipDelegate } from './delegate.js';
-import { GossipQueues } from './gossip-queues.js';
+import { GossipQueues, packBatches } from './gossip-queues.js';
 import { ipToBytes } from './ip-bytes.js';
 import { LoopMonitor } from './loop-monitor.js';
 import { MemberTable, type Member, type MemberBroadcast } from './members.js';
@@ -386,23 +386,4 @@ export class Memberlist implements GossipCluster, Disposable {
         return;
     }
   }
-}
-
-/** Splits messages into groups that fit `packetBytes` each as a compound. */
-function packBatches(messages: readonly Uint8Array[], packetBytes: number): Uint8Array[][] {
-  const out: Uint8Array[][] = [];
-  let batch: Uint8Array[] = [];
-  let used = 0;
-  for (const m of messages) {
-    const cost = m.length + COMPOUND_PART_OVERHEAD_BYTES;
-    if (batch.length > 0 && used + cost > packetBytes) {
-      out.push(batch);
-      batch = [];
-      used = 0;
-    }
-    batch.push(m);
-    used += cost;
-  }
-  if (batch.length > 0) out.push(batch);
-  return out;
 }
