@@ -41,10 +41,14 @@ export function ipToBytes(host: string): Uint8Array | null {
   return bytes;
 }
 
-/** The string form of IP bytes (4 or 16 long); anything else gives ''. */
+/**
+ * The string form of IP bytes (4 or 16 long), as Go's `net.IP.String()`: an IPv4-mapped IPv6
+ * address gives dotted IPv4 (so a udp4 socket can reach it); anything else gives ''.
+ */
 export function bytesToIp(bytes: Uint8Array): string {
   if (bytes.length === 4) return Array.from(bytes).join('.');
   if (bytes.length !== 16) return '';
+  if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return Array.from(bytes.subarray(12)).join('.');
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0)).toString(16));
   // Compress the longest run of zero groups, as RFC 5952 asks.

@@ -1,4 +1,4 @@
-import type { Member, MemberState } from '../membership/index.js';
+import { bytesToIp, formatPeerAddress, type Member, type MemberState } from '../membership/index.js';
 
 /** A Sidecar node's metadata (`{"ClusterName":…,"State":"Running"}`), decoded. */
 export interface NodeMeta {
@@ -80,33 +80,6 @@ function stringField(obj: Record<string, unknown>, name: string): string | undef
  * shortest IPv6 form in brackets; any other length is shown as hex.
  */
 export function formatMemberAddress(addr: Uint8Array, port: number): string {
-  if (addr.length === 4) return `${addr.join('.')}:${port}`;
-  if (addr.length !== 16) return `?${Buffer.from(addr).toString('hex')}:${port}`;
-  const mapped = addr.subarray(0, 10).every((b) => b === 0) && addr[10] === 0xff && addr[11] === 0xff;
-  if (mapped) return `${addr.subarray(12).join('.')}:${port}`;
-  return `[${formatIpv6(addr)}]:${port}`;
-}
-
-/** RFC 5952: lower-case hex groups, the longest run (≥ 2) of zero groups shortened to `::`. */
-function formatIpv6(addr: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((addr[i] ?? 0) << 8) | (addr[i + 1] ?? 0));
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestLen < 2) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  const host = bytesToIp(addr);
+  return host === '' ? `?${Buffer.from(addr).toString('hex')}:${port}` : formatPeerAddress({ host, port });
 }
