@@ -245,16 +245,10 @@ export class Memberlist implements GossipCluster, Disposable {
     if (!anyoneElse) return;
     await new Promise<void>((resolve) => {
       const timer = this.ctx.clock.setTimeout(resolve, timeoutMs);
-      for (const b of broadcasts) {
-        this.ctx.queues.members.queue({
-          name: b.name,
-          message: encodeMessage(b.message, this.ctx.codec.dialect),
-          finished: () => {
-            this.ctx.clock.clearTimeout(timer);
-            resolve();
-          },
-        });
-      }
+      this.queueMemberBroadcasts(broadcasts, () => {
+        this.ctx.clock.clearTimeout(timer);
+        resolve();
+      });
       // Do not wait for the next gossip round.
       this.gossip();
     });
@@ -292,8 +286,12 @@ export class Memberlist implements GossipCluster, Disposable {
     this.didChangeMembers.fire();
   }
 
-  private queueMemberBroadcasts(broadcasts: readonly MemberBroadcast[]): void {
-    for (const b of broadcasts) this.ctx.queues.members.queue({ name: b.name, message: encodeMessage(b.message, this.ctx.codec.dialect) });
+  /** Queues membership messages; `finished` runs when each has been sent enough (or replaced). */
+  private queueMemberBroadcasts(broadcasts: readonly MemberBroadcast[], finished?: () => void): void {
+    for (const b of broadcasts) {
+      const message = encodeMessage(b.message, this.ctx.codec.dialect);
+      this.ctx.queues.members.queue(finished === undefined ? { name: b.name, message } : { name: b.name, message, finished });
+    }
   }
 
   private send(to: PeerAddress, maxProtocol: number, messages: readonly Uint8Array[], piggyback: boolean): void {
@@ -344,7 +342,7 @@ export class Memberlist implements GossipCluster, Disposable {
           if (!r.ok) this.log.debug({ node: peer.name }, r.error);
         });
       }
-      this.schedulePushPull(pushPullScaleMs(this.options.pushPullIntervalMs, this.table.liveMembers().length));
+      this.schedulePushPull(pushPullScaleMs(this.options.pushPullIntervalMs, this.table.size));
     }, delayMs);
   }
 

@@ -37,9 +37,8 @@ export class StreamExchange {
       conn.write(ctx.codec.encodeStream(this.localPushPull(join)));
       const reply = await readStreamMessage(conn, ctx.codec, ctx.clock, ctx.options.tcpTimeoutMs);
       if (reply.status !== 'done') {
-        const why = reply.status === 'failed' ? reply.failure.detail : 'incomplete';
         // The fork closes the connection on a cluster-name mismatch, so the joiner sees only EOF.
-        return fail(`push/pull with ${formatPeerAddress(to)} failed: ${why} (is it in cluster ${JSON.stringify(ctx.codec.dialect.clusterName ?? '')} and using the same encryption keys?)`);
+        return fail(`push/pull with ${formatPeerAddress(to)} failed: ${reply.failure.detail} (is it in cluster ${JSON.stringify(ctx.codec.dialect.clusterName ?? '')} and using the same encryption keys?)`);
       }
       if (reply.message.type === 'err') return fail(`push/pull with ${formatPeerAddress(to)} refused: ${reply.message.error}`);
       if (reply.message.type !== 'pushPull') return fail(`push/pull with ${formatPeerAddress(to)}: unexpected ${reply.message.type} reply`);
@@ -95,7 +94,7 @@ export class StreamExchange {
     try {
       const result = await readStreamMessage(conn, ctx.codec, ctx.clock, ctx.options.tcpTimeoutMs);
       if (result.status !== 'done') {
-        const failure = result.status === 'failed' ? result.failure : { reason: 'truncated', detail: 'incomplete' };
+        const { failure } = result;
         ctx.stats.drop(failure.reason);
         if (failure.reason === 'clusterRejected') ctx.log.warn({ from: formatPeerAddress(conn.remote) }, failure.detail);
         else ctx.log.debug({ from: formatPeerAddress(conn.remote), reason: failure.reason }, `dropped stream: ${failure.detail}`);

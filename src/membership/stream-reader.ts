@@ -13,11 +13,14 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** A finished read: a whole message, or why there is none. */
+export type StreamMessageResult = Exclude<StreamReadResult, { readonly status: 'incomplete' }>;
+
 /**
  * Pulls chunks until one message decodes, the stream ends, or `timeoutMs` passes (then the
  * connection is destroyed). Never rejects: failures come back as `failed`.
  */
-export async function readStreamMessage(conn: StreamConnection, codec: WireCodec, clock: Clock, timeoutMs: number): Promise<StreamReadResult> {
+export async function readStreamMessage(conn: StreamConnection, codec: WireCodec, clock: Clock, timeoutMs: number): Promise<StreamMessageResult> {
   let timedOut = false;
   const timer = clock.setTimeout(() => {
     timedOut = true;
