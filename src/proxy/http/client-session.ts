@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ProxyEndpoint } from '../tcp-forwarder.js';
+import { endSocket } from '../end-socket.js';
 import { framerFor, DONE_FRAMER, type BodyFramer } from './body-framer.js';
 import { isIdempotent, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http-head.js';
 import type { EndpointEntry, Upstream, UpstreamOwner } from './upstream-pool.js';
@@ -484,8 +485,7 @@ export class ClientSession implements UpstreamOwner {
   private end(): void {
     this.phase = Phase.Closing;
     this.pending = undefined;
-    // end() on an ended socket builds (and drops) an Error: costly under connection churn.
-    if (!this.client.writableEnded && !this.client.destroyed) this.client.end();
+    endSocket(this.client);
     if (this.client.isPaused()) this.client.resume(); // let the peer's FIN arrive
   }
 
