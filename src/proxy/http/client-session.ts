@@ -315,8 +315,12 @@ export class ClientSession implements UpstreamOwner {
       this.resFramer = framerFor(res.body);
       this.recordHead(up.entry, res.status);
       if (res.body.kind === 'close' || this.clientEnded) this.closeAfter = true;
-      const connection = this.closeAfter ? 'Connection: close\r\n' : req.minor === 0 ? 'Connection: keep-alive\r\n' : '';
       this.resHeadSent = true;
+      if (res.verbatim && !this.closeAfter && (req.minor === 1 || res.saysKeepAlive)) {
+        this.forwardResponseBody(up, buf, end + 4, 0);
+        return;
+      }
+      const connection = this.closeAfter ? 'Connection: close\r\n' : req.minor === 0 ? 'Connection: keep-alive\r\n' : '';
       const headText = `${res.statusLine}\r\n${res.headers}${connection}\r\n`;
       if (rest === undefined || this.resFramer.done) {
         this.client.write(headText, 'latin1');
@@ -355,8 +359,12 @@ export class ClientSession implements UpstreamOwner {
     }
   }
 
-  private forwardResponseBody(up: Upstream, buf: Buffer, start: number): void {
-    const n = this.resFramer.feed(buf, start);
+  /**
+   * Forwards the response body bytes of `buf` from `from`, with whatever came before them in
+   * `buf` from `start` (a head forwarded as received), in one write.
+   */
+  private forwardResponseBody(up: Upstream, buf: Buffer, from: number, start = from): void {
+    const n = this.resFramer.feed(buf, from);
     if (n < 0) {
       this.ctx.stats.errors.badResponse++;
       up.entry.http.errors.badResponse++;
@@ -364,9 +372,10 @@ export class ClientSession implements UpstreamOwner {
       return;
     }
     this.seen = this.ctx.pool.tick;
-    if (n > 0 && !this.client.write(start === 0 && n === buf.length ? buf : buf.subarray(start, start + n))) up.socket.pause();
+    const stop = from + n;
+    if (stop > start && !this.client.write(start === 0 && stop === buf.length ? buf : buf.subarray(start, stop))) up.socket.pause();
     if (this.resFramer.done) {
-      if (start + n < buf.length) up.socket.destroy();
+      if (stop < buf.length) up.socket.destroy();
       this.finish(up);
     }
   }

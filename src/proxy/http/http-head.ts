@@ -1,13 +1,15 @@
 /**
  * Minimal, strict HTTP/1.1 message heads: parse only what forwarding needs (method, version,
  * framing, connection management, Host) and re-serialise the head once, keeping every other
- * header line byte for byte. Heads are handled as latin1 strings (one byte per char).
+ * header line byte for byte. Heads are handled as latin1 strings (one byte per char) and read
+ * in one pass (head-lines.ts).
  *
  * Refused as 400 (RFC 9112 §6.3, §11.2: request smuggling): Content-Length together with
  * Transfer-Encoding; a Transfer-Encoding whose last coding is not `chunked` (or any in HTTP/1.0);
  * a Content-Length that is not digits or differs between copies; whitespace before a colon;
  * obsolete line folding; bare CR or LF; control characters; a missing or repeated Host in 1.1.
  */
+import { BAD_CHAR, HeadLines, HeaderName, isHopByHop, isProtected, isToken } from './head-lines.js';
 
 /** How a message body is delimited. `close`: read until the upstream closes (responses only). */
 export type BodyFraming = { readonly kind: 'none' } | { readonly kind: 'length'; readonly length: number } | { readonly kind: 'chunked' } | { readonly kind: 'close' };
@@ -48,72 +50,103 @@ export interface ResponseHead {
   readonly headers: string;
   /** The `Upgrade` header value (kept only for a 101). */
   readonly upgradeValue: string | undefined;
+  /**
+   * Nothing would be removed but `Connection: keep-alive` lines: a keep-alive exchange may
+   * forward the head as received (see `saysKeepAlive`).
+   */
+  readonly verbatim: boolean;
+  /** The head has a `Connection: keep-alive` line. */
+  readonly saysKeepAlive: boolean;
 }
 
 /** Largest head accepted (request line + headers); a longer one gets 431 (requests) or 502 (responses). 64 KiB. */
 export const MAX_HEAD_BYTES = 64 * 1024;
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Control characters other than HTAB, and a CR or LF that is not part of a CRLF. */
-const BAD_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
-const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
-const DIGITS = /^[0-9]+$/;
-/** Headers that only concern one connection (RFC 9110 §7.6.1), never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade']);
-/** Never removed because `Connection` names them: framing and routing must survive. */
-const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 export function isIdempotent(method: string): boolean {
   return IDEMPOTENT.has(method);
 }
 
-interface Fields {
-  names: string[];
-  lines: string[];
-  connection: Set<string>;
+/** Parsing is synchronous: one set of line positions serves every head. */
+const LINES = new HeadLines();
+
+/** What the `Connection` (and `Proxy-Connection`) lines say. */
+interface ConnectionTokens {
+  close: boolean;
+  keepAlive: boolean;
+  upgrade: boolean;
+  /** Every token is `keep-alive`. */
+  onlyKeepAlive: boolean;
+  /** Tokens naming other headers to remove, lower case. */
+  others: string[] | undefined;
+}
+
+interface Framing {
   contentLength: number | undefined;
   transferEncoding: string | undefined;
   error: string | undefined;
 }
 
-/** Splits header lines (after the start line) and reads the framing and connection headers. */
-function readFields(lines: string[]): Fields {
-  const f: Fields = { names: [], lines: [], connection: new Set(), contentLength: undefined, transferEncoding: undefined, error: undefined };
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return fail(f, line === '' ? 'empty header line' : line.charCodeAt(0) === 0x20 || line.charCodeAt(0) === 0x09 ? 'obsolete line folding' : 'header line without a colon');
-    const raw = line.slice(0, colon);
-    if (!TOKEN.test(raw)) return fail(f, 'invalid header name (whitespace before the colon?)');
-    const name = raw.toLowerCase();
-    f.names.push(name);
-    f.lines.push(line);
-    if (name.length < 10 || name.length > 17) continue;
-    if (name === 'connection' || name === 'proxy-connection') {
-      for (const t of line.slice(colon + 1).split(',')) {
-        const token = t.trim().toLowerCase();
-        if (token !== '') f.connection.add(token);
+function connectionTokens(head: string, lines: HeadLines): ConnectionTokens {
+  const t: ConnectionTokens = { close: false, keepAlive: false, upgrade: false, onlyKeepAlive: true, others: undefined };
+  for (let i = 0; i < lines.count; i++) {
+    const name = lines.names[i];
+    if (name !== HeaderName.Connection && name !== HeaderName.ProxyConnection) continue;
+    if (lines.valueIs(head, i, 'keep-alive')) {
+      t.keepAlive = true;
+      continue;
+    }
+    for (const part of lines.value(head, i).split(',')) {
+      const token = part.trim().toLowerCase();
+      if (token === '') continue;
+      if (token === 'keep-alive') t.keepAlive = true;
+      else {
+        t.onlyKeepAlive = false;
+        if (token === 'close') t.close = true;
+        else if (token === 'upgrade') t.upgrade = true;
+        else (t.others ??= []).push(token);
       }
-    } else if (name === 'content-length') {
-      for (const v of line.slice(colon + 1).split(',')) {
-        const value = v.trim();
-        if (!DIGITS.test(value) || value.length > 15) return fail(f, 'invalid Content-Length');
+    }
+  }
+  return t;
+}
+
+/** Content-Length and Transfer-Encoding, with conflicting or malformed values refused. */
+function framing(head: string, lines: HeadLines): Framing {
+  const f: Framing = { contentLength: undefined, transferEncoding: undefined, error: undefined };
+  for (let i = 0; i < lines.count; i++) {
+    const name = lines.names[i];
+    if (name === HeaderName.ContentLength) {
+      const text = lines.value(head, i);
+      for (const part of text.includes(',') ? text.split(',') : [text]) {
+        const value = part.trim();
+        if (!isDigits(value) || value.length > 15) {
+          f.error = 'invalid Content-Length';
+          return f;
+        }
         const n = Number(value);
-        if (f.contentLength !== undefined && f.contentLength !== n) return fail(f, 'conflicting Content-Length values');
+        if (f.contentLength !== undefined && f.contentLength !== n) {
+          f.error = 'conflicting Content-Length values';
+          return f;
+        }
         f.contentLength = n;
       }
-    } else if (name === 'transfer-encoding') {
-      const value = line.slice(colon + 1).trim().toLowerCase();
+    } else if (name === HeaderName.TransferEncoding) {
+      const value = lines.value(head, i).toLowerCase();
       f.transferEncoding = f.transferEncoding === undefined ? value : `${f.transferEncoding}, ${value}`;
     }
   }
   return f;
 }
 
-function fail(f: Fields, reason: string): Fields {
-  f.error = reason;
-  return f;
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 function lastCoding(te: string): string {
@@ -121,12 +154,30 @@ function lastCoding(te: string): string {
   return (i < 0 ? te : te.slice(i + 1)).trim();
 }
 
-/** Header value of the first line named `name` (lower case), trimmed. */
-function valueOf(f: Fields, name: string): string | undefined {
-  const i = f.names.indexOf(name);
-  if (i < 0) return undefined;
-  const line = f.lines[i] as string;
-  return line.slice(line.indexOf(':') + 1).trim();
+/** Whether line `i` is removed: hop-by-hop, or named in `Connection` (framing and Host excepted). */
+function dropped(head: string, lines: HeadLines, i: number, tokens: ConnectionTokens): boolean {
+  const name = lines.names[i] as HeaderName;
+  if (isHopByHop(name)) return true;
+  return tokens.others !== undefined && !isProtected(name) && tokens.others.includes(lines.lowerName(head, i));
+}
+
+/** The start line has no control character and no CR or LF. */
+function cleanStartLine(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return false;
+  }
+  return true;
+}
+
+/** A request target: visible ASCII or obs-text, nothing else (no spaces). */
+function isTarget(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f) return false;
+  }
+  return true;
 }
 
 /**
@@ -135,23 +186,26 @@ function valueOf(f: Fields, name: string): string | undefined {
  * appended with `clientIp`, `X-Forwarded-Proto: http` and `X-Forwarded-Host` added when absent.
  */
 export function parseRequestHead(head: string, clientIp: string): RequestHead | HeadError {
-  if (BAD_CHARS.test(head)) return { status: 400, reason: 'control character or bare CR/LF in the head' };
-  const lines = head.split('\r\n');
-  const requestLine = lines[0] as string;
+  const crlf = head.indexOf('\r\n');
+  const requestLine = crlf < 0 ? head : head.slice(0, crlf);
+  if (!cleanStartLine(requestLine)) return { status: 400, reason: BAD_CHAR };
   const sp1 = requestLine.indexOf(' ');
   const sp2 = requestLine.lastIndexOf(' ');
   if (sp1 <= 0 || sp2 === sp1) return { status: 400, reason: 'malformed request line' };
   const method = requestLine.slice(0, sp1);
   const target = requestLine.slice(sp1 + 1, sp2);
   const version = requestLine.slice(sp2 + 1);
-  if (!TOKEN.test(method) || !TARGET.test(target)) return { status: 400, reason: 'malformed request line' };
+  if (!isToken(method) || !isTarget(target)) return { status: 400, reason: 'malformed request line' };
   let minor: 0 | 1;
   if (version === 'HTTP/1.1') minor = 1;
   else if (version === 'HTTP/1.0') minor = 0;
   else if (/^HTTP\/[0-9]\.[0-9]$/.test(version)) return { status: 505, reason: `unsupported version ${version}` };
   else return { status: 400, reason: 'malformed request line' };
 
-  const f = readFields(lines);
+  const lines = LINES;
+  const error = lines.scan(head, crlf < 0 ? head.length : crlf + 2);
+  if (error !== undefined) return { status: 400, reason: error };
+  const f = framing(head, lines);
   if (f.error !== undefined) return { status: 400, reason: f.error };
   let body: BodyFraming = NO_BODY;
   if (f.transferEncoding !== undefined) {
@@ -162,83 +216,102 @@ export function parseRequestHead(head: string, clientIp: string): RequestHead | 
   } else if (f.contentLength !== undefined && f.contentLength > 0) {
     body = { kind: 'length', length: f.contentLength };
   }
+  const tokens = connectionTokens(head, lines);
   let hosts = 0;
-  let xff: string | undefined;
+  let host = '';
   let hasProto = false;
   let hasXHost = false;
-  let host = '';
   let upgradeValue: string | undefined;
-  let expectContinue = false;
-  for (let i = 0; i < f.names.length; i++) {
-    const name = f.names[i] as string;
-    if (name === 'host') {
-      hosts++;
-      const line = f.lines[i] as string;
-      host = line.slice(line.indexOf(':') + 1).trim();
-    } else if (name === 'x-forwarded-proto') hasProto = true;
-    else if (name === 'x-forwarded-host') hasXHost = true;
-    else if (name === 'upgrade') upgradeValue = valueOf(f, 'upgrade');
-    else if (name === 'expect') expectContinue = valueOf(f, 'expect')?.toLowerCase() === '100-continue';
-  }
-  if (minor === 1 && hosts !== 1) return { status: 400, reason: hosts === 0 ? 'missing Host' : 'repeated Host' };
-  if (hosts > 1) return { status: 400, reason: 'repeated Host' };
-  const upgrade = upgradeValue !== undefined && f.connection.has('upgrade');
-  const keepAlive = minor === 1 ? !f.connection.has('close') : f.connection.has('keep-alive');
-
+  let expect: string | undefined;
+  let xff: string | undefined;
   let out = `${requestLine}\r\n`;
-  for (let i = 0; i < f.names.length; i++) {
-    const name = f.names[i] as string;
-    if (HOP_BY_HOP.has(name) || (f.connection.has(name) && !PROTECTED.has(name))) continue;
-    if (name === 'x-forwarded-for') {
-      const line = f.lines[i] as string;
-      const value = line.slice(line.indexOf(':') + 1).trim();
-      xff = xff === undefined ? value : `${xff}, ${value}`;
+  let run = -1;
+  for (let i = 0; i < lines.count; i++) {
+    const name = lines.names[i];
+    if (name === HeaderName.Host) {
+      hosts++;
+      host = lines.value(head, i);
+    } else if (name === HeaderName.XForwardedProto) hasProto = true;
+    else if (name === HeaderName.XForwardedHost) hasXHost = true;
+    else if (name === HeaderName.Upgrade) upgradeValue ??= lines.value(head, i);
+    else if (name === HeaderName.Expect) expect ??= lines.value(head, i);
+    const drop = dropped(head, lines, i, tokens);
+    if (!drop && name !== HeaderName.XForwardedFor) {
+      if (run < 0) run = i;
       continue;
     }
-    out += `${f.lines[i] as string}\r\n`;
+    if (run >= 0) out += `${head.slice(lines.starts[run], lines.ends[i - 1])}\r\n`;
+    run = -1;
+    if (drop) continue;
+    const value = lines.value(head, i);
+    xff = xff === undefined ? value : `${xff}, ${value}`;
   }
+  if (run >= 0) out += `${head.slice(lines.starts[run], lines.ends[lines.count - 1])}\r\n`;
+  if (minor === 1 && hosts !== 1) return { status: 400, reason: hosts === 0 ? 'missing Host' : 'repeated Host' };
+  if (hosts > 1) return { status: 400, reason: 'repeated Host' };
+  const upgrade = upgradeValue !== undefined && tokens.upgrade;
+  const keepAlive = minor === 1 ? !tokens.close : tokens.keepAlive;
+
   out += xff === undefined || xff === '' ? `X-Forwarded-For: ${clientIp}\r\n` : `X-Forwarded-For: ${xff}, ${clientIp}\r\n`;
   if (!hasProto) out += 'X-Forwarded-Proto: http\r\n';
   if (!hasXHost && host !== '') out += `X-Forwarded-Host: ${host}\r\n`;
   if (upgrade) out += `Connection: Upgrade\r\nUpgrade: ${upgradeValue ?? ''}\r\n`;
   else if (minor === 0) out += 'Connection: keep-alive\r\n';
   out += '\r\n';
+  const expectContinue = expect?.toLowerCase() === '100-continue';
   return { method, target, minor, keepAlive, body, upgrade, expectContinue, forward: out };
 }
 
 /** Parses a response head (bytes before CRLFCRLF, latin1) to a request with method `method`. */
 export function parseResponseHead(head: string, method: string): ResponseHead | string {
-  if (BAD_CHARS.test(head)) return 'control character or bare CR/LF in the head';
-  const lines = head.split('\r\n');
-  const statusLine = lines[0] as string;
+  const crlf = head.indexOf('\r\n');
+  const statusLine = crlf < 0 ? head : head.slice(0, crlf);
+  if (!cleanStartLine(statusLine)) return BAD_CHAR;
   if (statusLine.length < 12 || !statusLine.startsWith('HTTP/1.') || (statusLine.length > 12 && statusLine.charCodeAt(12) !== 0x20)) return 'malformed status line';
   const m = statusLine.charCodeAt(7);
   if ((m !== 0x30 && m !== 0x31) || statusLine.charCodeAt(8) !== 0x20) return 'malformed status line';
   const code = statusLine.slice(9, 12);
-  if (!DIGITS.test(code)) return 'malformed status code';
+  if (!isDigits(code)) return 'malformed status code';
   const status = Number(code);
   if (status < 100) return 'malformed status code';
   const minor = m === 0x31 ? 1 : 0;
-  const f = readFields(lines);
+  const lines = LINES;
+  const error = lines.scan(head, crlf < 0 ? head.length : crlf + 2);
+  if (error !== undefined) return error;
+  const f = framing(head, lines);
   if (f.error !== undefined) return f.error;
+  const tokens = connectionTokens(head, lines);
   let body: BodyFraming;
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) body = NO_BODY;
   else if (f.transferEncoding !== undefined) body = lastCoding(f.transferEncoding) === 'chunked' ? CHUNKED : UNTIL_CLOSE;
   else if (f.contentLength !== undefined) body = f.contentLength === 0 ? NO_BODY : { kind: 'length', length: f.contentLength };
   else body = UNTIL_CLOSE;
-  const keepAlive = body.kind !== 'close' && (minor === 1 ? !f.connection.has('close') : f.connection.has('keep-alive'));
-  let headers = '';
+  const keepAlive = body.kind !== 'close' && (minor === 1 ? !tokens.close : tokens.keepAlive);
   const keepUpgrade = status === 101;
-  for (let i = 0; i < f.names.length; i++) {
-    const name = f.names[i] as string;
-    if (keepUpgrade && name === 'upgrade') {
-      headers += `${f.lines[i] as string}\r\n`;
+  let headers = '';
+  let verbatim = true;
+  let saysKeepAlive = false;
+  let upgradeValue: string | undefined;
+  let run = -1;
+  for (let i = 0; i < lines.count; i++) {
+    const name = lines.names[i];
+    let drop: boolean;
+    if (name === HeaderName.Upgrade && keepUpgrade) {
+      upgradeValue ??= lines.value(head, i);
+      drop = false;
+    } else {
+      // A message with both is answered as chunked; the length would lie to the client.
+      drop = dropped(head, lines, i, tokens) || (name === HeaderName.ContentLength && f.transferEncoding !== undefined);
+    }
+    if (!drop) {
+      if (run < 0) run = i;
       continue;
     }
-    if (HOP_BY_HOP.has(name) || (f.connection.has(name) && !PROTECTED.has(name))) continue;
-    // A message with both is answered as chunked; the length would lie to the client.
-    if (name === 'content-length' && f.transferEncoding !== undefined) continue;
-    headers += `${f.lines[i] as string}\r\n`;
+    if (name === HeaderName.Connection && tokens.onlyKeepAlive) saysKeepAlive = true;
+    else verbatim = false;
+    if (run >= 0) headers += `${head.slice(lines.starts[run], lines.ends[i - 1])}\r\n`;
+    run = -1;
   }
-  return { status, minor, keepAlive, body, statusLine, headers, upgradeValue: keepUpgrade ? valueOf(f, 'upgrade') : undefined };
+  if (run >= 0) headers += `${head.slice(lines.starts[run], lines.ends[lines.count - 1])}\r\n`;
+  return { status, minor, keepAlive, body, statusLine, headers, upgradeValue, verbatim, saysKeepAlive };
 }
