@@ -91,3 +91,31 @@ test('response: framing by method and status, hop-by-hop stripped', () => {
     assert.equal(typeof parseResponseHead(bad, 'GET'), 'string', bad);
   }
 });
+
+test('response: a head that loses nothing but Connection: keep-alive may be forwarded as received', () => {
+  const nginx = res('HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 2\r\nConnection: keep-alive\r\nETag: "x"');
+  assert.deepEqual([nginx.verbatim, nginx.saysKeepAlive, nginx.keepAlive], [true, true, true]);
+  assert.equal(nginx.headers, 'Server: nginx\r\nContent-Length: 2\r\nETag: "x"\r\n');
+  const plain = res('HTTP/1.1 200 OK\r\nContent-Length: 2');
+  assert.deepEqual([plain.verbatim, plain.saysKeepAlive], [true, false]);
+  for (const head of [
+    'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=5',
+    'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close',
+    'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive, X-A\r\nX-A: 1',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2',
+    'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket',
+  ]) {
+    assert.equal(res(head).verbatim, false, head);
+  }
+});
+
+test('heads: names in any case, tabs and obs-text in values; DEL, bare LF and empty lines refused', () => {
+  const r = req('GET / HTTP/1.1\r\nHOST: a\r\nCONTENT-LENGTH:\t7 \r\nX-Latin: caf\xe9\r\nX-Tab: a\tb');
+  assert.deepEqual(r.body, { kind: 'length', length: 7 });
+  assert.match(r.forward, /X-Latin: caf\xe9\r\nX-Tab: a\tb\r\n/);
+  assert.equal(res('HTTP/1.1 200 OK\r\nconnection: CLOSE\r\ncontent-length: 1').keepAlive, false);
+  for (const head of ['GET / HTTP/1.1\r\nHost: a\r\nX: \x7f', 'GET / HTTP/1.1\r\nHost: a\nX: b', 'GET / HTTP/1.1\r\nHost: a\r\n\r\nX: b', 'GET /\x01 HTTP/1.1\r\nHost: a']) {
+    const refused = parseRequestHead(head, '1.2.3.4');
+    assert.ok('reason' in refused && refused.status === 400, JSON.stringify(head));
+  }
+});
