@@ -6,6 +6,8 @@
 //   npm run bench                       # DUR=5 REPS=1: a few minutes, printed only
 //   DUR=8 REPS=2 npm run bench          # a full run: also rewrites docs/benchmarks.md
 //
+// Beside them, node-pipe (bench/proxy/node-pipe.ts), the simplest Node TCP proxy, shows what Node sockets alone cost.
+//
 // Knobs: TESTS='close50' (a subset), SCENARIOS='sidecar-tcp sidecar-http' (skip the others),
 // DUR, REPS, LB_NODE (default: the Node 24 the shipped executable embeds, from dist/.cache),
 // LB_FLAGS (Node flags for our process, e.g. '--max-semi-space-size=1' or '--cpu-prof').
@@ -43,7 +45,7 @@ const PROXY_END = '<!-- proxy-bench:end -->';
  * Node flags for the load balancer process, e.g. `LB_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof'`.
  * Default: the flags dist/sidecar runs with (scripts/build-binary.ts SEA_EXEC_ARGV).
  */
-const LB_FLAGS = (process.env['LB_FLAGS'] ?? '--max-semi-space-size=1').split(/\s+/).filter(Boolean);
+const LB_FLAGS = (process.env['LB_FLAGS'] ?? '--max-semi-space-size=1 --optimize-for-size').split(/\s+/).filter(Boolean);
 
 function shippedNode(): string | undefined {
   const cache = resolve('dist/.cache');
@@ -64,6 +66,7 @@ const ALL_SCENARIOS: Scenario[] = [
   { name: 'direct', port: 9001, mode: 'none' },
   { name: 'haproxy-tcp', port: 8082, mode: 'tcp' },
   { name: 'sidecar-tcp', port: 8091, mode: 'tcp' },
+  { name: 'node-pipe', port: 8093, mode: 'tcp' },
   { name: 'haproxy-http', port: 8081, mode: 'http' },
   { name: 'sidecar-http', port: 8092, mode: 'http' },
 ];
@@ -91,6 +94,8 @@ interface Run {
   p99_us: number;
   errors: number;
   proxyRssKb: number | null;
+  /** The anonymous part of the RSS (heap, buffers): without the executable's mapped code pages. */
+  proxyAnonKb?: number | null;
   proxyCpuPct: number | null;
 }
 
@@ -125,11 +130,12 @@ async function waitPort(port: number): Promise<void> {
   throw new Error(`port ${port} did not come up (see ${RUN}/log)`);
 }
 
-function procStat(pid: number): { rssKb: number; cpuTicks: number } | null {
+function procStat(pid: number): { rssKb: number; anonKb: number; cpuTicks: number } | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0), cpuTicks: Number(stat[11]) + Number(stat[12]) };
+    const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { rssKb: kb('VmRSS'), anonKb: kb('RssAnon'), cpuTicks: Number(stat[11]) + Number(stat[12]) };
   } catch {
     return null;
   }
@@ -151,9 +157,10 @@ async function wrk(port: number, test: string, proxyPid: number | undefined): Pr
   const child = spawn('taskset', cmd, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  let midRss: number | null = null;
+  // Sampled half-way through the run (set from the timer, hence a holder).
+  const mid: { stat: ReturnType<typeof procStat> } = { stat: null };
   const sampler = setTimeout(() => {
-    midRss = proxyPid === undefined ? null : (procStat(proxyPid)?.rssKb ?? null);
+    mid.stat = proxyPid === undefined ? null : procStat(proxyPid);
   }, (DUR * 1000) / 2);
   await new Promise((r) => child.on('exit', r));
   clearTimeout(sampler);
@@ -176,7 +183,8 @@ async function wrk(port: number, test: string, proxyPid: number | undefined): Pr
     p50_us: r.lat_p50_us,
     p99_us: r.lat_p99_us,
     errors: r.err_connect + r.err_read + r.err_write + r.err_status + r.err_timeout,
-    proxyRssKb: midRss,
+    proxyRssKb: mid.stat?.rssKb ?? null,
+    proxyAnonKb: mid.stat?.anonKb ?? null,
     proxyCpuPct: before !== null && after !== null ? ((after.cpuTicks - before.cpuTicks) / ticksPerS / wallS) * 100 : null,
   };
 }
@@ -213,6 +221,8 @@ async function main(): Promise<void> {
     logLevel: 'error',
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
+  const pipeBundle = join(RUN, 'node-pipe.mjs');
+  await build({ entryPoints: [join(HERE, 'node-pipe.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: pipeBundle, logLevel: 'error' });
 
   start('backend-nginx', LOAD_CPU, ['nginx', '-p', RUN, '-c', join(HERE, 'conf/backend-nginx.conf'), '-e', 'stderr']);
   await waitPort(9001);
@@ -220,10 +230,12 @@ async function main(): Promise<void> {
   pids['haproxy-http'] = start('haproxy-http', PROXY_CPU, ['haproxy', '-db', '-f', join(HERE, 'conf/haproxy-http.cfg')]).pid;
   pids['haproxy-tcp'] = start('haproxy-tcp', PROXY_CPU, ['haproxy', '-db', '-f', join(HERE, 'conf/haproxy-tcp.cfg')]).pid;
   const lb = start('sidecar-lb', PROXY_CPU, [LB_NODE, ...LB_FLAGS, bundle]);
-  await Promise.all([8081, 8082, 8091, 8092].map(waitPort));
+  const pipe = start('node-pipe', PROXY_CPU, [LB_NODE, ...LB_FLAGS, pipeBundle]);
+  await Promise.all([8081, 8082, 8091, 8092, 8093].map(waitPort));
   // taskset execs the command, so the child's pid is the proxy's pid.
   pids['sidecar-tcp'] = lb.pid;
   pids['sidecar-http'] = lb.pid;
+  pids['node-pipe'] = pipe.pid;
 
   say('warm-up');
   for (const s of SCENARIOS) await wrk(s.port, 'ka50', undefined);
@@ -266,8 +278,8 @@ function summarize(runs: Run[]): string {
   const fmt = (v: number | null, digits = 0): string => (v === null ? '–' : v.toFixed(digits));
   const ratio = (a: number | null, b: number | null): string => (a === null || b === null || b === 0 ? '–' : `${(a / b).toFixed(2)}×`);
   const lines = [
-    '| test | mode | direct req/s | HAProxy req/s | sidecar req/s | sidecar ÷ HAProxy | sidecar ÷ direct | p50 µs (HAProxy / sidecar) | p99 µs (HAProxy / sidecar) | p99 ratio | sidecar RSS MiB | sidecar CPU % |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| test | mode | direct req/s | HAProxy req/s | sidecar req/s | sidecar ÷ HAProxy | sidecar ÷ direct | Node pipe req/s | p50 µs (HAProxy / sidecar) | p99 µs (HAProxy / sidecar) | p99 ratio | sidecar RSS MiB (private) | sidecar CPU % |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const test of TESTS) {
     for (const mode of ['tcp', 'http']) {
@@ -278,15 +290,22 @@ function summarize(runs: Run[]): string {
       const scP50 = med(`sidecar-${mode}`, test, (r) => r.p50_us);
       const haP99 = med(`haproxy-${mode}`, test, (r) => r.p99_us);
       const scP99 = med(`sidecar-${mode}`, test, (r) => r.p99_us);
+      const pipe = mode === 'tcp' ? med('node-pipe', test, (r) => (test === 'big1m' ? r.mbps : r.rps)) : null;
       const rss = med(`sidecar-${mode}`, test, (r) => (r.proxyRssKb === null ? null : r.proxyRssKb / 1024));
+      const anon = med(`sidecar-${mode}`, test, (r) => (r.proxyAnonKb === null || r.proxyAnonKb === undefined ? null : r.proxyAnonKb / 1024));
       const cpu = med(`sidecar-${mode}`, test, (r) => r.proxyCpuPct);
       const unit = test === 'big1m' ? ' (MB/s)' : '';
       lines.push(
-        `| ${test}${unit} | ${mode} | ${fmt(direct)} | ${fmt(ha)} | ${fmt(sc)} | ${ratio(sc, ha)} | ${ratio(sc, direct)} | ${fmt(haP50)} / ${fmt(scP50)} | ${fmt(haP99)} / ${fmt(scP99)} | ${ratio(scP99, haP99)} | ${fmt(rss, 1)} | ${fmt(cpu)} |`,
+        `| ${test}${unit} | ${mode} | ${fmt(direct)} | ${fmt(ha)} | ${fmt(sc)} | ${ratio(sc, ha)} | ${ratio(sc, direct)} | ${fmt(pipe)} | ${fmt(haP50)} / ${fmt(scP50)} | ${fmt(haP99)} / ${fmt(scP99)} | ${ratio(scP99, haP99)} | ${fmt(rss, 1)} (${fmt(anon, 1)}) | ${fmt(cpu)} |`,
       );
     }
   }
-  lines.push('', 'Tests: ka50 = keep-alive, 50 connections; ka1 = one connection (latency); close50 = a new connection per request; big1m = 1 MiB responses, 8 connections (MB/s).');
+  lines.push(
+    '',
+    'Tests: ka50 = keep-alive, 50 connections; ka1 = one connection (latency); close50 = a new connection per request; big1m = 1 MiB responses, 8 connections (MB/s).',
+    "Node pipe: the simplest Node TCP proxy (bench/proxy/node-pipe.ts: accept, connect, `pipe()` both ways) on the same Node and flags: what Node's sockets alone cost.",
+    "RSS is VmRSS half-way through the run; private is its anonymous part (heap, buffers), without the pages of Node's executable code that are mapped from the file.",
+  );
   return lines.join('\n');
 }
 
