@@ -278,8 +278,8 @@ function summarize(runs: Run[]): string {
   const fmt = (v: number | null, digits = 0): string => (v === null ? '–' : v.toFixed(digits));
   const ratio = (a: number | null, b: number | null): string => (a === null || b === null || b === 0 ? '–' : `${(a / b).toFixed(2)}×`);
   const lines = [
-    '| test | mode | direct req/s | HAProxy req/s | sidecar req/s | sidecar ÷ HAProxy | sidecar ÷ direct | Node pipe req/s | p50 µs (HAProxy / sidecar) | p99 µs (HAProxy / sidecar) | p99 ratio | sidecar RSS MiB (private) | sidecar CPU % |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| test | mode | direct req/s | HAProxy req/s | sidecar req/s | sidecar ÷ HAProxy | sidecar ÷ direct | Node pipe req/s | p50 µs (HAProxy / sidecar) | p99 µs (HAProxy / sidecar) | p99 ratio | sidecar RSS MiB (private) | CPU % (HAProxy / sidecar) | ÷ HAProxy per CPU-s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const test of TESTS) {
     for (const mode of ['tcp', 'http']) {
@@ -294,9 +294,11 @@ function summarize(runs: Run[]): string {
       const rss = med(`sidecar-${mode}`, test, (r) => (r.proxyRssKb === null ? null : r.proxyRssKb / 1024));
       const anon = med(`sidecar-${mode}`, test, (r) => (r.proxyAnonKb === null || r.proxyAnonKb === undefined ? null : r.proxyAnonKb / 1024));
       const cpu = med(`sidecar-${mode}`, test, (r) => r.proxyCpuPct);
+      const haCpu = med(`haproxy-${mode}`, test, (r) => r.proxyCpuPct);
+      const perCpu = (v: number | null, pct: number | null): number | null => (v === null || pct === null || pct === 0 ? null : v / pct);
       const unit = test === 'big1m' ? ' (MB/s)' : '';
       lines.push(
-        `| ${test}${unit} | ${mode} | ${fmt(direct)} | ${fmt(ha)} | ${fmt(sc)} | ${ratio(sc, ha)} | ${ratio(sc, direct)} | ${fmt(pipe)} | ${fmt(haP50)} / ${fmt(scP50)} | ${fmt(haP99)} / ${fmt(scP99)} | ${ratio(scP99, haP99)} | ${fmt(rss, 1)} (${fmt(anon, 1)}) | ${fmt(cpu)} |`,
+        `| ${test}${unit} | ${mode} | ${fmt(direct)} | ${fmt(ha)} | ${fmt(sc)} | ${ratio(sc, ha)} | ${ratio(sc, direct)} | ${fmt(pipe)} | ${fmt(haP50)} / ${fmt(scP50)} | ${fmt(haP99)} / ${fmt(scP99)} | ${ratio(scP99, haP99)} | ${fmt(rss, 1)} (${fmt(anon, 1)}) | ${fmt(haCpu)} / ${fmt(cpu)} | ${ratio(perCpu(sc, cpu), perCpu(ha, haCpu))} |`,
       );
     }
   }
@@ -304,6 +306,7 @@ function summarize(runs: Run[]): string {
     '',
     'Tests: ka50 = keep-alive, 50 connections; ka1 = one connection (latency); close50 = a new connection per request; big1m = 1 MiB responses, 8 connections (MB/s).',
     "Node pipe: the simplest Node TCP proxy (bench/proxy/node-pipe.ts: accept, connect, `pipe()` both ways) on the same Node and flags: what Node's sockets alone cost.",
+    'Per CPU-s: requests (or MB) per second of proxy CPU time, the measure of shared/reference/performance-anchors.md, fair when the load core (wrk and nginx) limits HAProxy before its own core does.',
     "RSS is VmRSS half-way through the run; private is its anonymous part (heap, buffers), without the pages of Node's executable code that are mapped from the file.",
   );
   return lines.join('\n');
