@@ -196,6 +196,10 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
+  if (process.env['RENDER_ONLY'] === '1') {
+    publish(JSON.parse(readFileSync(join(OUT, 'latest.json'), 'utf8')) as SavedRun);
+    return;
+  }
   for (const tool of ['haproxy', 'wrk', 'nginx', 'taskset']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
       process.stderr.write(`bench: ${tool} is missing; install with: apt-get install -y haproxy wrk nginx\n`);
@@ -251,23 +255,65 @@ async function main(): Promise<void> {
       }
     }
   }
-  const report = summarize(runs);
   const stamp = new Date().toISOString();
-  writeFileSync(join(OUT, 'latest.json'), JSON.stringify({ date: stamp, DUR, REPS, LOAD_CPU, PROXY_CPU, runs }, null, 2));
   const env = [
     `date: ${stamp}`,
     `load balancer on node ${spawnSync(LB_NODE, ['--version']).stdout.toString().trim()}${LB_FLAGS.length > 0 ? ` ${LB_FLAGS.join(' ')}` : ''}; ${spawnSync('haproxy', ['-v']).stdout.toString().split('\n')[0] ?? ''}; wrk ${spawnSync('wrk', ['-v']).stdout.toString().split(' ')[1] ?? ''}`,
     `DUR=${DUR}s REPS=${REPS} (medians), wrk+nginx on cpu ${LOAD_CPU}, proxy on cpu ${PROXY_CPU}`,
   ];
-  const section = ['## Load balancer side by side with HAProxy', '', ...env.map((e) => `- ${e}`), '', report].join('\n');
   // Only a full run (every test, repeated) is published; partial runs just print.
   const full = TESTS.join(' ') === DEFAULT_TESTS && REPS >= 2 && ONLY.length === 0;
-  if (full) replaceDocsSection(resolve('docs/benchmarks.md'), PROXY_BEGIN, PROXY_END, section);
-  process.stdout.write(
-    `\n${report}\n\n${full ? 'wrote docs/benchmarks.md and ' : 'partial run (set REPS>=2 and all TESTS to publish): wrote '}${join(OUT, 'latest.json')}\n`,
-  );
+  const result: SavedRun = { date: stamp, DUR, REPS, LOAD_CPU, PROXY_CPU, full, env, runs };
+  writeFileSync(join(OUT, 'latest.json'), JSON.stringify(result, null, 2));
+  publish(result);
   // The backends and proxies keep the event loop alive: stop them and leave.
   process.exit(0);
+}
+
+/** What bench/results/latest.json holds: enough to render the report again (RENDER_ONLY=1). */
+interface SavedRun {
+  date: string;
+  DUR: number;
+  REPS: number;
+  LOAD_CPU: string;
+  PROXY_CPU: string;
+  full: boolean;
+  env: string[];
+  runs: Run[];
+}
+
+/** Prints the report, and writes it into docs/benchmarks.md for a full run. */
+function publish(result: SavedRun): void {
+  const report = summarize(result.runs);
+  const section = ['## Load balancer side by side with HAProxy', '', ...result.env.map((e) => `- ${e}`), '', report].join('\n');
+  if (result.full) replaceDocsSection(resolve('docs/benchmarks.md'), PROXY_BEGIN, PROXY_END, section);
+  process.stdout.write(
+    `\n${report}\n\n${result.full ? 'wrote docs/benchmarks.md and ' : 'partial run (set REPS>=2 and all TESTS to publish): wrote '}${join(OUT, 'latest.json')}\n`,
+  );
+}
+
+/** Issue #3's speed goals, as ratios to HAProxy (req/s, or p99 latency) and the RSS ceiling. */
+function goalsTable(value: (scenario: string, test: string, pick: (r: Run) => number | null) => number | null): string[] {
+  const rps = (r: Run): number => r.rps;
+  const ratioOf = (test: string, mode: string, pick: (r: Run) => number): number | null => {
+    const ours = value(`sidecar-${mode}`, test, pick);
+    const theirs = value(`haproxy-${mode}`, test, pick);
+    return ours === null || theirs === null || theirs === 0 ? null : ours / theirs;
+  };
+  const rss = TESTS.flatMap((t) => ['tcp', 'http'].map((m) => value(`sidecar-${m}`, t, (r) => (r.proxyRssKb === null ? null : r.proxyRssKb / 1024)))).filter((v): v is number => v !== null);
+  const goals: [string, string, number | null, (v: number) => boolean, string][] = [
+    ['TCP keep-alive (ka50) req/s ÷ HAProxy', '≥ 1.00×', ratioOf('ka50', 'tcp', rps), (v) => v >= 1, '×'],
+    ['TCP keep-alive (ka50) p99 ÷ HAProxy', '≤ 1.20×', ratioOf('ka50', 'tcp', (r) => r.p99_us), (v) => v <= 1.2, '×'],
+    ['HTTP keep-alive (ka50) req/s ÷ HAProxy', '≥ 0.80×', ratioOf('ka50', 'http', rps), (v) => v >= 0.8, '×'],
+    ['TCP new connection per request (close50) ÷ HAProxy', '≥ 0.80×', ratioOf('close50', 'tcp', rps), (v) => v >= 0.8, '×'],
+    ['HTTP new connection per request (close50) ÷ HAProxy', '≥ 0.80×', ratioOf('close50', 'http', rps), (v) => v >= 0.8, '×'],
+    ['RSS under load, highest of all tests', '≤ 80 MiB', rss.length === 0 ? null : Math.max(...rss), (v) => v <= 80, ' MiB'],
+  ];
+  const lines = ['Goals (issue #3; the routing-update goal is `npm run bench:routing`):', '', '| goal | target | measured |  |', '| --- | --- | --- | --- |'];
+  for (const [name, target, v, ok, unit] of goals) {
+    lines.push(`| ${name} | ${target} | ${v === null ? '–' : `${v.toFixed(unit === '×' ? 2 : 1)}${unit}`} | ${v === null ? '–' : ok(v) ? 'met' : 'not met'} |`);
+  }
+  return lines;
 }
 
 function summarize(runs: Run[]): string {
@@ -309,7 +355,7 @@ function summarize(runs: Run[]): string {
     'Per CPU-s: requests (or MB) per second of proxy CPU time, the measure of shared/reference/performance-anchors.md, fair when the load core (wrk and nginx) limits HAProxy before its own core does.',
     "RSS is VmRSS half-way through the run; private is its anonymous part (heap, buffers), without the pages of Node's executable code that are mapped from the file.",
   );
-  return lines.join('\n');
+  return [...goalsTable(med), '', ...lines].join('\n');
 }
 
 main().catch((err: unknown) => {

@@ -3,14 +3,13 @@ import { performance } from 'node:perf_hooks';
 import type { ProxyEndpoint } from '../tcp-forwarder.js';
 import { endSocket } from '../end-socket.js';
 import { framerFor, DONE_FRAMER, type BodyFramer } from './body-framer.js';
-import { isIdempotent, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http-head.js';
+import { isIdempotent, MAX_HEAD_BYTES, parseRequestHead, type RequestHead, type ResponseHead } from './http-head.js';
 import type { EndpointEntry, Upstream, UpstreamOwner } from './upstream-pool.js';
 import type { HttpForwarderContext } from './http-forwarder.js';
+import { ResponseRelay, type RelayOwner } from './response-relay.js';
 import { spliceTunnel } from './tunnel.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
-/** A response body part up to this size goes out in one write with its head (copied); larger ones follow the head. 16 KiB. */
-const MERGE_BODY_BYTES = 16 * 1024;
 
 const enum Phase {
   /** Waiting for a request head. */
@@ -32,19 +31,15 @@ const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 431: 'Request 
 /**
  * One client connection in HTTP mode: reads request heads, forwards one exchange at a time
  * (pipelined requests wait in `pending` until the previous response is complete) and picks
- * an endpoint per request.
+ * an endpoint per request. Responses come back through a ResponseRelay.
  */
-export class ClientSession implements UpstreamOwner {
+export class ClientSession implements UpstreamOwner, RelayOwner {
   private phase = Phase.Idle;
   private pending: Buffer | undefined = undefined;
   private req: RequestHead | undefined = undefined;
   private reqFramer: BodyFramer = DONE_FRAMER;
   private reqDone = false;
-  private res: ResponseHead | undefined = undefined;
-  private resBuf: Buffer | undefined = undefined;
-  private resFramer: BodyFramer = DONE_FRAMER;
-  private resHeadSent = false;
-  private anyResponseByte = false;
+  private readonly relay = new ResponseRelay(this);
   private closeAfter = false;
   private clientEnded = false;
   private staleRetried = false;
@@ -154,10 +149,7 @@ export class ClientSession implements UpstreamOwner {
     this.req = head;
     this.reqFramer = framerFor(head.body);
     this.reqDone = false;
-    this.res = undefined;
-    this.resBuf = undefined;
-    this.resHeadSent = false;
-    this.anyResponseByte = false;
+    this.relay.reset();
     this.staleRetried = false;
     this.failed = undefined;
     this.attempts = 0;
@@ -235,7 +227,7 @@ export class ClientSession implements UpstreamOwner {
     const n = this.reqFramer.feed(buf, start);
     if (n < 0) {
       this.ctx.stats.errors.badRequest++;
-      if (!this.resHeadSent) this.reject(400, 'malformed chunked body');
+      if (!this.relay.headSent) this.reject(400, 'malformed chunked body');
       else this.abort();
       return -1;
     }
@@ -265,127 +257,41 @@ export class ClientSession implements UpstreamOwner {
   }
 
   onUpstreamData(up: Upstream, chunk: Buffer): boolean {
-    this.readResponse(up, chunk);
+    this.relay.read(up, chunk, this.req as RequestHead);
     // A write the client socket queued holds `chunk` (perhaps the upstream's read buffer).
     return this.client.writableLength > 0;
   }
 
-  private readResponse(up: Upstream, chunk: Buffer): void {
-    this.anyResponseByte = true;
-    if (this.res !== undefined) {
-      this.forwardResponseBody(up, chunk, 0);
-      return;
-    }
-    let buf = this.resBuf === undefined ? chunk : Buffer.concat([this.resBuf, chunk]);
-    for (;;) {
-      const end = buf.indexOf(CRLFCRLF);
-      if (end < 0 || end > MAX_HEAD_BYTES) {
-        if (end > MAX_HEAD_BYTES || buf.length > MAX_HEAD_BYTES + 3) this.upstreamFailed(up, 502, 'badResponse', 'response head larger than 64 KiB');
-        else this.resBuf = Buffer.from(buf); // a copy: `chunk` may be a reused read buffer
-        return;
-      }
-      const req = this.req as RequestHead;
-      const res = parseResponseHead(buf.toString('latin1', 0, end), req.method);
-      if (typeof res === 'string') {
-        this.upstreamFailed(up, 502, 'badResponse', `bad response: ${res}`);
-        return;
-      }
-      const rest = end + 4 === buf.length ? undefined : buf.subarray(end + 4);
-      if (res.status === 101) {
-        this.resBuf = undefined;
-        if (!req.upgrade) {
-          this.upstreamFailed(up, 502, 'badResponse', '101 to a request without Upgrade');
-          return;
-        }
-        this.tunnel(up, res, rest);
-        return;
-      }
-      if (res.status < 200) {
-        // Interim (100 Continue, 103 Early Hints): relayed to 1.1 clients, then the final one follows.
-        if (req.minor === 1) this.client.write(`${res.statusLine}\r\n${res.headers}\r\n`, 'latin1');
-        if (rest === undefined) {
-          this.resBuf = undefined;
-          return;
-        }
-        buf = rest;
-        continue;
-      }
-      this.resBuf = undefined;
-      this.res = res;
-      this.resFramer = framerFor(res.body);
-      this.recordHead(up.entry, res.status);
-      if (res.body.kind === 'close' || this.clientEnded) this.closeAfter = true;
-      this.resHeadSent = true;
-      if (res.verbatim && !this.closeAfter && (req.minor === 1 || res.saysKeepAlive)) {
-        this.forwardResponseBody(up, buf, end + 4, 0);
-        return;
-      }
-      const connection = this.closeAfter ? 'Connection: close\r\n' : req.minor === 0 ? 'Connection: keep-alive\r\n' : '';
-      const headText = `${res.statusLine}\r\n${res.headers}${connection}\r\n`;
-      if (rest === undefined || this.resFramer.done) {
-        this.client.write(headText, 'latin1');
-        if (this.resFramer.done) {
-          if (rest !== undefined) up.socket.destroy(); // bytes after a complete response: out of sync
-          this.finish(up);
-        } else if (rest !== undefined) this.forwardResponseBody(up, rest, 0);
-      } else if (rest.length <= MERGE_BODY_BYTES) {
-        this.headWithBody(up, headText, rest);
-      } else {
-        this.client.cork();
-        this.client.write(headText, 'latin1');
-        this.forwardResponseBody(up, rest, 0);
-        this.client.uncork();
-      }
-      return;
-    }
-  }
-
-  /** The response head and the body bytes that came with it, as one write (one syscall, no writev). */
-  private headWithBody(up: Upstream, headText: string, rest: Buffer): void {
-    const n = this.resFramer.feed(rest, 0);
-    if (n < 0) {
-      this.ctx.stats.errors.badResponse++;
-      up.entry.http.errors.badResponse++;
-      this.abort();
-      return;
-    }
-    const out = Buffer.allocUnsafe(headText.length + n);
-    out.write(headText, 0, 'latin1');
-    rest.copy(out, headText.length, 0, n);
-    if (!this.client.write(out)) up.socket.pause();
-    if (this.resFramer.done) {
-      if (n < rest.length) up.socket.destroy();
-      this.finish(up);
-    }
-  }
-
-  /**
-   * Forwards the response body bytes of `buf` from `from`, with whatever came before them in
-   * `buf` from `start` (a head forwarded as received), in one write.
-   */
-  private forwardResponseBody(up: Upstream, buf: Buffer, from: number, start = from): void {
-    const n = this.resFramer.feed(buf, from);
-    if (n < 0) {
-      this.ctx.stats.errors.badResponse++;
-      up.entry.http.errors.badResponse++;
-      this.abort();
-      return;
-    }
-    this.seen = this.ctx.pool.tick;
-    const stop = from + n;
-    if (stop > start && !this.client.write(start === 0 && stop === buf.length ? buf : buf.subarray(start, stop))) up.socket.pause();
-    if (this.resFramer.done) {
-      if (stop < buf.length) up.socket.destroy();
-      this.finish(up);
-    }
-  }
-
   onUpstreamEnd(up: Upstream): void {
-    if (this.res !== undefined && this.res.body.kind === 'close') {
-      this.finish(up, true);
-      return;
-    }
-    up.socket.destroy(); // premature: handled as a close in onUpstreamClose
+    this.relay.endedByUpstream(up);
+  }
+
+  onResponseHead(up: Upstream, res: ResponseHead): boolean {
+    this.recordHead(up.entry, res.status);
+    if (res.body.kind === 'close' || this.clientEnded) this.closeAfter = true;
+    return this.closeAfter;
+  }
+
+  onResponseDone(up: Upstream, upstreamEnded: boolean): void {
+    this.finish(up, upstreamEnded);
+  }
+
+  onBadResponse(up: Upstream, message: string): void {
+    this.upstreamFailed(up, 502, 'badResponse', message);
+  }
+
+  onMalformedBody(up: Upstream): void {
+    this.ctx.stats.errors.badResponse++;
+    up.entry.http.errors.badResponse++;
+    this.abort();
+  }
+
+  onUpgraded(up: Upstream, res: ResponseHead, rest: Buffer | undefined): void {
+    this.tunnel(up, res, rest);
+  }
+
+  onProgress(): void {
+    this.seen = this.ctx.pool.tick;
   }
 
   onUpstreamClose(up: Upstream, err: Error | undefined): void {
@@ -393,7 +299,7 @@ export class ClientSession implements UpstreamOwner {
     this.up = undefined;
     if (this.phase === Phase.Closing || this.phase === Phase.Tunnel) return;
     const req = this.req as RequestHead;
-    if (!this.anyResponseByte && up.served > 0 && !this.staleRetried && req.body.kind === 'none' && isIdempotent(req.method)) {
+    if (!this.relay.anyByte && up.served > 0 && !this.staleRetried && req.body.kind === 'none' && isIdempotent(req.method)) {
       // A keep-alive connection the server had closed: once more on a fresh connection.
       this.staleRetried = true;
       this.phase = Phase.Connecting;
@@ -411,7 +317,7 @@ export class ClientSession implements UpstreamOwner {
     this.up = undefined;
     up.owner = undefined;
     up.socket.destroy();
-    if (this.resHeadSent) this.abort();
+    if (this.relay.headSent) this.abort();
     else this.respondError(status, message, true);
   }
 
@@ -426,16 +332,17 @@ export class ClientSession implements UpstreamOwner {
   }
 
   /** The response is complete: the connection goes back to the pool, the next request is read. */
-  private finish(up: Upstream, upstreamEnded = false): void {
+  private finish(up: Upstream, upstreamEnded: boolean): void {
     this.up = undefined;
     this.seen = this.ctx.pool.tick;
-    const reusable = !upstreamEnded && this.reqDone && this.res !== undefined && this.res.keepAlive && !up.socket.destroyed;
+    const res = this.relay.res;
+    const reusable = !upstreamEnded && this.reqDone && res !== undefined && res.keepAlive && !up.socket.destroyed;
     if (reusable) this.ctx.pool.release(up);
     else {
       up.owner = undefined;
       up.socket.destroy();
     }
-    this.res = undefined;
+    this.relay.reset();
     if (this.closeAfter || !this.reqDone) {
       this.end();
       return;
