@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
-import { errorMessage, type Clock, type Logger, type TimerHandle } from '../core/index.js';
+import { errorMessage, type Clock, type Logger } from '../core/index.js';
 import { ActiveSet } from './active-set.js';
 import { endSocket } from './end-socket.js';
+import { TimeoutSweep } from './timeout-sweep.js';
 import { TCP_FORWARDER_DEFAULTS, type EndpointCounters, type EndpointPicker, type ForwarderStats, type ProxyEndpoint, type TcpForwarderOptions } from './tcp-forwarder-types.js';
 
 export { TCP_FORWARDER_DEFAULTS, type EndpointPicker, type EndpointStats, type ForwarderStats, type ProxyEndpoint, type TcpForwarderOptions } from './tcp-forwarder-types.js';
@@ -62,16 +63,15 @@ export class TcpForwarder {
   private readonly active = new ActiveSet<Connection>();
   private readonly endpoints = new Map<string, EndpointCounters>();
   private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, bytesIn: 0, bytesOut: 0 };
-  private readonly sweepEveryMs: number;
+  private readonly sweeper: TimeoutSweep;
   private readonly idleTicks: number;
   private readonly connectTicks: number;
   private tick = 0;
-  private sweeper: TimerHandle | undefined = undefined;
   private readonly spareBuffers: Buffer[] = [];
 
   constructor(
     picker: EndpointPicker,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly logger: Logger,
     options: TcpForwarderOptions = {},
   ) {
@@ -80,9 +80,10 @@ export class TcpForwarder {
     this.idleTimeoutMs = options.idleTimeoutMs ?? TCP_FORWARDER_DEFAULTS.idleTimeoutMs;
     this.maxConnections = options.maxConnections ?? TCP_FORWARDER_DEFAULTS.maxConnections;
     this.retries = options.retries ?? TCP_FORWARDER_DEFAULTS.retries;
-    this.sweepEveryMs = Math.max(1, Math.min(this.connectTimeoutMs, this.idleTimeoutMs) / SWEEPS_PER_TIMEOUT);
-    this.idleTicks = Math.ceil(this.idleTimeoutMs / this.sweepEveryMs);
-    this.connectTicks = Math.ceil(this.connectTimeoutMs / this.sweepEveryMs);
+    const sweepEveryMs = Math.max(1, Math.min(this.connectTimeoutMs, this.idleTimeoutMs) / SWEEPS_PER_TIMEOUT);
+    this.sweeper = new TimeoutSweep(clock, sweepEveryMs, () => this.sweep());
+    this.idleTicks = Math.ceil(this.idleTimeoutMs / sweepEveryMs);
+    this.connectTicks = Math.ceil(this.connectTimeoutMs / sweepEveryMs);
   }
 
   /** Replaces the picker; only connections accepted (or retried) from now on use it. */
@@ -126,7 +127,7 @@ export class TcpForwarder {
       return;
     }
     this.active.add(conn);
-    this.sweeper ??= this.clock.setInterval(() => this.sweep(), this.sweepEveryMs);
+    this.sweeper.start();
     client.setNoDelay(true);
     client.on('close', (hadError: boolean) => {
       const upstream = conn.upstream;
@@ -283,8 +284,8 @@ export class TcpForwarder {
     return false;
   }
 
-  /** Connect and idle timeouts of every open connection. */
-  private sweep(): void {
+  /** Connect and idle timeouts of every open connection; false once none is open. */
+  private sweep(): boolean {
     const tick = ++this.tick;
     for (const conn of this.active) {
       const upstream = conn.upstream;
@@ -298,6 +299,7 @@ export class TcpForwarder {
         this.abort(conn);
       }
     }
+    return this.active.size > 0;
   }
 
   private abort(conn: Connection): void {
@@ -311,10 +313,7 @@ export class TcpForwarder {
     if (conn.done || !conn.client.destroyed || (conn.upstream !== undefined && !conn.upstream.destroyed)) return;
     conn.done = true;
     if (!this.active.delete(conn)) return;
-    if (this.active.size === 0 && this.sweeper !== undefined) {
-      this.clock.clearInterval(this.sweeper);
-      this.sweeper = undefined;
-    }
+    if (this.active.size === 0) this.sweeper.stop();
     // Both sockets are closed: nothing reads into or writes from the buffer any more.
     if (conn.readBuffer !== undefined && this.spareBuffers.length < SPARE_READ_BUFFERS) this.spareBuffers.push(conn.readBuffer);
     conn.readBuffer = undefined;

@@ -1,11 +1,12 @@
 import type { Socket } from 'node:net';
-import { errorMessage, type Clock, type Logger, type TimerHandle } from '../../core/index.js';
+import { errorMessage, type Clock, type Logger } from '../../core/index.js';
 import { TCP_FORWARDER_DEFAULTS, type EndpointPicker, type EndpointStats, type ForwarderStats, type TcpForwarderOptions } from '../tcp-forwarder.js';
 import { ClientSession } from './client-session.js';
 import { MutableHttpCounters, type HttpCounters } from './http-stats.js';
 import { OutlierDetector, type OutlierOptions } from './outlier-detector.js';
 import { UpstreamPool, type EndpointEntry } from './upstream-pool.js';
 import { ActiveSet } from '../active-set.js';
+import { TimeoutSweep } from '../timeout-sweep.js';
 
 export interface HttpForwarderOptions extends TcpForwarderOptions {
   /** The ServicePort served, named in the 503 body. */
@@ -88,14 +89,13 @@ export class HttpForwarder implements HttpForwarderContext {
   readonly serverTimeoutMs: number;
   private readonly maxConnections: number;
   private readonly sessions = new ActiveSet<ClientSession>();
-  private readonly sweepEveryMs: number;
   private readonly clientTicks: number;
-  private sweeper: TimerHandle | undefined = undefined;
+  private readonly sweeper: TimeoutSweep;
   private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, bytesIn: 0, bytesOut: 0, ejections: 0 };
 
   constructor(
     picker: EndpointPicker,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly logger: Logger,
     options: HttpForwarderOptions,
   ) {
@@ -108,14 +108,15 @@ export class HttpForwarder implements HttpForwarderContext {
     this.maxConnections = options.maxConnections ?? TCP_FORWARDER_DEFAULTS.maxConnections;
     const connectTimeoutMs = options.connectTimeoutMs ?? TCP_FORWARDER_DEFAULTS.connectTimeoutMs;
     const poolIdleTimeoutMs = options.poolIdleTimeoutMs ?? HTTP_FORWARDER_DEFAULTS.poolIdleTimeoutMs;
-    this.sweepEveryMs = Math.max(1, Math.min(connectTimeoutMs, this.clientTimeoutMs, this.serverTimeoutMs, poolIdleTimeoutMs) / SWEEPS_PER_TIMEOUT);
-    this.clientTicks = Math.ceil(this.clientTimeoutMs / this.sweepEveryMs);
+    const sweepEveryMs = Math.max(1, Math.min(connectTimeoutMs, this.clientTimeoutMs, this.serverTimeoutMs, poolIdleTimeoutMs) / SWEEPS_PER_TIMEOUT);
+    this.sweeper = new TimeoutSweep(clock, sweepEveryMs, () => this.sweep());
+    this.clientTicks = Math.ceil(this.clientTimeoutMs / sweepEveryMs);
     this.pool = new UpstreamPool({
       connectTimeoutMs,
       serverTimeoutMs: this.serverTimeoutMs,
       poolIdleTimeoutMs,
       maxIdlePerEndpoint: options.maxIdlePerEndpoint ?? HTTP_FORWARDER_DEFAULTS.maxIdlePerEndpoint,
-      sweepEveryMs: this.sweepEveryMs,
+      sweepEveryMs,
     });
     this.outlier = new OutlierDetector(clock, options.outlier);
   }
@@ -148,7 +149,7 @@ export class HttpForwarder implements HttpForwarderContext {
     client.setNoDelay(true);
     const session = new ClientSession(client, this);
     this.sessions.add(session);
-    this.sweeper ??= this.clock.setInterval(() => this.sweep(), this.sweepEveryMs);
+    this.sweeper.start();
     client.on('close', () => {
       session.onClientClose();
       if (!this.sessions.delete(session)) return;
@@ -158,15 +159,12 @@ export class HttpForwarder implements HttpForwarderContext {
     if (client.isPaused()) client.resume();
   }
 
-  /** Timeouts of client sessions and upstream connections; stops once nothing is open. */
-  private sweep(): void {
+  /** Timeouts of client sessions and upstream connections; false once nothing is open. */
+  private sweep(): boolean {
     this.pool.sweep();
     const tick = this.pool.tick;
     for (const s of this.sessions) s.expire(tick, this.clientTicks);
-    if (this.sessions.size === 0 && !this.pool.busy && this.sweeper !== undefined) {
-      this.clock.clearInterval(this.sweeper);
-      this.sweeper = undefined;
-    }
+    return this.sessions.size > 0 || this.pool.busy;
   }
 
   /** Closes idle upstream connections (a drained listener keeps none). */
@@ -178,8 +176,7 @@ export class HttpForwarder implements HttpForwarderContext {
   destroyAll(): void {
     for (const s of [...this.sessions]) s.abort();
     this.pool.close();
-    if (this.sweeper !== undefined) this.clock.clearInterval(this.sweeper);
-    this.sweeper = undefined;
+    this.sweeper.stop();
   }
 
   connectFailed(entry: EndpointEntry, err: Error | undefined): void {
