@@ -151,22 +151,51 @@ function isEmpty(value: FieldValue): boolean {
   return value.length === 0;
 }
 
+/** A struct's fields in wire order (sorted by Go name), each name encoded once. */
+interface StructLayout {
+  readonly fields: readonly FieldSpec[];
+  readonly names: readonly Uint8Array[];
+}
+
+const layouts = new WeakMap<readonly FieldSpec[], StructLayout>();
+
+function layoutOf(fields: readonly FieldSpec[]): StructLayout {
+  let layout = layouts.get(fields);
+  if (layout === undefined) {
+    const sorted = [...fields].sort((a, b) => (a.wire < b.wire ? -1 : a.wire > b.wire ? 1 : 0));
+    layout = { fields: sorted, names: sorted.map((f) => new GoMsgpackWriter().string(f.wire).finish()) };
+    layouts.set(fields, layout);
+  }
+  return layout;
+}
+
 /**
  * Writes a Go struct as go-msgpack does: a map with the fields sorted by Go name, omitting
  * empty `omitempty` fields. `values` is keyed by wire name.
  */
 export function writeGoStruct(w: GoMsgpackWriter, fields: readonly FieldSpec[], values: ReadonlyMap<string, FieldValue>): void {
-  const present = fields
-    .filter((f) => {
-      const v = values.get(f.wire);
-      if (v === undefined) throw new RangeError(`missing field ${f.wire}`);
-      return !(f.omitEmpty === true && isEmpty(v));
-    })
-    .sort((a, b) => (a.wire < b.wire ? -1 : a.wire > b.wire ? 1 : 0));
-  w.mapHeader(present.length);
-  for (const f of present) {
-    w.string(f.wire);
-    const v = values.get(f.wire);
+  writeGoRecord(w, fields, (f) => values.get(f.wire));
+}
+
+/**
+ * {@link writeGoStruct} with the values read by `valueOf` (e.g. straight from an object's
+ * properties): no map per record. The field order and names are worked out once per `fields`
+ * array, so pass the same array every time.
+ */
+export function writeGoRecord<F extends FieldSpec>(w: GoMsgpackWriter, fields: readonly F[], valueOf: (field: F) => FieldValue | undefined): void {
+  const layout = layoutOf(fields);
+  let present = 0;
+  for (const f of layout.fields as readonly F[]) {
+    const v = valueOf(f);
+    if (v === undefined) throw new RangeError(`missing field ${f.wire}`);
+    if (!(f.omitEmpty === true && isEmpty(v))) present++;
+  }
+  w.mapHeader(present);
+  for (let i = 0; i < layout.fields.length; i++) {
+    const f = layout.fields[i] as F;
+    const v = valueOf(f) as FieldValue;
+    if (f.omitEmpty === true && isEmpty(v)) continue;
+    w.raw(layout.names[i] as Uint8Array);
     switch (f.kind) {
       case 'bool':
         w.bool(v === true);
@@ -292,15 +321,27 @@ const DEFAULT_LIMITS: MsgpackLimits = { maxBytes: 20 * 1024 * 1024 };
  * Decodes exactly one msgpack map (a Go struct) from `buf` (which must hold nothing else).
  * Returns its entries keyed by field name; str and bin values come back as bytes.
  */
+/** Decoders by limits: one is reused for every struct (a push/pull carries thousands). */
+const decoders = new WeakMap<MsgpackLimits, Decoder>();
+
+function decoderFor(limits: MsgpackLimits): Decoder {
+  let decoder = decoders.get(limits);
+  if (decoder === undefined) {
+    decoder = new Decoder({
+      rawStrings: true,
+      maxStrLength: limits.maxBytes,
+      maxBinLength: limits.maxBytes,
+      maxArrayLength: 1024,
+      maxMapLength: 1024,
+      maxExtLength: 0,
+    });
+    decoders.set(limits, decoder);
+  }
+  return decoder;
+}
+
 export function readGoStruct(buf: Uint8Array, limits: MsgpackLimits = DEFAULT_LIMITS): WireResult<Map<string, unknown>> {
-  const decoder = new Decoder({
-    rawStrings: true,
-    maxStrLength: limits.maxBytes,
-    maxBinLength: limits.maxBytes,
-    maxArrayLength: 1024,
-    maxMapLength: 1024,
-    maxExtLength: 0,
-  });
+  const decoder = decoderFor(limits);
   let decoded: unknown;
   try {
     decoded = decoder.decode(buf);

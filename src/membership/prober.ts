@@ -7,6 +7,7 @@
  * likely sitting unread in our socket buffer).
  */
 import type { TimerHandle } from '../core/index.js';
+import type { AckHandler } from './ack-registry.js';
 import { encodeMessage } from './codec.js';
 import type { Member } from './members.js';
 import type { IndirectPing, Ping } from './messages.js';
@@ -28,6 +29,9 @@ interface ProbeRun {
   nacks: number;
   expectedNacks: number;
   timer: TimerHandle | null;
+  /** What takes this probe's ack, and how long the registry keeps it (see probe()). */
+  readonly handler: AckHandler;
+  readonly ackWindowMs: number;
 }
 
 export class Prober {
@@ -141,13 +145,14 @@ export class Prober {
   private probe(target: Member, startedAtMs: number): void {
     const { ctx } = this;
     ctx.stats.add('probes');
-    const run: ProbeRun = { target, seqNo: ctx.acks.nextSeqNo(), startedAtMs, acked: false, nacks: 0, expectedNacks: 0, timer: null };
-    this.current = run;
     const intervalMs = ctx.awareness.scaleTimeoutMs(ctx.options.probeIntervalMs);
+    const handler: AckHandler = { onAck: () => this.finish(run, true), onNack: () => (run.nacks += 1) };
+    const run: ProbeRun = { target, seqNo: ctx.acks.nextSeqNo(), startedAtMs, acked: false, nacks: 0, expectedNacks: 0, timer: null, handler, ackWindowMs: ACK_HANDLER_SAFETY_FACTOR * intervalMs };
+    this.current = run;
     // The prober ends the wait itself (finish cancels the handler); the registry's own expiry
     // is only a safety net, set long so a stall that delays every timer cannot drop an ack
-    // still waiting unread in our socket buffer.
-    ctx.acks.expect(run.seqNo, { onAck: () => this.finish(run, true), onNack: () => (run.nacks += 1) }, ACK_HANDLER_SAFETY_FACTOR * intervalMs);
+    // still waiting unread in our socket buffer (a stall grace renews it, see arm()).
+    ctx.acks.expect(run.seqNo, handler, run.ackWindowMs);
     const messages = [this.encodePing(run.seqNo, target.name)];
     // Buddy system: tell a suspect node it is suspected, so it can refute at once.
     if (target.state === 'suspect') {
@@ -167,6 +172,9 @@ export class Prober {
       if (lateMs > Math.max(MIN_STALL_LATENESS_MS, this.ctx.options.probeTimeoutMs / 2)) {
         this.ctx.stats.add('stallGraces');
         this.ctx.awareness.noteEventLoopDelayMs(lateMs);
+        // The registry's expiry is just as late and would fire next, before the held ack is
+        // read: renew it, so a stall of any length keeps the ack.
+        this.ctx.acks.expect(run.seqNo, run.handler, run.ackWindowMs);
         this.arm(run, this.ctx.awareness.scaleTimeoutMs(this.ctx.options.probeTimeoutMs), onDeadline);
         return;
       }

@@ -13,7 +13,7 @@
  * is {Name, Addr, Port, Meta, Incarnation, State, Vsn}. {@link readStream} works on the bytes
  * received so far and says `incomplete` until a whole message is there.
  */
-import { GoMsgpackWriter, msgpackObjectEnd, readFields, readGoStruct, writeGoStruct, type FieldSpec, type FieldValue } from './go-msgpack.js';
+import { GoMsgpackWriter, msgpackObjectEnd, readFields, readGoStruct, writeGoRecord, writeGoStruct, type FieldSpec, type FieldValue } from './go-msgpack.js';
 import { COMPRESSION_LZW, compressMessage, decodeStructBody, writeStructBody } from './codec.js';
 import { lzwDecompress } from './lzw.js';
 import { decryptStream, encryptStream, type EncryptionVersion } from './encryption.js';
@@ -73,7 +73,8 @@ const HEADER_FIELDS: readonly FieldSpec[] = [
   { wire: 'Join', kind: 'bool' },
 ];
 const CLUSTER_NAME: FieldSpec = { wire: 'ClusterName', kind: 'string' };
-const NODE_FIELDS: readonly (FieldSpec & { key: keyof PushNodeState })[] = [
+type NodeField = FieldSpec & { readonly key: keyof PushNodeState };
+const NODE_FIELDS: readonly NodeField[] = [
   { key: 'name', wire: 'Name', kind: 'string' },
   { key: 'addr', wire: 'Addr', kind: 'bytes' },
   { key: 'port', wire: 'Port', kind: 'uint16' },
@@ -101,7 +102,7 @@ export function encodeStreamMessage(msg: StreamMessage, dialect: WireDialect): U
       if (dialect.clusterName !== null) header.set('ClusterName', dialect.clusterName);
       writeGoStruct(w, headerFields(dialect), header);
       for (const node of msg.nodes) {
-        writeGoStruct(w, NODE_FIELDS, new Map(NODE_FIELDS.map((f) => [f.wire, node[f.key]])));
+        writeGoRecord(w, NODE_FIELDS, (f) => node[f.key]);
       }
       return w.raw(msg.userState).finish();
     }

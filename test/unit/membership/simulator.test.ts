@@ -166,6 +166,27 @@ describe('NodeClock stalls', () => {
     }
   });
 
+  it('a stall longer than the ack window (3 probe intervals) still keeps the held ack', async () => {
+    const cluster = new SimCluster({ nodes: 5, seed: 3, latencyMs: 5 });
+    try {
+      await cluster.start();
+      await cluster.clock.advance(3000);
+      const node = cluster.nodes[0];
+      assert.ok(node !== undefined);
+      const probe = node.list.stats().probes + 1;
+      assert.ok(await cluster.clock.runWhile(() => node.list.stats().probes < probe, 5000, 1));
+      cluster.stall(node, 5000);
+      await cluster.clock.advance(5100);
+      const stats = node.list.stats();
+      assert.equal(stats.stallGraces, 1, 'the late deadline was seen as our own stall');
+      assert.equal(stats.dropped['lateAck'] ?? 0, 0, 'the ack held by the stall was taken');
+      assert.equal(stats.probesFailed, 0);
+      assert.equal(stats.suspicionsRaised, 0);
+    } finally {
+      await cluster.close();
+    }
+  });
+
   it('probes interrupted by our own 2 s stall raise no false suspicion', async () => {
     let graces = 0;
     let falseSuspicions = 0;
