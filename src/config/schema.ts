@@ -1,7 +1,9 @@
-import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../core/index.js';
-import { parseGoBool, parseGoDuration, parseGoInt, parseList, type Parsed } from './go-values.js';
+import type { Parsed } from './go-values.js';
+import { asBool, asDuration, asEnum, asInt, asIp, asKeys, asList, asNonEmpty, asOptionalIp, asPort, asSeeds, asString, type RawFlag } from './value-kinds.js';
+
+export type { RawFlag } from './value-kinds.js';
 
 export const DISCOVERY_METHODS = ['docker', 'static'] as const;
 export type DiscoveryMethod = (typeof DISCOVERY_METHODS)[number];
@@ -51,9 +53,6 @@ export interface SidecarConfig {
 
 export type ConfigKey = keyof SidecarConfig;
 
-/** What a flag gave: a string, the strings of a repeated flag, or a boolean switch. */
-export type RawFlag = string | readonly string[] | boolean;
-
 export interface FlagDef {
   /** `--advertise-ip` */
   readonly long: string;
@@ -85,60 +84,6 @@ export interface Setting<K extends ConfigKey = ConfigKey> {
 
 // ------------------------------------------------------------ value kinds
 
-function text(raw: RawFlag): string {
-  return typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.join(',') : String(raw);
-}
-
-const asString = (raw: RawFlag): Parsed<string> => ({ ok: true, value: text(raw) });
-
-const asNonEmpty = (raw: RawFlag): Parsed<string> =>
-  text(raw).trim() === '' ? { ok: false, reason: 'must not be empty' } : { ok: true, value: text(raw).trim() };
-
-const asList = (raw: RawFlag): Parsed<string[]> => ({
-  ok: true,
-  value: Array.isArray(raw) ? raw.flatMap((r: string) => parseList(r)) : parseList(text(raw)),
-});
-
-function asInt(min: number, max: number) {
-  return (raw: RawFlag): Parsed<number> => {
-    const p = parseGoInt(text(raw).trim());
-    if (!p.ok) return p;
-    if (p.value < min || p.value > max) return { ok: false, reason: `must be between ${min} and ${max}` };
-    return p;
-  };
-}
-
-const asPort = asInt(0, 65535);
-
-function asDuration(raw: RawFlag): Parsed<number> {
-  const p = parseGoDuration(text(raw).trim());
-  if (p.ok && p.value < 0) return { ok: false, reason: 'must not be negative' };
-  return p;
-}
-
-function asBool(raw: RawFlag): Parsed<boolean> {
-  return typeof raw === 'boolean' ? { ok: true, value: raw } : parseGoBool(text(raw));
-}
-
-function asIp(raw: RawFlag): Parsed<string> {
-  const value = text(raw).trim();
-  return isIP(value) === 4 ? { ok: true, value } : { ok: false, reason: 'expected an IPv4 address such as 10.0.0.5' };
-}
-
-function asOptionalIp(raw: RawFlag): Parsed<string | null> {
-  return text(raw).trim() === '' ? { ok: true, value: null } : asIp(raw);
-}
-
-function asEnum<T extends string>(values: readonly T[], emptyAs?: T) {
-  return (raw: RawFlag): Parsed<T> => {
-    const value = text(raw).trim();
-    if (value === '' && emptyAs !== undefined) return { ok: true, value: emptyAs };
-    return (values as readonly string[]).includes(value)
-      ? { ok: true, value: value as T }
-      : { ok: false, reason: `expected one of: ${values.join(', ')}` };
-  };
-}
-
 function asDiscovery(raw: RawFlag): Parsed<DiscoveryMethod[]> {
   const list = asList(raw);
   if (!list.ok) return list;
@@ -148,22 +93,6 @@ function asDiscovery(raw: RawFlag): Parsed<DiscoveryMethod[]> {
     return { ok: false, reason: `unknown discovery method ${bad.map((b) => JSON.stringify(b)).join(', ')}; expected ${DISCOVERY_METHODS.join(', ')}` };
   }
   return { ok: true, value: list.value.filter((m): m is DiscoveryMethod => (DISCOVERY_METHODS as readonly string[]).includes(m)) };
-}
-
-/** Base64 keys of 16, 24 or 32 bytes; errors name the key's position, never its value. */
-function asKeys(raw: RawFlag): Parsed<Uint8Array[]> {
-  const list = asList(raw);
-  if (!list.ok) return list;
-  const keys: Uint8Array[] = [];
-  for (const [i, text] of list.value.entries()) {
-    const ok = /^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0;
-    const bytes = ok ? Buffer.from(text, 'base64') : Buffer.alloc(0);
-    if (![16, 24, 32].includes(bytes.length)) {
-      return { ok: false, reason: `key ${i + 1} is not base64 of 16, 24 or 32 bytes (make one with: head -c 32 /dev/urandom | base64)` };
-    }
-    keys.push(new Uint8Array(bytes));
-  }
-  return { ok: true, value: keys };
 }
 
 function setting<K extends ConfigKey>(def: Setting<K>): Setting {
@@ -230,7 +159,7 @@ export const SETTINGS: readonly Setting[] = [
     env: ['SIDECAR_SEEDS', 'SEEDS'],
     flag: { long: '--cluster-ip', short: '-c', arg: '<host[:port]>', repeatable: true },
     type: 'list',
-    parse: asList,
+    parse: asSeeds,
     defaultValue: fixed([]),
     defaultText: '(none: run alone)',
     doc: 'Seed hosts to join, `host` or `host:port`. The flag replaces the variable\'s list.',

@@ -1,6 +1,6 @@
 /**
  * core: the vocabulary every other folder shares — errors, time, timers, events, disposables,
- * logging and Go-compatible JSON. Imports nothing of ours.
+ * logging, Go-compatible JSON and `host:port` addresses. Imports nothing of ours.
  */
 export { ErrorCode, SidecarError, BugError, hasCode, errorMessage } from './errors.js';
 export { assertNever } from './assert.js';
@@ -17,6 +17,7 @@ export {
   formatGoTimeString,
 } from './timestamp.js';
 export { type Clock, type TimerHandle, systemClock, sleep } from './clock.js';
+export { splitHostPort } from './host-port.js';
 export { FakeClock } from './fake-clock.js';
 export { TimestampSource } from './timestamp-source.js';
 export {

@@ -6,7 +6,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { SidecarError, ErrorCode, type Clock, type Logger, type TimerHandle } from '../core/index.js';
+import { SidecarError, ErrorCode, splitHostPort, type Clock, type Logger, type TimerHandle } from '../core/index.js';
 import { formatPeerAddress, type PeerAddress } from './transport.js';
 import type { PushPullResult } from './stream-exchange.js';
 
@@ -34,25 +34,16 @@ export interface SeedJoinerOptions {
   readonly aloneCheckMs?: number;
 }
 
-/** Splits `host`, `host:port` or `[v6]:port`; throws a CONFIG_INVALID error naming the seed. */
+/**
+ * Splits `host`, `host:port` or `[v6]:port` (the port defaults to `defaultPort`); throws a
+ * CONFIG_INVALID error naming the seed. The configuration checks seeds the same way at load.
+ */
 export function parseSeed(seed: string, defaultPort: number): { host: string; port: number } {
-  const text = seed.trim();
-  let host = text;
-  let portText: string | undefined;
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (bracket) {
-    host = bracket[1] as string;
-    portText = bracket[2];
-  } else if (isIP(text) !== 6 && text.includes(':')) {
-    const i = text.lastIndexOf(':');
-    host = text.slice(0, i);
-    portText = text.slice(i + 1);
-  }
-  const port = portText === undefined ? defaultPort : Number(portText);
-  if (host === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
+  const parts = splitHostPort(seed);
+  if (parts === undefined) {
     throw new SidecarError(ErrorCode.CONFIG_INVALID, `seed ${JSON.stringify(seed)} is not host or host:port with a port from 1 to 65535`);
   }
-  return { host, port };
+  return { host: parts.host, port: parts.port ?? defaultPort };
 }
 
 async function dnsResolve(host: string): Promise<string[]> {

@@ -58,6 +58,22 @@ test('every bad value is reported at once, by variable or flag name (112)', () =
   );
 });
 
+test('seeds are checked with the other settings: host, host:port or [v6]:port, naming the bad one', () => {
+  const ok = loadConfig({ env: { SIDECAR_SEEDS: 'a, b:7947, [fd00::1]:7946, 10.0.0.5' } }).config;
+  assert.deepEqual(ok.seeds, ['a', 'b:7947', '[fd00::1]:7946', '10.0.0.5']);
+  for (const bad of ['a:0', 'b:65536', ':7946', 'c:port']) {
+    assert.throws(
+      () => loadConfig({ env: { SIDECAR_BIND_PORT: 'x' }, flags: { seeds: ['good', bad] } }),
+      (err) => {
+        assert.ok(hasCode(err, ErrorCode.CONFIG_INVALID));
+        const msg = (err as Error).message;
+        assert.ok(msg.includes(`seed ${JSON.stringify(bad)}`) && msg.includes('--cluster-ip') && msg.includes('2 problems'), msg);
+        return true;
+      },
+    );
+  }
+});
+
 test('kubernetes_api is skipped with a warning; the regex namer needs a valid pattern', () => {
   const loaded = loadConfig({ env: { SIDECAR_DISCOVERY: 'static,kubernetes_api' } });
   assert.deepEqual(loaded.config.discovery, ['static']);
