@@ -4,7 +4,7 @@
  * proxy reads or drops, without lower-casing, splitting or copying the head.
  */
 
-/** The headers forwarding cares about; every other name is `Other`. */
+/** The headers forwarding cares about; every other name is `Other`. Connection to Upgrade are the hop-by-hop ones (isHopByHop relies on the order). */
 export const enum HeaderName {
   Other,
   Host,
@@ -120,7 +120,11 @@ function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x09;
 }
 
-/** `head[start, end)` equals the lower-case `name`, ignoring case (the span holds token characters only). */
+/**
+ * `head` from `start` spells the lower-case `name` (letters and `-`), ignoring case: `| 0x20`
+ * lower-cases a letter and maps nothing else onto one; on `-` it matches only `-` or a CR,
+ * and no CR is ever inside a line.
+ */
 function sameName(head: string, start: number, name: string): boolean {
   for (let i = 0; i < name.length; i++) if ((head.charCodeAt(start + i) | 0x20) !== name.charCodeAt(i)) return false;
   return true;

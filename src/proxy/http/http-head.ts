@@ -307,7 +307,7 @@ export function parseResponseHead(head: string, method: string): ResponseHead | 
       if (run < 0) run = i;
       continue;
     }
-    if (name === HeaderName.Connection && tokens.onlyKeepAlive) saysKeepAlive = true;
+    if (name === HeaderName.Connection && tokens.onlyKeepAlive && tokens.keepAlive) saysKeepAlive = true;
     else verbatim = false;
     if (run >= 0) headers += `${head.slice(lines.starts[run], lines.ends[i - 1])}\r\n`;
     run = -1;

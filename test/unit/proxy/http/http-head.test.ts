@@ -100,6 +100,7 @@ test('response: a head that loses nothing but Connection: keep-alive may be forw
   assert.deepEqual([plain.verbatim, plain.saysKeepAlive], [true, false]);
   for (const head of [
     'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=5',
+    'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection:',
     'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close',
     'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive, X-A\r\nX-A: 1',
     'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2',
