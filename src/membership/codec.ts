@@ -6,7 +6,7 @@
  * label; receive undoes them in reverse. Decoding never throws on bad bytes.
  */
 import { crc32 } from 'node:zlib';
-import { GoMsgpackWriter, readFields, readGoStruct, writeGoStruct, type FieldValue } from './go-msgpack.js';
+import { GoMsgpackWriter, readFields, readGoStruct, writeGoStruct, type FieldSpec, type FieldValue } from './go-msgpack.js';
 import { lzwCompress, lzwDecompress } from './lzw.js';
 import { decryptPacket, encryptPacket, type EncryptionVersion } from './encryption.js';
 import type { Keyring } from './keyring.js';
@@ -48,9 +48,18 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** The fields of each message type with the cluster name added (the same array every time: writeGoStruct caches by it). */
+const WITH_CLUSTER_NAME = new Map<StructMessage['type'], readonly MappedField[]>();
+
 function fieldsFor(type: StructMessage['type'], dialect: WireDialect): readonly MappedField[] {
   const base = STRUCT_FIELDS[type];
-  return dialect.clusterName !== null && CLUSTER_NAMED.has(type) ? [...base, CLUSTER_NAME_FIELD] : base;
+  if (dialect.clusterName === null || !CLUSTER_NAMED.has(type)) return base;
+  let fields = WITH_CLUSTER_NAME.get(type);
+  if (fields === undefined) {
+    fields = [...base, CLUSTER_NAME_FIELD];
+    WITH_CLUSTER_NAME.set(type, fields);
+  }
+  return fields;
 }
 
 /** Writes the msgpack body of a struct message (without the type byte). */
@@ -173,14 +182,12 @@ export function addCrc(packet: Uint8Array): Uint8Array {
   return out;
 }
 
+const COMPRESS_FIELDS: readonly FieldSpec[] = [{ wire: 'Algo', kind: 'uint8' }, { wire: 'Buf', kind: 'bytes' }];
+
 /** The compress message: `[9]` + msgpack `{Algo: 0, Buf: <LZW of payload>}`. */
 export function compressMessage(payload: Uint8Array): Uint8Array {
   const w = new GoMsgpackWriter().byte(MessageType.compress);
-  writeGoStruct(
-    w,
-    [{ wire: 'Algo', kind: 'uint8' }, { wire: 'Buf', kind: 'bytes' }],
-    new Map<string, FieldValue>([['Algo', COMPRESSION_LZW], ['Buf', lzwCompress(payload)]]),
-  );
+  writeGoStruct(w, COMPRESS_FIELDS, new Map<string, FieldValue>([['Algo', COMPRESSION_LZW], ['Buf', lzwCompress(payload)]]));
   return w.finish();
 }
 

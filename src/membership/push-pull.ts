@@ -85,8 +85,10 @@ const NODE_FIELDS: readonly NodeField[] = [
 ];
 const USER_HEADER: readonly FieldSpec[] = [{ wire: 'UserMsgLen', kind: 'int' }];
 
+const HEADER_FIELDS_WITH_CLUSTER_NAME: readonly FieldSpec[] = [...HEADER_FIELDS, CLUSTER_NAME];
+
 function headerFields(dialect: WireDialect): readonly FieldSpec[] {
-  return dialect.clusterName === null ? HEADER_FIELDS : [...HEADER_FIELDS, CLUSTER_NAME];
+  return dialect.clusterName === null ? HEADER_FIELDS : HEADER_FIELDS_WITH_CLUSTER_NAME;
 }
 
 /** The plaintext of a stream message, starting with its type byte. */
