@@ -120,3 +120,24 @@ test('heads: names in any case, tabs and obs-text in values; DEL, bare LF and em
     assert.ok('reason' in refused && refused.status === 400, JSON.stringify(head));
   }
 });
+
+test('property: a verbatim response head is the received head less its Connection: keep-alive lines', () => {
+  let seed = 7;
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)] as T;
+  const names = ['Content-Length', 'Transfer-Encoding', 'Connection', 'connection', 'Keep-Alive', 'Upgrade', 'Server', 'ETag', 'X-A'];
+  const values = ['5', '0', 'chunked', 'close', 'keep-alive', 'Keep-Alive', 'x-a', 'upgrade', 'nginx', '"e"', ''];
+  let verbatim = 0;
+  for (let i = 0; i < 20_000; i++) {
+    let head = pick(['HTTP/1.1 200 OK', 'HTTP/1.0 200 OK', 'HTTP/1.1 204 No Content', 'HTTP/1.1 101 Switching Protocols']);
+    for (let n = Math.floor(rnd() * 5); n > 0; n--) head += `\r\n${pick(names)}: ${pick(values)}`;
+    const r = parseResponseHead(head, 'GET');
+    if (typeof r === 'string' || !r.verbatim) continue;
+    verbatim++;
+    const lines = head.split('\r\n');
+    const withoutConnection = [lines[0], ...lines.slice(1).filter((l) => !/^connection:/i.test(l))].join('\r\n');
+    assert.equal(`${r.statusLine}\r\n${r.headers}`.replace(/\r\n$/, ''), withoutConnection, head);
+    assert.equal(r.saysKeepAlive, lines.slice(1).some((l) => /^connection:/i.test(l)), head);
+  }
+  assert.ok(verbatim > 1000, `${verbatim} verbatim heads generated`);
+});
