@@ -46,6 +46,7 @@ const stubOptionalNative: Plugin = {
  * for memory rather than speed (`--optimize-for-size`: the old generation grows less before a
  * full collection). Measured with bench/proxy, which runs with the same flags by default: RSS
  * under load 69–76 MiB (21–29 MiB private) instead of 88–133 MiB on Node 24, at equal req/s.
+ * bin/sidecar (running from source) passes the same flags.
  */
 const SEA_EXEC_ARGV = ['--max-semi-space-size=1', '--optimize-for-size'] as const;
 
