@@ -65,6 +65,14 @@ interface Listener {
  * brings the set to a routing table: new ports are opened, existing ones get their new picker
  * (open connections are untouched), removed ones stop accepting and drain.
  */
+/** Points a listener (open or draining) and its forwarders at `route`: new connections and requests use it. */
+function setRoute(listener: Listener, route: ProxyRoute): void {
+  listener.picker = route.picker;
+  listener.serviceName = route.serviceName;
+  listener.tcp?.setPicker(route.picker);
+  listener.http?.setPicker(route.picker, route.serviceName);
+}
+
 export class ListenerSet {
   private readonly ports = new Map<number, Listener>();
   private readonly draining = new Set<Listener>();
@@ -145,18 +153,9 @@ export class ListenerSet {
         // The port was removed a moment ago and comes back (e.g. every instance was briefly
         // tombstoned): keep-alive clients still on the draining listener would otherwise keep
         // the stale rotation for up to drainTimeoutMs. Their next requests use the new route.
-        for (const old of this.draining) {
-          if (old.port !== port) continue;
-          old.picker = route.picker;
-          old.serviceName = route.serviceName;
-          old.tcp?.setPicker(route.picker);
-          old.http?.setPicker(route.picker, route.serviceName);
-        }
+        for (const old of this.draining) if (old.port === port) setRoute(old, route);
       } else {
-        listener.picker = route.picker;
-        listener.serviceName = route.serviceName;
-        listener.tcp?.setPicker(route.picker);
-        listener.http?.setPicker(route.picker, route.serviceName);
+        setRoute(listener, route);
         listener.mode = route.mode;
         if (listener.state === 'failed') binds.push(this.bind(listener));
       }

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { errorMessage, type Clock, type Logger } from '../core/index.js';
 import { ActiveSet } from './active-set.js';
 import { endSocket } from './end-socket.js';
+import { ReadBuffers } from './read-buffers.js';
 import { TimeoutSweep } from './timeout-sweep.js';
 import { TCP_FORWARDER_DEFAULTS, type EndpointCounters, type EndpointPicker, type ForwarderStats, type ProxyEndpoint, type TcpForwarderOptions } from './tcp-forwarder-types.js';
 
@@ -29,18 +30,12 @@ interface Connection {
 }
 
 /**
- * Size of each connection's buffer for upstream bytes. 16 KiB, HAProxy's `tune.bufsize`:
- * big enough for bulk transfers, small enough for thousands of connections.
+ * Each connection's buffer for upstream bytes: 16 KiB, HAProxy's `tune.bufsize` (big enough
+ * for bulk transfers, small enough for thousands of connections); 256 spares kept.
  */
 const READ_BUFFER_BYTES = 16 * 1024;
-/** Read buffers of closed connections kept for new ones (churn allocates nothing). */
 const SPARE_READ_BUFFERS = 256;
 
-/**
- * Timeouts are checked by one sweep per forwarder instead of a timer per socket; this many
- * sweeps per shortest timeout (connect or idle), so a timeout fires up to 1/8 late.
- */
-const SWEEPS_PER_TIMEOUT = 8;
 
 /** Idle endpoint counters are pruned once more than this many endpoints have been seen. */
 const MAX_ENDPOINT_ENTRIES = 1_024;
@@ -67,7 +62,7 @@ export class TcpForwarder {
   private readonly idleTicks: number;
   private readonly connectTicks: number;
   private tick = 0;
-  private readonly spareBuffers: Buffer[] = [];
+  private readonly readBuffers = new ReadBuffers(READ_BUFFER_BYTES, SPARE_READ_BUFFERS);
 
   constructor(
     picker: EndpointPicker,
@@ -80,10 +75,9 @@ export class TcpForwarder {
     this.idleTimeoutMs = options.idleTimeoutMs ?? TCP_FORWARDER_DEFAULTS.idleTimeoutMs;
     this.maxConnections = options.maxConnections ?? TCP_FORWARDER_DEFAULTS.maxConnections;
     this.retries = options.retries ?? TCP_FORWARDER_DEFAULTS.retries;
-    const sweepEveryMs = Math.max(1, Math.min(this.connectTimeoutMs, this.idleTimeoutMs) / SWEEPS_PER_TIMEOUT);
-    this.sweeper = new TimeoutSweep(clock, sweepEveryMs, () => this.sweep());
-    this.idleTicks = Math.ceil(this.idleTimeoutMs / sweepEveryMs);
-    this.connectTicks = Math.ceil(this.connectTimeoutMs / sweepEveryMs);
+    this.sweeper = new TimeoutSweep(clock, [this.connectTimeoutMs, this.idleTimeoutMs], () => this.sweep());
+    this.idleTicks = this.sweeper.sweepsIn(this.idleTimeoutMs);
+    this.connectTicks = this.sweeper.sweepsIn(this.connectTimeoutMs);
   }
 
   /** Replaces the picker; only connections accepted (or retried) from now on use it. */
@@ -192,7 +186,7 @@ export class TcpForwarder {
       return;
     }
     const counters = this.countersOf(endpoint);
-    conn.readBuffer ??= this.spareBuffers.pop() ?? Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+    conn.readBuffer ??= this.readBuffers.take();
     const upstream = connect({
       host: endpoint.ip,
       port: endpoint.port,
@@ -278,7 +272,7 @@ export class TcpForwarder {
     if (client.destroyed || client.writableEnded) return true;
     const ok = client.write(n === buf.length ? buf : buf.subarray(0, n));
     // Not all written at once: the pending write holds this buffer; read into a new one.
-    if (client.writableLength > 0) conn.readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+    if (client.writableLength > 0) conn.readBuffer = this.readBuffers.fresh();
     if (ok) return true;
     conn.upstreamPaused = true;
     return false;
@@ -315,7 +309,7 @@ export class TcpForwarder {
     if (!this.active.delete(conn)) return;
     if (this.active.size === 0) this.sweeper.stop();
     // Both sockets are closed: nothing reads into or writes from the buffer any more.
-    if (conn.readBuffer !== undefined && this.spareBuffers.length < SPARE_READ_BUFFERS) this.spareBuffers.push(conn.readBuffer);
+    if (conn.readBuffer !== undefined) this.readBuffers.give(conn.readBuffer);
     conn.readBuffer = undefined;
     this.totals.bytesIn += conn.client.bytesRead;
     this.totals.bytesOut += conn.client.bytesWritten;

@@ -6,6 +6,7 @@ import { framerFor, DONE_FRAMER, type BodyFramer } from './body-framer.js';
 import { isIdempotent, MAX_HEAD_BYTES, parseRequestHead, type RequestHead, type ResponseHead } from './http-head.js';
 import type { EndpointEntry, Upstream, UpstreamOwner } from './upstream-pool.js';
 import type { HttpForwarderContext } from './http-forwarder.js';
+import type { HttpErrorCounts } from './http-stats.js';
 import { ResponseRelay, type RelayOwner } from './response-relay.js';
 import { spliceTunnel } from './tunnel.js';
 
@@ -190,8 +191,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
         return;
       }
       if (up === undefined) {
-        this.ctx.stats.errors.connect++;
-        entry.http.errors.connect++;
+        this.countError(entry, 'connect');
         this.ctx.connectFailed(entry, err);
         (this.failed ??= new Set()).add(entry.key);
         if (++this.attempts <= this.ctx.retries) this.dispatch();
@@ -281,8 +281,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
   }
 
   onMalformedBody(up: Upstream): void {
-    this.ctx.stats.errors.badResponse++;
-    up.entry.http.errors.badResponse++;
+    this.countError(up.entry, 'badResponse');
     this.abort();
   }
 
@@ -311,14 +310,19 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
   }
 
   private upstreamFailed(up: Upstream, status: 502 | 504, kind: 'timeout' | 'reset' | 'badResponse', message: string): void {
-    this.ctx.stats.errors[kind]++;
-    up.entry.http.errors[kind]++;
+    this.countError(up.entry, kind);
     this.ctx.outlierFailure(up.entry);
     this.up = undefined;
     up.owner = undefined;
     up.socket.destroy();
     if (this.relay.headSent) this.abort();
     else this.respondError(status, message, true);
+  }
+
+  /** An error of the endpoint's: counted for the listener and for the endpoint. */
+  private countError(entry: EndpointEntry, kind: Exclude<keyof HttpErrorCounts, 'badRequest'>): void {
+    this.ctx.stats.errors[kind]++;
+    entry.http.errors[kind]++;
   }
 
   private recordHead(entry: EndpointEntry, status: number): void {

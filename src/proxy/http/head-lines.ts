@@ -130,32 +130,30 @@ function sameName(head: string, start: number, name: string): boolean {
   return true;
 }
 
+/** The names forwarding reads or drops, in lower case. */
+const KNOWN_NAMES: readonly (readonly [string, HeaderName])[] = [
+  ['host', HeaderName.Host],
+  ['content-length', HeaderName.ContentLength],
+  ['transfer-encoding', HeaderName.TransferEncoding],
+  ['connection', HeaderName.Connection],
+  ['proxy-connection', HeaderName.ProxyConnection],
+  ['keep-alive', HeaderName.KeepAlive],
+  ['te', HeaderName.Te],
+  ['upgrade', HeaderName.Upgrade],
+  ['expect', HeaderName.Expect],
+  ['x-forwarded-for', HeaderName.XForwardedFor],
+  ['x-forwarded-proto', HeaderName.XForwardedProto],
+  ['x-forwarded-host', HeaderName.XForwardedHost],
+];
+
+/** KNOWN_NAMES by length: a name is compared only with the known ones as long as it. */
+const KNOWN_BY_LENGTH: ((readonly [string, HeaderName])[] | undefined)[] = [];
+for (const known of KNOWN_NAMES) (KNOWN_BY_LENGTH[known[0].length] ??= []).push(known);
+
 function headerName(head: string, start: number, end: number): HeaderName {
-  switch (end - start) {
-    case 2:
-      return sameName(head, start, 'te') ? HeaderName.Te : HeaderName.Other;
-    case 4:
-      return sameName(head, start, 'host') ? HeaderName.Host : HeaderName.Other;
-    case 6:
-      return sameName(head, start, 'expect') ? HeaderName.Expect : HeaderName.Other;
-    case 7:
-      return sameName(head, start, 'upgrade') ? HeaderName.Upgrade : HeaderName.Other;
-    case 10:
-      if (sameName(head, start, 'connection')) return HeaderName.Connection;
-      return sameName(head, start, 'keep-alive') ? HeaderName.KeepAlive : HeaderName.Other;
-    case 14:
-      return sameName(head, start, 'content-length') ? HeaderName.ContentLength : HeaderName.Other;
-    case 15:
-      return sameName(head, start, 'x-forwarded-for') ? HeaderName.XForwardedFor : HeaderName.Other;
-    case 16:
-      if (sameName(head, start, 'proxy-connection')) return HeaderName.ProxyConnection;
-      return sameName(head, start, 'x-forwarded-host') ? HeaderName.XForwardedHost : HeaderName.Other;
-    case 17:
-      if (sameName(head, start, 'transfer-encoding')) return HeaderName.TransferEncoding;
-      return sameName(head, start, 'x-forwarded-proto') ? HeaderName.XForwardedProto : HeaderName.Other;
-    default:
-      return HeaderName.Other;
-  }
+  const candidates = KNOWN_BY_LENGTH[end - start];
+  if (candidates !== undefined) for (const [name, code] of candidates) if (sameName(head, start, name)) return code;
+  return HeaderName.Other;
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded. */

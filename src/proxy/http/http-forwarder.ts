@@ -29,12 +29,6 @@ export interface HttpForwarderOptions extends TcpForwarderOptions {
 
 export const HTTP_FORWARDER_DEFAULTS = { maxIdlePerEndpoint: 64, poolIdleTimeoutMs: 4_000 } as const;
 
-/**
- * Timeouts are checked by one sweep per forwarder (no timer per socket or request); this many
- * sweeps per shortest timeout, so a timeout fires up to 1/8 late (the 4 s pool idle timeout
- * by at most 0.5 s: still below Node's 5 s server keep-alive).
- */
-const SWEEPS_PER_TIMEOUT = 8;
 
 /** HTTP counters of one endpoint, with its pool and ejection state. */
 export interface HttpEndpointStats extends HttpCounters {
@@ -108,15 +102,14 @@ export class HttpForwarder implements HttpForwarderContext {
     this.maxConnections = options.maxConnections ?? TCP_FORWARDER_DEFAULTS.maxConnections;
     const connectTimeoutMs = options.connectTimeoutMs ?? TCP_FORWARDER_DEFAULTS.connectTimeoutMs;
     const poolIdleTimeoutMs = options.poolIdleTimeoutMs ?? HTTP_FORWARDER_DEFAULTS.poolIdleTimeoutMs;
-    const sweepEveryMs = Math.max(1, Math.min(connectTimeoutMs, this.clientTimeoutMs, this.serverTimeoutMs, poolIdleTimeoutMs) / SWEEPS_PER_TIMEOUT);
-    this.sweeper = new TimeoutSweep(clock, sweepEveryMs, () => this.sweep());
-    this.clientTicks = Math.ceil(this.clientTimeoutMs / sweepEveryMs);
+    this.sweeper = new TimeoutSweep(clock, [connectTimeoutMs, this.clientTimeoutMs, this.serverTimeoutMs, poolIdleTimeoutMs], () => this.sweep());
+    this.clientTicks = this.sweeper.sweepsIn(this.clientTimeoutMs);
     this.pool = new UpstreamPool({
       connectTimeoutMs,
       serverTimeoutMs: this.serverTimeoutMs,
       poolIdleTimeoutMs,
       maxIdlePerEndpoint: options.maxIdlePerEndpoint ?? HTTP_FORWARDER_DEFAULTS.maxIdlePerEndpoint,
-      sweepEveryMs,
+      sweepEveryMs: this.sweeper.everyMs,
     });
     this.outlier = new OutlierDetector(clock, options.outlier);
   }

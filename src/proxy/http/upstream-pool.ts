@@ -1,5 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { ProxyEndpoint } from '../tcp-forwarder.js';
+import { ReadBuffers } from '../read-buffers.js';
+import { sweepsIn } from '../timeout-sweep.js';
 import { MutableHttpCounters } from './http-stats.js';
 
 /** Receives the events of an upstream connection while it serves one exchange. */
@@ -86,7 +88,7 @@ export class UpstreamPool {
   readonly entries = new Map<string, EndpointEntry>();
   private readonly open = new Set<Upstream>();
   private readonly connecting = new Set<Upstream>();
-  private readonly spareBuffers: Buffer[] = [];
+  private readonly readBuffers = new ReadBuffers(READ_BUFFER_BYTES, SPARE_READ_BUFFERS);
   private closed = false;
   /** Sweeps so far: the clock connections' `seen` is read against. */
   tick = 0;
@@ -95,9 +97,9 @@ export class UpstreamPool {
   private readonly poolIdleTicks: number;
 
   constructor(private readonly options: UpstreamPoolOptions) {
-    this.connectTicks = Math.ceil(options.connectTimeoutMs / options.sweepEveryMs);
-    this.serverTicks = Math.ceil(options.serverTimeoutMs / options.sweepEveryMs);
-    this.poolIdleTicks = Math.ceil(options.poolIdleTimeoutMs / options.sweepEveryMs);
+    this.connectTicks = sweepsIn(options.connectTimeoutMs, options.sweepEveryMs);
+    this.serverTicks = sweepsIn(options.serverTimeoutMs, options.sweepEveryMs);
+    this.poolIdleTicks = sweepsIn(options.poolIdleTimeoutMs, options.sweepEveryMs);
   }
 
   /** Open upstream connections (idle and busy). */
@@ -166,7 +168,7 @@ export class UpstreamPool {
     if (streaming) {
       up.socket = connect({ host: entry.ip, port: entry.port, noDelay: true });
     } else {
-      up.readBuffer = this.spareBuffers.pop() ?? Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+      up.readBuffer = this.readBuffers.take();
       up.socket = connect({
         host: entry.ip,
         port: entry.port,
@@ -215,7 +217,7 @@ export class UpstreamPool {
         const owner = up.owner;
         up.owner = undefined;
         // Closed: nothing reads into the buffer any more (one a write kept was replaced).
-        if (up.readBuffer !== undefined && this.spareBuffers.length < SPARE_READ_BUFFERS) this.spareBuffers.push(up.readBuffer);
+        if (up.readBuffer !== undefined) this.readBuffers.give(up.readBuffer);
         up.readBuffer = undefined;
         owner?.onUpstreamClose(up, up.error);
       });
@@ -234,7 +236,7 @@ export class UpstreamPool {
       up.socket.destroy(); // bytes on an idle connection: it is out of sync
       return;
     }
-    if (up.owner.onUpstreamData(up, chunk) && up.readBuffer !== undefined) up.readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+    if (up.owner.onUpstreamData(up, chunk) && up.readBuffer !== undefined) up.readBuffer = this.readBuffers.fresh();
   }
 
   /** Returns a connection after a complete exchange: kept idle if there is room, else closed. */
