@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { seededRandom } from '../../../src/membership/index.js';
+import { seededRandom, type MembershipStatsSnapshot } from '../../../src/membership/index.js';
 import { MemoryNetwork } from '../../../src/membership/memory-network.js';
 import {
   NodeClock,
@@ -98,6 +98,28 @@ describe('SimClock', () => {
   });
 });
 
+/**
+ * Node 0 of a 5-node simulated cluster (seed `seed`) stalls for `stallMs`, starting within
+ * 1 ms of its next probe (the ack needs 10 ms), then runs on until `afterMs` from the stall's
+ * start. Returns node 0's stats then.
+ */
+async function statsAfterStallInProbe(seed: number, stallMs: number, afterMs: number): Promise<MembershipStatsSnapshot> {
+  const cluster = new SimCluster({ nodes: 5, seed, latencyMs: 5 });
+  try {
+    await cluster.start();
+    await cluster.clock.advance(3000);
+    const node = cluster.nodes[0];
+    assert.ok(node !== undefined);
+    const probe = node.list.stats().probes + 1;
+    assert.ok(await cluster.clock.runWhile(() => node.list.stats().probes < probe, 5000, 1));
+    cluster.stall(node, stallMs);
+    await cluster.clock.advance(afterMs);
+    return node.list.stats();
+  } finally {
+    await cluster.close();
+  }
+}
+
 describe('NodeClock stalls', () => {
   it('holds timers due during a stall and fires them late, in due order, at its end', async () => {
     const sim = new SimClock({ startMs: START });
@@ -144,68 +166,29 @@ describe('NodeClock stalls', () => {
   });
 
   it('a node stalled while the ack of its probe is in flight extends the deadline, then takes the held ack', async () => {
-    const cluster = new SimCluster({ nodes: 5, seed: 3, latencyMs: 5 });
-    try {
-      await cluster.start();
-      await cluster.clock.advance(3000);
-      const node = cluster.nodes[0];
-      assert.ok(node !== undefined);
-      // Stall within 1 ms of the node's next probe (the ack needs 10 ms).
-      const probe = node.list.stats().probes + 1;
-      assert.ok(await cluster.clock.runWhile(() => node.list.stats().probes < probe, 5000, 1));
-      cluster.stall(node, 2000);
-      await cluster.clock.advance(2100);
-      const stats = node.list.stats();
-      assert.equal(stats.stallGraces, 1, 'the late deadline was seen as our own stall');
-      assert.equal(stats.dropped['lateAck'] ?? 0, 0, 'the ack held by the stall was taken');
-      assert.equal(stats.probesFailed, 0);
-      assert.equal(stats.suspicionsRaised, 0);
-      assert.equal(stats.indirectProbes, 0, 'no indirect phase: the direct ack was enough');
-    } finally {
-      await cluster.close();
-    }
+    const stats = await statsAfterStallInProbe(3, 2000, 2100);
+    assert.equal(stats.stallGraces, 1, 'the late deadline was seen as our own stall');
+    assert.equal(stats.dropped['lateAck'] ?? 0, 0, 'the ack held by the stall was taken');
+    assert.equal(stats.probesFailed, 0);
+    assert.equal(stats.suspicionsRaised, 0);
+    assert.equal(stats.indirectProbes, 0, 'no indirect phase: the direct ack was enough');
   });
 
   it('a stall longer than the ack window (3 probe intervals) still keeps the held ack', async () => {
-    const cluster = new SimCluster({ nodes: 5, seed: 3, latencyMs: 5 });
-    try {
-      await cluster.start();
-      await cluster.clock.advance(3000);
-      const node = cluster.nodes[0];
-      assert.ok(node !== undefined);
-      const probe = node.list.stats().probes + 1;
-      assert.ok(await cluster.clock.runWhile(() => node.list.stats().probes < probe, 5000, 1));
-      cluster.stall(node, 5000);
-      await cluster.clock.advance(5100);
-      const stats = node.list.stats();
-      assert.equal(stats.stallGraces, 1, 'the late deadline was seen as our own stall');
-      assert.equal(stats.dropped['lateAck'] ?? 0, 0, 'the ack held by the stall was taken');
-      assert.equal(stats.probesFailed, 0);
-      assert.equal(stats.suspicionsRaised, 0);
-    } finally {
-      await cluster.close();
-    }
+    const stats = await statsAfterStallInProbe(3, 5000, 5100);
+    assert.equal(stats.stallGraces, 1, 'the late deadline was seen as our own stall');
+    assert.equal(stats.dropped['lateAck'] ?? 0, 0, 'the ack held by the stall was taken');
+    assert.equal(stats.probesFailed, 0);
+    assert.equal(stats.suspicionsRaised, 0);
   });
 
   it('probes interrupted by our own 2 s stall raise no false suspicion', async () => {
     let graces = 0;
     let falseSuspicions = 0;
     for (let seed = 1; seed <= 5; seed++) {
-      const cluster = new SimCluster({ nodes: 5, seed, latencyMs: 5 });
-      try {
-        await cluster.start();
-        await cluster.clock.advance(3000);
-        const node = cluster.nodes[0];
-        assert.ok(node !== undefined);
-        const probe = node.list.stats().probes + 1;
-        assert.ok(await cluster.clock.runWhile(() => node.list.stats().probes < probe, 5000, 1));
-        cluster.stall(node, 2000);
-        await cluster.clock.advance(12_000);
-        graces += node.list.stats().stallGraces;
-        falseSuspicions += node.list.stats().suspicionsRaised;
-      } finally {
-        await cluster.close();
-      }
+      const stats = await statsAfterStallInProbe(seed, 2000, 12_000);
+      graces += stats.stallGraces;
+      falseSuspicions += stats.suspicionsRaised;
     }
     assert.ok(graces >= 3, `the stalls hit probes in flight (${graces} graces)`);
     assert.equal(falseSuspicions, 0);
