@@ -177,6 +177,6 @@ test('row 8: a backend killed and restarted 3 s later gets its share again withi
   t.diagnostic(`killed, restarted 3 s later; ejections: ${ejections}; ALIVE again (as seen by polling) ${aliveAt === 0 ? '?' : aliveAt - restartedAt} ms after the restart`);
   t.diagnostic(`first answer from a ${backAt - restartedAt} ms after the restart; its share in the next 2 s: ${(share * 100).toFixed(0)} % of ${window.length} requests`);
   t.diagnostic(`down ${restartedAt - killedAt} ms; client-visible failures: ${failed.length} of ${traffic.answers.length} requests ${JSON.stringify([...new Set(failed.map((f) => f.status))])}`);
-  assert.ok(backAt - restartedAt < 10_000, `back after ${backAt - restartedAt} ms (was 30 s: ejection not forgiven)`);
+  assert.ok(backAt - restartedAt < 6_000, `back after ${backAt - restartedAt} ms (the health check passes within ~3 s; without forgiveness the ejection held it out 10 s, 30 s before)`);
   assert.ok(share > 0.3, `share ${share}`);
 });
