@@ -48,6 +48,9 @@ export interface SidecarConfig {
   readonly proxyBindIp: string;
   readonly proxyDisabled: boolean;
   readonly proxySlowStartMs: number;
+  readonly proxyServerTimeoutMs: number;
+  /** 0: derived from the open-files limit at start. */
+  readonly proxyMaxConnections: number;
   readonly listenerUrls: readonly string[];
 }
 
@@ -413,6 +416,36 @@ export const SETTINGS: readonly Setting[] = [
     defaultValue: fixed(10_000),
     defaultText: '10s (0 turns it off)',
     doc: 'An instance that just became ALIVE ramps up to its full share of new connections and requests over this window.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'proxyServerTimeoutMs',
+    env: ['PROXY_SERVER_TIMEOUT'],
+    flag: { long: '--proxy-server-timeout', arg: '<duration>' },
+    type: 'duration',
+    parse: (raw) => {
+      const p = asDuration(raw);
+      return p.ok && p.value < 10 ? { ok: false, reason: 'must be at least 10ms' } : p;
+    },
+    defaultValue: fixed(60_000),
+    defaultText: "1m (HAProxy's `timeout server 1m`, as the Go Sidecar set it)",
+    doc:
+      'HTTP mode: how long an instance may stay silent while a request waits on it (for the response head, or between body bytes). ' +
+      'Past it the client gets a 504 (or its connection closes if the head was sent), the upstream connection is closed, ' +
+      'and the time-out counts toward ejecting the instance (5 in a row eject it for 10 s, doubling up to 30 s, or until its health check passes again).',
+    origin: 'new',
+  }),
+  setting({
+    key: 'proxyMaxConnections',
+    env: ['PROXY_MAX_CONNECTIONS'],
+    flag: { long: '--proxy-max-connections', arg: '<n>' },
+    type: 'int',
+    parse: asInt(0, 1 << 20),
+    defaultValue: fixed(0),
+    defaultText: '0: (open-files limit − 128) / 2, read at start (256 → 64, 1024 → 448)',
+    doc:
+      'Client connections the load balancer holds at once, all ServicePorts together (each takes 2 file descriptors: client and upstream). ' +
+      'More are closed at once (HTTP: 503) and counted in /api/proxy.json, so a flood of connections cannot take the descriptors gossip, the API and health checks need (128 are kept for them).',
     origin: 'new',
   }),
   setting({

@@ -33,6 +33,8 @@ export const ErrorCode = {
   MEMBERSHIP_DIAL: 'SC_ERR_MEMBERSHIP_DIAL',
   /** An invariant was broken: a bug in the daemon. */
   BUG: 'SC_ERR_BUG',
+  /** The load balancer refused connections: its share of the process's file descriptors is spent. */
+  PROXY_FD_BUDGET: 'SC_ERR_PROXY_FD_BUDGET',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -28,6 +28,7 @@ import { startCluster, type ClusterParts } from './cluster.js';
 import { buildDiscovery } from './discovery-factory.js';
 import { withoutSuspectHosts } from './suspect-hosts.js';
 import { localServicesFn } from './local-services.js';
+import { logProxyFdBudget, proxyFdBudget } from './proxy-fd-budget.js';
 
 /** How often health checks are matched to discovered services (the Go Sidecar's 500 ms). */
 const HEALTH_WATCH_INTERVAL_MS = 500;
@@ -214,10 +215,15 @@ export class Daemon {
    * change events (coalesced to the next timer turn), never more than one in flight.
    */
   private startLoadBalancer(state: ServicesState): { lb: LoadBalancer; refresh: () => void } {
+    const logger = this.log.child({ component: 'proxy' });
+    const fdBudget = proxyFdBudget(this.config);
+    logProxyFdBudget(logger, fdBudget);
     const lb = new LoadBalancer({
       bindIp: this.config.proxyBindIp,
       slowStartMs: this.config.proxySlowStartMs,
-      logger: this.log.child({ component: 'proxy' }),
+      serverTimeoutMs: this.config.proxyServerTimeoutMs,
+      fdBudget,
+      logger,
       clock: this.clock,
     });
     this.closers.push(() => lb.close());

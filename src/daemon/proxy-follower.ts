@@ -2,6 +2,7 @@ import { systemClock, type Clock, type Logger } from '../core/index.js';
 import type { SidecarConfig } from '../config/index.js';
 import { LoadBalancer } from '../proxy/index.js';
 import { WatchFollower } from './watch-follower.js';
+import { logProxyFdBudget, proxyFdBudget, type ProxyFdBudget } from './proxy-fd-budget.js';
 
 export interface ProxyFollowerOptions {
   readonly config: SidecarConfig;
@@ -20,14 +21,20 @@ export class ProxyFollower {
   private readonly lb: LoadBalancer;
   private readonly follower: WatchFollower;
   private pending: Promise<void> = Promise.resolve();
+  private readonly fdBudget: ProxyFdBudget;
+  private readonly proxyLogger: Logger;
 
   constructor(options: ProxyFollowerOptions) {
     const clock = options.clock ?? systemClock;
+    this.proxyLogger = options.logger.child({ component: 'proxy' });
+    this.fdBudget = proxyFdBudget(options.config);
     this.lb = new LoadBalancer({
       bindIp: options.config.proxyBindIp,
       slowStartMs: options.config.proxySlowStartMs,
+      serverTimeoutMs: options.config.proxyServerTimeoutMs,
+      fdBudget: this.fdBudget,
       clock,
-      logger: options.logger.child({ component: 'proxy' }),
+      logger: this.proxyLogger,
     });
     this.follower = new WatchFollower({
       target: options.target,
@@ -40,6 +47,7 @@ export class ProxyFollower {
   }
 
   start(): void {
+    logProxyFdBudget(this.proxyLogger, this.fdBudget);
     this.follower.start();
   }
 

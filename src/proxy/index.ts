@@ -51,3 +51,4 @@ export {
   HttpForwarder,
 } from './http/index.js';
 export { SlowStartPicker } from './slow-start.js';
+export { ConnectionBudget, type ConnectionBudgetOptions, type ConnectionBudgetStats } from './connection-budget.js';

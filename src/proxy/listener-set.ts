@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { errorMessage, type Clock, type Logger, type TimerHandle } from '../core/index.js';
 import { TcpForwarder, type EndpointPicker, type ForwarderStats, type TcpForwarderOptions } from './tcp-forwarder.js';
 import { HttpForwarder, type HttpForwarderOptions, type HttpForwarderStats } from './http/index.js';
@@ -10,6 +10,11 @@ export interface ProxyRoute {
   readonly mode: string;
   /** The service that owns the port, named in the HTTP 503 body when no endpoint is left. */
   readonly serviceName?: string;
+  /**
+   * Endpoint keys that just entered the route (became ALIVE again: their health check
+   * passed); their outlier ejections end now.
+   */
+  readonly rejoined?: readonly string[];
 }
 
 export interface ListenerSetOptions extends TcpForwarderOptions, Omit<HttpForwarderOptions, 'port' | 'serviceName'> {
@@ -71,6 +76,7 @@ function setRoute(listener: Listener, route: ProxyRoute): void {
   listener.serviceName = route.serviceName;
   listener.tcp?.setPicker(route.picker);
   listener.http?.setPicker(route.picker, route.serviceName);
+  if (route.rejoined !== undefined) listener.http?.forgive(route.rejoined);
 }
 
 export class ListenerSet {
@@ -166,7 +172,18 @@ export class ListenerSet {
   private bind(listener: Listener): Promise<void> {
     const { bindIp } = this.options;
     listener.state = 'binding';
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.forwarderFor(listener).handle(socket));
+    const budget = this.options.budget;
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+      // The process-wide fd budget, checked first and for the price of a comparison.
+      if (budget !== undefined) {
+        if (!budget.admit()) {
+          refuseOverBudget(socket, listener.mode);
+          return;
+        }
+        socket.once('close', budget.release);
+      }
+      this.forwarderFor(listener).handle(socket);
+    });
     return new Promise((resolve) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         server.close();
@@ -281,6 +298,26 @@ function forwarderStats(l: Listener): ForwarderStats & { http?: HttpForwarderSta
     endpoints: [...tcp.endpoints, ...httpAll.endpoints],
     http: httpAll.http,
   };
+}
+
+const OVER_BUDGET_BODY = JSON.stringify({ message: 'proxy connection limit reached on this host', status: 'error' });
+const OVER_BUDGET_503 = Buffer.from(
+  `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${OVER_BUDGET_BODY.length}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${OVER_BUDGET_BODY}`,
+  'latin1',
+);
+
+/**
+ * Closes a connection the fd budget has no room for, at once: TCP mode closes it; HTTP mode
+ * first hands the kernel a ready-made 503 (one write, no parsing, nothing waited for).
+ */
+function refuseOverBudget(socket: Socket, mode: string): void {
+  socket.on('error', () => undefined);
+  if (mode === 'tcp') {
+    socket.destroy();
+    return;
+  }
+  socket.end(OVER_BUDGET_503);
+  socket.destroySoon();
 }
 
 /** One log line that says what went wrong and exactly how to fix it. */

@@ -5,6 +5,8 @@ import { RoundRobin } from './round-robin.js';
 import { SlowStartPicker } from './slow-start.js';
 import { EMPTY_ROUTING_TABLE, buildRoutingTable, type RoutingTable } from './routing-table.js';
 import type { TcpForwarderOptions } from './tcp-forwarder.js';
+import type { HttpForwarderOptions } from './http/index.js';
+import { ConnectionBudget, type ConnectionBudgetStats } from './connection-budget.js';
 
 /** The document behind `/api/proxy.json`. */
 export interface ProxyStatus {
@@ -22,12 +24,14 @@ export interface ProxyStatus {
   readonly draining: readonly ListenerStats[];
   readonly collisions: RoutingTable['collisions'];
   readonly excluded: RoutingTable['excluded'];
+  /** The process-wide cap on proxied connections (null when none was set). */
+  readonly connectionBudget: ConnectionBudgetStats | null;
 }
 
 /** A port collision is logged at most once per this period (the Go Sidecar's Envoy rule). 1 min. */
 const COLLISION_LOG_INTERVAL_MS = 60_000;
 
-export interface LoadBalancerOptions extends TcpForwarderOptions {
+export interface LoadBalancerOptions extends TcpForwarderOptions, Pick<HttpForwarderOptions, 'serverTimeoutMs' | 'outlier'> {
   /** The well-known IP every ServicePort is bound on (default 192.168.168.168). */
   readonly bindIp: string;
   readonly logger: Logger;
@@ -39,6 +43,12 @@ export interface LoadBalancerOptions extends TcpForwarderOptions {
    * 10 000 ms; 0 turns slow start off. The first routes after start-up are not slowed.
    */
   readonly slowStartMs?: number;
+  /**
+   * The proxy's share of the process's file descriptors: at most `maxConnections` client
+   * connections (2 fds each) over all listeners; more are closed at accept. `fdLimit` and
+   * `reserveFds` are named in the warning. None: only the per-listener `maxConnections`.
+   */
+  readonly fdBudget?: { readonly maxConnections: number; readonly fdLimit?: number; readonly reserveFds?: number };
 }
 
 /**
@@ -52,9 +62,12 @@ export class LoadBalancer {
   private firstUpdate = true;
   private readonly listeners: ListenerSet;
   private readonly collisionLoggedAt = new Map<string, number>();
+  private readonly budget: ConnectionBudget | undefined;
 
   constructor(private readonly options: LoadBalancerOptions) {
-    this.listeners = new ListenerSet(options);
+    const b = options.fdBudget;
+    this.budget = b === undefined ? undefined : new ConnectionBudget({ ...b, logger: options.logger, clock: options.clock });
+    this.listeners = new ListenerSet({ ...options, ...(this.budget === undefined ? {} : { budget: this.budget }) });
   }
 
   /** Rebuilds the routes from every record in the state and applies them. */
@@ -64,7 +77,9 @@ export class LoadBalancer {
     for (const [port, route] of next.routes) {
       let picker = this.pickers.get(port);
       const keys = new Set(route.endpoints.map((e) => e.key));
+      let rejoined: readonly string[];
       if (picker === undefined) {
+        rejoined = [...keys];
         // A random start keeps every host from sending its first connection to the same endpoint.
         const rotation = new RoundRobin(route.endpoints, Math.floor(Math.random() * Math.max(1, route.endpoints.length)));
         picker = new SlowStartPicker(rotation, this.options.clock, this.options.slowStartMs ?? 10_000);
@@ -74,11 +89,13 @@ export class LoadBalancer {
         const before = new Set(picker.rotation.endpoints.map((e) => e.key));
         picker.rotation.update(route.endpoints);
         picker.retain(keys);
+        rejoined = [...keys].filter((k) => !before.has(k));
         // Ramp up only against endpoints already serving: a route's only endpoint, or
         // endpoints that all arrive together, take all the work whatever.
-        if (route.endpoints.length > 1 && before.size > 0) picker.join([...keys].filter((k) => !before.has(k)));
+        if (route.endpoints.length > 1 && before.size > 0) picker.join(rejoined);
       }
-      routes.set(port, { picker, mode: route.mode, serviceName: route.serviceName });
+      // An endpoint that (re)enters the route passed its health check: its outlier ejection ends.
+      routes.set(port, { picker, mode: route.mode, serviceName: route.serviceName, ...(rejoined.length > 0 ? { rejoined } : {}) });
     }
     this.firstUpdate = false;
     for (const port of [...this.pickers.keys()]) if (!next.routes.has(port)) this.pickers.delete(port);
@@ -108,6 +125,7 @@ export class LoadBalancer {
       draining: [...listeners.values()].filter((l) => !this.table.routes.has(l.port)),
       collisions: this.table.collisions,
       excluded: this.table.excluded,
+      connectionBudget: this.budget?.stats() ?? null,
     };
   }
 

@@ -298,14 +298,15 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
     this.up = undefined;
     if (this.phase === Phase.Closing || this.phase === Phase.Tunnel) return;
     const req = this.req as RequestHead;
-    if (!this.relay.anyByte && up.served > 0 && !this.staleRetried && req.body.kind === 'none' && isIdempotent(req.method)) {
+    const timedOut = (err as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+    if (!timedOut && !this.relay.anyByte && up.served > 0 && !this.staleRetried && req.body.kind === 'none' && isIdempotent(req.method)) {
       // A keep-alive connection the server had closed: once more on a fresh connection.
+      // (Not after a server time-out: the endpoint is hung, and the client waited long enough.)
       this.staleRetried = true;
       this.phase = Phase.Connecting;
       this.connect(up.entry);
       return;
     }
-    const timedOut = (err as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
     this.upstreamFailed(up, timedOut ? 504 : 502, timedOut ? 'timeout' : 'reset', timedOut ? 'upstream timed out' : 'upstream closed the connection');
   }
 
@@ -365,7 +366,9 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
     const head = `${res.statusLine}\r\n${res.headers}Connection: Upgrade\r\n\r\n`;
     const pending = this.pending;
     this.pending = undefined;
-    spliceTunnel(this.client, up, head, rest, pending, this.ctx.clientTimeoutMs, this.ctx.serverTimeoutMs);
+    // Both sides of a tunnel get the idle timeout: the server time-out is about answering a
+    // request, and a quiet WebSocket is not a hung endpoint.
+    spliceTunnel(this.client, up, head, rest, pending, this.ctx.clientTimeoutMs, this.ctx.clientTimeoutMs);
   }
 
   /** Answers with a JSON error and ends or keeps the connection. */

@@ -7,6 +7,7 @@ import { OutlierDetector, type OutlierOptions } from './outlier-detector.js';
 import { UpstreamPool, type EndpointEntry } from './upstream-pool.js';
 import { ActiveSet } from '../active-set.js';
 import { TimeoutSweep } from '../timeout-sweep.js';
+import type { ConnectionBudget } from '../connection-budget.js';
 
 export interface HttpForwarderOptions extends TcpForwarderOptions {
   /** The ServicePort served, named in the 503 body. */
@@ -24,7 +25,18 @@ export interface HttpForwarderOptions extends TcpForwarderOptions {
    * never sends a request on a connection the server is closing.
    */
   readonly poolIdleTimeoutMs?: number;
+  /**
+   * How long an endpoint may stay silent while the proxy waits on it: for the response head
+   * after the request went out, or between response body bytes. Past it the client gets a
+   * 504 (or, once the head went out, its connection is closed), the upstream connection is
+   * destroyed (never pooled again) and the time-out counts toward outlier ejection, so a hung
+   * endpoint stops taking requests before its health check notices. Default `idleTimeoutMs`
+   * (60000: HAProxy's `timeout server 1m`, as the Go Sidecar's template set it).
+   */
+  readonly serverTimeoutMs?: number;
   readonly outlier?: OutlierOptions;
+  /** The process-wide fd budget of the proxy (idle pooled connections count in it). */
+  readonly budget?: ConnectionBudget;
 }
 
 export const HTTP_FORWARDER_DEFAULTS = { maxIdlePerEndpoint: 64, poolIdleTimeoutMs: 4_000 } as const;
@@ -98,7 +110,7 @@ export class HttpForwarder implements HttpForwarderContext {
     this.serviceName = options.serviceName ?? 'unknown';
     this.retries = options.retries ?? TCP_FORWARDER_DEFAULTS.retries;
     this.clientTimeoutMs = options.idleTimeoutMs ?? TCP_FORWARDER_DEFAULTS.idleTimeoutMs;
-    this.serverTimeoutMs = options.idleTimeoutMs ?? TCP_FORWARDER_DEFAULTS.idleTimeoutMs;
+    this.serverTimeoutMs = options.serverTimeoutMs ?? options.idleTimeoutMs ?? TCP_FORWARDER_DEFAULTS.idleTimeoutMs;
     this.maxConnections = options.maxConnections ?? TCP_FORWARDER_DEFAULTS.maxConnections;
     const connectTimeoutMs = options.connectTimeoutMs ?? TCP_FORWARDER_DEFAULTS.connectTimeoutMs;
     const poolIdleTimeoutMs = options.poolIdleTimeoutMs ?? HTTP_FORWARDER_DEFAULTS.poolIdleTimeoutMs;
@@ -110,6 +122,7 @@ export class HttpForwarder implements HttpForwarderContext {
       poolIdleTimeoutMs,
       maxIdlePerEndpoint: options.maxIdlePerEndpoint ?? HTTP_FORWARDER_DEFAULTS.maxIdlePerEndpoint,
       sweepEveryMs: this.sweeper.everyMs,
+      budget: options.budget,
     });
     this.outlier = new OutlierDetector(clock, options.outlier);
   }
@@ -118,6 +131,14 @@ export class HttpForwarder implements HttpForwarderContext {
   setPicker(picker: EndpointPicker, serviceName?: string): void {
     this.picker = picker;
     if (serviceName !== undefined) this.serviceName = serviceName;
+  }
+
+  /** Ends the outlier ejections of `keys` (they passed their health check again). */
+  forgive(keys: readonly string[]): void {
+    for (const key of keys) {
+      if (this.outlier.isEjected(key)) this.logger.info({ endpoint: key }, 'ejected endpoint is healthy again; back in rotation');
+      this.outlier.forgive(key);
+    }
   }
 
   /** Client connections open now. */

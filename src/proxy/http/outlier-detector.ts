@@ -1,16 +1,33 @@
 import type { Clock } from '../../core/index.js';
 
-/** Passive outlier detection settings (Envoy's consecutive-errors ejection, simplified). */
+/**
+ * Passive outlier detection settings (Envoy's consecutive-errors ejection, simplified).
+ *
+ * The ejection periods are shorter than Envoy's (30 s base, 5 min max) on purpose: here an
+ * ejection is only a guess from passive signals, and the health check has the last word.
+ * When the health check passes again (the instance re-enters the route after being
+ * UNHEALTHY, UNKNOWN or DRAINING, or its host stops being suspect), `forgive()` ends the
+ * ejection at once, like Envoy's `successful_active_health_check_uneject_host`. The timer only
+ * matters when the health check never saw the outage (a restart shorter than its 3 s interval):
+ * then Envoy's 30 s to 5 min kept a restarted backend idle for minutes (issue #11 row 8).
+ */
 export interface OutlierOptions {
-  /** Consecutive connect failures or 5xx responses that eject an endpoint. Default 5 (Envoy's consecutive_5xx). */
+  /** Consecutive connect failures, 5xx responses or server time-outs that eject an endpoint. Default 5 (Envoy's consecutive_5xx). */
   readonly consecutiveFailures?: number;
-  /** First ejection period; doubles with each further ejection. Default 30000 (Envoy's base_ejection_time). */
+  /**
+   * First ejection period; doubles with each further ejection. Default 10000: a backend
+   * restarted behind the health check's back is back within 10 s.
+   */
   readonly baseEjectionMs?: number;
-  /** Longest ejection period. Default 300000 (Envoy's max_ejection_time). */
+  /**
+   * Longest ejection period. Default 30000: a restarted backend waits at most 30 s; one that
+   * is still broken costs at most 5 failed tries per 30 s per listener (connect failures are
+   * retried on another endpoint, so clients do not see those).
+   */
   readonly maxEjectionMs?: number;
 }
 
-export const OUTLIER_DEFAULTS = { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000 } as const satisfies Required<OutlierOptions>;
+export const OUTLIER_DEFAULTS = { consecutiveFailures: 5, baseEjectionMs: 10_000, maxEjectionMs: 30_000 } as const satisfies Required<OutlierOptions>;
 
 export interface OutlierState {
   readonly consecutiveFailures: number;
@@ -75,6 +92,14 @@ export class OutlierDetector {
     e.consecutive = 0;
     // Healthy for a whole maximum period after the last ejection: forget the ejection history.
     if (e.ejectedUntil !== 0 && this.clock.nowMs() - e.ejectedUntil > this.maxMs) this.entries.delete(key);
+  }
+
+  /**
+   * Ends `key`'s ejection and forgets its history (the next ejection starts at the base
+   * period again): its health check passed, so whatever the passive signals saw is over.
+   */
+  forgive(key: string): void {
+    this.entries.delete(key);
   }
 
   state(key: string): OutlierState | undefined {

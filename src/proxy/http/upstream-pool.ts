@@ -3,6 +3,7 @@ import type { ProxyEndpoint } from '../tcp-forwarder.js';
 import { ReadBuffers } from '../read-buffers.js';
 import { sweepsIn } from '../timeout-sweep.js';
 import { MutableHttpCounters } from './http-stats.js';
+import type { ConnectionBudget } from '../connection-budget.js';
 
 /** Receives the events of an upstream connection while it serves one exchange. */
 export interface UpstreamOwner {
@@ -70,6 +71,8 @@ export interface UpstreamPoolOptions {
   readonly maxIdlePerEndpoint: number;
   /** How often `sweep()` is called; timeouts are counted in sweeps of this length. */
   readonly sweepEveryMs: number;
+  /** The proxy's fd budget: idle connections are kept only while it has room, and given up for new clients. */
+  readonly budget?: ConnectionBudget | undefined;
 }
 
 /** Endpoint counters are pruned once more than this many endpoints have been seen. */
@@ -95,6 +98,19 @@ export class UpstreamPool {
   private readonly connectTicks: number;
   private readonly serverTicks: number;
   private readonly poolIdleTicks: number;
+  /** Idle connections, all endpoints (the budget knows this pool while it is > 0). */
+  private idleTotal = 0;
+  /** Closes the least recently used idle connection, for the budget; false when none is left. */
+  private readonly evictOne = (): boolean => {
+    for (const e of this.entries.values()) {
+      const up = e.idle.shift();
+      if (up === undefined) continue;
+      this.idleGone(1);
+      up.socket.destroy();
+      return true;
+    }
+    return false;
+  };
 
   constructor(private readonly options: UpstreamPoolOptions) {
     this.connectTicks = sweepsIn(options.connectTimeoutMs, options.sweepEveryMs);
@@ -139,7 +155,7 @@ export class UpstreamPool {
   entryOf(endpoint: ProxyEndpoint): EndpointEntry {
     let e = this.entries.get(endpoint.key);
     if (e === undefined || e.ip !== endpoint.ip || e.port !== endpoint.port) {
-      if (e !== undefined) for (const up of e.idle.splice(0)) up.socket.destroy();
+      if (e !== undefined) this.dropIdle(e);
       if (this.entries.size >= MAX_ENDPOINT_ENTRIES) {
         for (const [key, old] of this.entries) if (old.connectionsActive === 0) this.entries.delete(key);
       }
@@ -153,6 +169,7 @@ export class UpstreamPool {
   take(entry: EndpointEntry, owner: UpstreamOwner): Upstream | undefined {
     const up = entry.idle.pop();
     if (up === undefined) return undefined;
+    this.idleGone(1);
     up.owner = owner;
     up.seen = this.tick;
     return up;
@@ -213,7 +230,10 @@ export class UpstreamPool {
         entry.bytesIn += socket.bytesWritten;
         entry.bytesOut += socket.bytesRead;
         const i = entry.idle.indexOf(up);
-        if (i >= 0) entry.idle.splice(i, 1);
+        if (i >= 0) {
+          entry.idle.splice(i, 1);
+          this.idleGone(1);
+        }
         const owner = up.owner;
         up.owner = undefined;
         // Closed: nothing reads into the buffer any more (one a write kept was replaced).
@@ -248,9 +268,35 @@ export class UpstreamPool {
       socket.destroy();
       return;
     }
+    const budget = this.options.budget;
+    if (budget !== undefined) {
+      if (!budget.keepIdle()) {
+        socket.destroy();
+        return;
+      }
+      if (this.idleTotal === 0) budget.addEvictor(this.evictOne);
+    }
+    this.idleTotal++;
     if (socket.isPaused()) socket.resume();
     up.seen = this.tick;
     up.entry.idle.push(up);
+  }
+
+  /** `n` connections left the idle stacks (taken, closed or evicted). */
+  private idleGone(n: number): void {
+    if (n === 0) return;
+    this.idleTotal -= n;
+    const budget = this.options.budget;
+    if (budget === undefined) return;
+    budget.idleGone(n);
+    if (this.idleTotal === 0) budget.removeEvictor(this.evictOne);
+  }
+
+  /** Closes the idle connections of one endpoint. */
+  private dropIdle(e: EndpointEntry): void {
+    const ups = e.idle.splice(0);
+    this.idleGone(ups.length);
+    for (const up of ups) up.socket.destroy();
   }
 
   /** Takes a connection out of the pool for good (a tunnel): only close accounting stays. */
@@ -264,7 +310,7 @@ export class UpstreamPool {
 
   /** Closes idle connections (all endpoints). */
   closeIdle(): void {
-    for (const e of this.entries.values()) for (const up of e.idle.splice(0)) up.socket.destroy();
+    for (const e of this.entries.values()) this.dropIdle(e);
   }
 
   /** Closes every connection and refuses new ones. */
