@@ -33,6 +33,10 @@ export const ErrorCode = {
   MEMBERSHIP_DIAL: 'SC_ERR_MEMBERSHIP_DIAL',
   /** An invariant was broken: a bug in the daemon. */
   BUG: 'SC_ERR_BUG',
+  /** The API token file cannot be read, is too big or is empty. */
+  API_TOKEN: 'SC_ERR_API_TOKEN',
+  /** The API's TLS certificate or key is missing, unreadable or not a usable pair. */
+  API_TLS: 'SC_ERR_API_TLS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
