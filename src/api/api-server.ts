@@ -135,7 +135,7 @@ export class ApiServer {
     });
     const guard = new MutationGuard({
       token: options.token,
-      hostNames: ['localhost', '127.0.0.1', '::1', options.host ?? DEFAULT_HOST, ...(options.hostNames ?? [])],
+      hostNames: ['localhost', '127.0.0.1', '::1', options.host ?? DEFAULT_HOST, ...(options.hostNames ?? [])].filter((n) => n !== '0.0.0.0'),
       port: () => this.address().port,
       tls: options.tls !== undefined,
     });
