@@ -92,7 +92,7 @@ describe('API mutations from a hostile page and hostile requests (no token confi
     try {
       const page = await context.newPage();
       await page.goto(attackerUrl);
-      const result = await page.evaluate(() => (window as unknown as { result: Promise<string> }).result);
+      const result = await page.evaluate(() => (globalThis as unknown as { result: Promise<string> }).result);
       t.diagnostic(`the page's fetch: ${result}`);
       // The request reached the agent (the refusal is in its audit log) and changed nothing.
       const refusal = await eventually(() => {
