@@ -59,6 +59,16 @@ function post(url: string, headers: Record<string, string> = {}): Promise<{ stat
   });
 }
 
+/** Debian's Chromium, headless, with a fresh profile. */
+async function launchChromium(): Promise<import('playwright-core').BrowserContext> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'sidecar-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
 function audits(agent: AgentProcess): Array<Record<string, unknown>> {
   return agent.logs.filter((l) => l['audit'] === true);
 }
@@ -82,13 +92,7 @@ describe('API mutations from a hostile page and hostile requests (no token confi
   after(() => attacker?.close());
 
   it('a page from another origin running the no-cors drain fetch in Chromium cannot drain', { skip: browserSkip, timeout: 60_000 }, async (t) => {
-    const { chromium } = await import('playwright-core');
-    const userDataDir = mkdtempSync(join(tmpdir(), 'sidecar-chromium-'));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const context = await launchChromium();
     try {
       const page = await context.newPage();
       await page.goto(attackerUrl);
@@ -146,5 +150,33 @@ describe('API mutations with a token configured (SIDECAR_API_TOKEN)', () => {
     assert.equal(await target.status(), 4);
     assert.ok(target.agent.logs.some((l) => /API mutations need the API token \(set from SIDECAR_API_TOKEN\)/.test(String(l['msg']))));
     assert.ok(!JSON.stringify(target.agent.logs).includes(token) && !target.agent.stderr().includes(token), 'never logged');
+  });
+
+  it('the UI\'s Undrain button asks for the token on 401, retries with it and keeps it in sessionStorage', { skip: browserSkip, timeout: 60_000 }, async (t) => {
+    const token = 'ui-token-' + 'y'.repeat(16);
+    const target = await startWithService('ui-target', { SIDECAR_API_TOKEN: token });
+    assert.equal((await post(`${target.api}/api/services/${target.id}/drain`, { 'X-Sidecar-Token': token })).status, 202);
+    const context = await launchChromium();
+    try {
+      const page = await context.newPage();
+      const dialogs: string[] = [];
+      page.on('dialog', (dialog) => {
+        dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+        void (dialog.type() === 'prompt' ? dialog.accept(token) : dialog.accept());
+      });
+      await page.goto(`${target.api}/ui/`);
+      await page.getByRole('button', { name: 'Undrain' }).click();
+      await eventually(async () => assert.notEqual(await target.status(), 4), { timeoutMs: 5000, intervalMs: 100 });
+      assert.deepEqual(dialogs.map((d) => d.split(':')[0]), ['confirm', 'prompt']);
+      assert.match(dialogs[1] ?? '', /needs its API token to undrain victim/);
+      assert.equal(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('sidecar-api-token')), token);
+      const lines = audits(target.agent).filter((l) => l['route'] === 'undrain');
+      assert.deepEqual(lines.map((l) => [l['outcome'], l['status']]), [['refused', 401], ['done', 202]]);
+      await eventually(async () => assert.equal(await target.status(), 0), { timeoutMs: 10_000, intervalMs: 100 });
+      await page.getByRole('button', { name: 'Drain' }).waitFor({ timeout: 10_000 });
+      t.diagnostic(`dialogs: ${JSON.stringify(dialogs)}`);
+    } finally {
+      await context.close();
+    }
   });
 });
