@@ -62,7 +62,7 @@ export interface ApiServerOptions {
   readonly watchStallTimeoutMs?: number;
   /**
    * A connection that has not sent a whole request head within this time gets 408 and is
-   * closed. Default 60 s (Node's); tests shorten it.
+   * closed. Default 10 s; tests shorten it.
    */
   readonly headersTimeoutMs?: number;
   /** The load balancer's status for `/api/proxy.json`; leave out when the proxy is disabled. */
@@ -90,8 +90,12 @@ const DEFAULT_MAX_URL_BYTES = 8192;
 const DEFAULT_MAX_REQUEST_BODY_BYTES = 64 * 1024;
 /** Default most API connections: far above what the Go Sidecar's tools open, far below a host's fds. */
 const DEFAULT_MAX_CONNECTIONS = 256;
-/** Node's own default for the request head. */
-const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+/**
+ * Time a connection has to send a whole request head: 10 s (Node's default is 60 s). API
+ * clients send their head at once; an idle connection that sends nothing holds one of the
+ * capped connection slots (and an fd) only this long.
+ */
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 /**
  * After an error answer (400, 408, 431) is sent with a FIN, how long the client gets to read
  * it before the socket is reset. Without this a client that never closes its side keeps
