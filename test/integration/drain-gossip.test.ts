@@ -130,4 +130,14 @@ it('drain then undrain reaches the other agent and its load balancer (UNKNOWN fi
   assert.deepEqual(seenOnB[0] === 4 ? seenOnB.slice(1) : seenOnB, [3, 0], 'b saw UNKNOWN, then ALIVE (never DRAINING again)');
   assert.equal((await services(apiA, 'a'))[0]?.Status, 0);
   t.diagnostic(`undrain: b left DRAINING after ${leftDrainingMs} ms, ALIVE after ${aliveMs} ms, routed through b's load balancer after ${routedMs} ms`);
+
+  // The host-wide switch travels the same way.
+  assert.equal((await fetch(`${apiA}/api/maintenance/on`, { method: 'POST' })).status, 202);
+  assert.deepEqual(await (await fetch(`${apiA}/api/maintenance.json`)).json(), { Maintenance: true });
+  await eventually(async () => assert.equal(await statusOnB(), 4), { timeoutMs: 3000, intervalMs: 50 });
+  await eventually(async () => assert.equal(await throughProxy('127.0.0.3', servicePort), ''), { timeoutMs: 3000, intervalMs: 100 });
+  assert.equal((await fetch(`${apiA}/api/services/${id}/undrain`, { method: 'POST' })).status, 409, 'no undrain during maintenance');
+  assert.equal((await fetch(`${apiA}/api/maintenance/off`, { method: 'POST' })).status, 202);
+  await eventually(async () => assert.equal(await statusOnB(), 0), { timeoutMs: 10_000, intervalMs: 50 });
+  await eventually(async () => assert.equal(await throughProxy('127.0.0.3', servicePort), 'hello from a'), { timeoutMs: 5000, intervalMs: 100 });
 });
