@@ -7,7 +7,7 @@ import type { ApiHandler, ApiMount, ApiRequest } from './api-request.js';
 import { sendBareRedirect, sendBody, sendEmpty, sendMethodNotAllowed, sendNotFound, sendRedirect, sendTextError } from './http-replies.js';
 import type { ApiTls } from './api-tls.js';
 import { MutationGuard } from './mutation-guard.js';
-import { resetSocket } from './reset-socket.js';
+import { answerClientError } from './client-error.js';
 import { cleanPath, decodePath, escapePath, parseRequestTarget } from './request-target.js';
 import { RouteTable, RouteVars } from './route-table.js';
 import { serversPage } from './servers-page.js';
@@ -96,13 +96,6 @@ const DEFAULT_MAX_CONNECTIONS = 256;
  * capped connection slots (and an fd) only this long.
  */
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
-/**
- * After an error answer (400, 408, 431) is sent with a FIN, how long the client gets to read
- * it before the socket is reset. Without this a client that never closes its side keeps
- * our socket in FIN-WAIT-2 with its fd for ever (Node waits for the peer's FIN). 1 s is
- * plenty for a short answer on any network that can reach the API.
- */
-const ERROR_CLOSE_GRACE_MS = 1000;
 
 /**
  * The HTTP API and UI on port 7777, on `node:http` with no framework. Routes, status codes,
@@ -192,7 +185,7 @@ export class ApiServer {
         this.log.warn({ max: server.maxConnections, refused: refusedConnections }, 'API connection refused: too many open connections');
       }
     });
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, this.log));
     this.server = server;
     const host = this.options.host ?? DEFAULT_HOST;
     const port = this.options.port ?? DEFAULT_PORT;
@@ -391,25 +384,6 @@ export class ApiServer {
     };
     req.on('data', onData);
     req.on('error', (err) => this.log.debug({ err: err.message }, 'Request body error'));
-  }
-
-  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    this.log.debug({ err: err.message, code: err.code }, 'Malformed HTTP request');
-    // Node's own default handler does the same check: never write into a response in progress.
-    const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-    if (err.code === 'ECONNRESET' || !socket.writable || inProgress) {
-      socket.destroy();
-      return;
-    }
-    const status =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? '431 Request Header Fields Too Large'
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? '408 Request Timeout'
-          : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${status}`);
-    const timer = setTimeout(() => resetSocket(socket), ERROR_CLOSE_GRACE_MS).unref();
-    socket.once('close', () => clearTimeout(timer));
   }
 }
 
