@@ -6,6 +6,7 @@ import { CORS_HEADERS, JSON_TYPE, sendBody, sendEmpty, sendJsonError, sendNotFou
 import { queryGet } from './request-target.js';
 import { membersJson, type ApiMemberDetail } from './members-document.js';
 import { RouteTable } from './route-table.js';
+import { LogBudget } from './log-budget.js';
 import type { MutationGuard } from './mutation-guard.js';
 import type { ApiMember, StateDocuments } from './state-documents.js';
 import type { WatchHub } from './watch-hub.js';
@@ -23,6 +24,8 @@ export interface SidecarApiOptions {
   readonly maintenance?: MaintenanceSwitch | undefined;
   /** Who may call the mutating routes. */
   readonly guard: MutationGuard;
+  /** Clock time in ms (for the refused-mutation log budget). */
+  readonly nowMs: () => number;
   /** The load balancer's routes and counters as plain JSON data; undefined when it is off. */
   readonly proxyStatus?: (() => unknown) | undefined;
   readonly logger: Logger;
@@ -45,6 +48,12 @@ export interface MaintenanceSwitch {
 }
 
 const INVALID_EXTENSION = 'Not Found - Invalid content type extension';
+/**
+ * Audit lines for refused mutations: at most 20 per 10 s (the rest are counted on the next
+ * line). Allowed mutations are always logged: they need authority, so they cannot flood.
+ */
+const REFUSED_AUDIT_LINES = 20;
+const REFUSED_AUDIT_WINDOW_MS = 10_000;
 
 /**
  * The `/api` handlers of the Go Sidecar (`sidecarhttp/http_api.go`), with its status codes,
@@ -54,8 +63,10 @@ const INVALID_EXTENSION = 'Not Found - Invalid content type extension';
 export class SidecarApi {
   /** The routes below `/api`, in gorilla's order (the last one makes other methods on `/api/<x>` a 405). */
   readonly routes: RouteTable<ApiHandler>;
+  private readonly refusedBudget: LogBudget;
 
   constructor(private readonly options: SidecarApiOptions) {
+    this.refusedBudget = new LogBudget(options.nowMs, REFUSED_AUDIT_LINES, REFUSED_AUDIT_WINDOW_MS);
     this.routes = new RouteTable<ApiHandler>()
       .add('GET', '/services/{name}.{extension}', this.oneService)
       .add('POST', '/services/{id}/drain', this.mutation('drain', this.drainService))
@@ -178,7 +189,7 @@ export class SidecarApi {
   /**
    * A mutating route behind the guard, with one audit line (info) per call: the route, the
    * service ID, the peer, how it was let through (token or loopback) or why it was refused,
-   * and the status answered.
+   * and the status answered (refusals within a budget, see REFUSED_AUDIT_LINES).
    */
   private mutation(route: string, handler: ApiHandler): ApiHandler {
     return (request) => {
@@ -186,7 +197,11 @@ export class SidecarApi {
       const verdict = this.options.guard.check(req);
       const audit = { audit: true, route, id: vars.get('id') || undefined, remote: req.socket.remoteAddress };
       if (!verdict.ok) {
-        this.options.logger.info({ ...audit, outcome: 'refused', status: verdict.status, reason: verdict.reason }, 'API mutation refused');
+        const budget = this.refusedBudget.take();
+        if (budget !== undefined) {
+          const extra = budget.suppressed > 0 ? { suppressedBefore: budget.suppressed } : {};
+          this.options.logger.info({ ...audit, outcome: 'refused', status: verdict.status, reason: verdict.reason, ...extra }, 'API mutation refused');
+        }
         const headers = verdict.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="sidecar"' } : {};
         sendJsonError(res, verdict.status, `${verdict.status === 401 ? 'Unauthorized' : 'Forbidden'} - ${verdict.reason}`, headers);
         return;

@@ -129,6 +129,24 @@ describe('mutations without a token (loopback only) and cross-site defences', ()
   });
 });
 
+describe('audit lines of refused mutations', () => {
+  it('a flood of refused mutations logs at most 20 lines per 10 s, then says how many it skipped', async () => {
+    const { logger, records } = captureLogger();
+    const fx = await startApi({ logger, extra: { token: TOKEN } });
+    try {
+      for (let i = 0; i < 30; i++) assert.equal((await fetchRaw(fx.port, 'POST', DRAIN)).status, 401);
+      assert.equal(audits(records).length, 20);
+      fx.clock.advance(10_000);
+      assert.equal((await fetchRaw(fx.port, 'POST', DRAIN, { headers: { Origin: 'http://evil.example' } })).status, 403);
+      assert.equal(audits(records).at(-1)?.['suppressedBefore'], 10);
+      assert.equal((await fetchRaw(fx.port, 'POST', DRAIN, { headers: { Authorization: `Bearer ${TOKEN}` } })).status, 202);
+      assert.equal(audits(records).at(-1)?.['outcome'], 'done', 'allowed mutations are always logged');
+    } finally {
+      await fx.close();
+    }
+  });
+});
+
 describe('undrain and maintenance routes', () => {
   let fx: ApiFixture;
   let maintenance = false;
