@@ -8,6 +8,8 @@ export interface ApiRequest {
   readonly method: string;
   /** The percent-decoded, cleaned path (below a mount's prefix for mounted handlers). */
   readonly path: string;
+  /** The request target's path as sent, still percent-encoded (whole, from `/`). */
+  readonly rawPath: string;
   /** The raw query string, without `?` (`''` when there is none). */
   readonly rawQuery: string;
   /** Path variables of the matched route. */

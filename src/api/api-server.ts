@@ -1,13 +1,17 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { BugError, ErrorCode, SidecarError, msToTimestamp, type Clock, type Logger } from '../core/index.js';
 import type { Service, ServicesState } from '../catalog/index.js';
 import type { ApiHandler, ApiMount, ApiRequest } from './api-request.js';
 import { sendBareRedirect, sendBody, sendEmpty, sendMethodNotAllowed, sendNotFound, sendRedirect, sendTextError } from './http-replies.js';
+import type { ApiTls } from './api-tls.js';
+import { MutationGuard } from './mutation-guard.js';
+import { answerClientError } from './client-error.js';
 import { cleanPath, decodePath, escapePath, parseRequestTarget } from './request-target.js';
 import { RouteTable, RouteVars } from './route-table.js';
 import { serversPage } from './servers-page.js';
-import { SidecarApi } from './sidecar-api.js';
+import { SidecarApi, type MaintenanceSwitch, type UndrainOutcome } from './sidecar-api.js';
 import { localMemberDetail, type ApiMemberDetail } from './members-document.js';
 import { StateDocuments, type ApiMember } from './state-documents.js';
 import { buildUiPage, type UiPage } from './ui-page.js';
@@ -32,6 +36,35 @@ export interface ApiServerOptions {
    * undefined when no service with that ID is on this host.
    */
   readonly drain: (id: string) => Service | undefined;
+  /** Undoes a drain of a local instance (`POST /api/services/<id>/undrain`); leave out: 404. */
+  readonly undrain?: (id: string) => UndrainOutcome;
+  /** The host's maintenance switch (`/api/maintenance…`); leave out: 404. */
+  readonly maintenance?: MaintenanceSwitch;
+  /**
+   * The token mutations need (`Authorization: Bearer` or `X-Sidecar-Token`). Leave out:
+   * mutations are accepted from loopback peers only.
+   */
+  readonly token?: string;
+  /**
+   * Names and addresses of this agent that mutations may carry in `Host` (and `Origin`);
+   * `localhost`, `127.0.0.1`, `::1` and the bind address are always added.
+   */
+  readonly hostNames?: readonly string[];
+  /** Certificate and key: the API serves HTTPS. */
+  readonly tls?: ApiTls;
+  /** Most connections open at once; more are closed as they arrive. Default 256 (see connection-cap.ts). */
+  readonly maxConnections?: number;
+  /** Most `/watch` clients; the next gets 503. Default 64. */
+  readonly maxWatchers?: number;
+  /** A `/watch` client with more bytes than this queued in the process is dropped. Default 8 MiB. */
+  readonly watchMaxBufferBytes?: number;
+  /** A `/watch` client whose socket stays full this long is dropped. Default 30 s. */
+  readonly watchStallTimeoutMs?: number;
+  /**
+   * A connection that has not sent a whole request head within this time gets 408 and is
+   * closed. Default 10 s; tests shorten it.
+   */
+  readonly headersTimeoutMs?: number;
   /** The load balancer's status for `/api/proxy.json`; leave out when the proxy is disabled. */
   readonly proxyStatus?: () => unknown;
   /** Handlers under other prefixes (e.g. the Envoy V1 API under `/v1`). */
@@ -55,6 +88,14 @@ const DEFAULT_HOST = '0.0.0.0';
 const DEFAULT_PORT = 7777;
 const DEFAULT_MAX_URL_BYTES = 8192;
 const DEFAULT_MAX_REQUEST_BODY_BYTES = 64 * 1024;
+/** Default most API connections: far above what the Go Sidecar's tools open, far below a host's fds. */
+const DEFAULT_MAX_CONNECTIONS = 256;
+/**
+ * Time a connection has to send a whole request head: 10 s (Node's default is 60 s). API
+ * clients send their head at once; an idle connection that sends nothing holds one of the
+ * capped connection slots (and an fd) only this long.
+ */
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 
 /**
  * The HTTP API and UI on port 7777, on `node:http` with no framework. Routes, status codes,
@@ -80,8 +121,26 @@ export class ApiServer {
     this.maxUrlBytes = options.maxUrlBytes ?? DEFAULT_MAX_URL_BYTES;
     this.maxBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
     this.documents = new StateDocuments(options.state);
-    this.watchers = new WatchHub({ state: options.state, documents: this.documents, logger: this.log });
+    this.watchers = new WatchHub({
+      state: options.state,
+      documents: this.documents,
+      logger: this.log,
+      clock: options.clock,
+      ...(options.maxWatchers === undefined ? {} : { maxWatchers: options.maxWatchers }),
+      ...(options.watchMaxBufferBytes === undefined ? {} : { maxBufferBytes: options.watchMaxBufferBytes }),
+      ...(options.watchStallTimeoutMs === undefined ? {} : { stallTimeoutMs: options.watchStallTimeoutMs }),
+    });
+    const guard = new MutationGuard({
+      token: options.token,
+      hostNames: ['localhost', '127.0.0.1', '::1', options.host ?? DEFAULT_HOST, ...(options.hostNames ?? [])].filter((n) => n !== '0.0.0.0'),
+      port: () => this.address().port,
+      tls: options.tls !== undefined,
+    });
     this.api = new SidecarApi({
+      guard,
+      nowMs: () => options.clock.nowMs(),
+      undrain: options.undrain,
+      maintenance: options.maintenance,
       documents: this.documents,
       watchers: this.watchers,
       members: options.members,
@@ -109,8 +168,25 @@ export class ApiServer {
     if (this.closing !== undefined) throw new BugError('ApiServer.start() called after close()');
     if (this.server !== undefined) return;
     this.startedMs = this.options.clock.nowMs();
-    const server = createServer((req, res) => this.onRequest(req, res));
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
+    const headersTimeout = this.options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    const serverOptions: ServerOptions = {
+      headersTimeout,
+      requestTimeout: Math.max(headersTimeout, 300_000),
+      // Node checks the timeouts above this often (its default is 30 s).
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 2))),
+    };
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
+    const tls = this.options.tls;
+    const server: Server = tls === undefined ? createServer(serverOptions, onRequest) : createHttpsServer({ ...serverOptions, cert: tls.cert, key: tls.key }, onRequest);
+    server.maxConnections = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    let refusedConnections = 0;
+    server.on('drop', () => {
+      refusedConnections++;
+      if ((refusedConnections & (refusedConnections - 1)) === 0) {
+        this.log.warn({ max: server.maxConnections, refused: refusedConnections }, 'API connection refused: too many open connections');
+      }
+    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, this.log));
     this.server = server;
     const host = this.options.host ?? DEFAULT_HOST;
     const port = this.options.port ?? DEFAULT_PORT;
@@ -128,7 +204,10 @@ export class ApiServer {
       server.once('listening', onListening);
       server.listen({ host, port });
     });
-    this.log.info({ address: `${host}:${this.address().port}` }, 'HTTP API listening');
+    this.log.info(
+      { address: `${host}:${this.address().port}`, tls: tls !== undefined, maxConnections: server.maxConnections, token: this.options.token !== undefined },
+      'HTTP API listening',
+    );
   }
 
   /** The bound address (after start). */
@@ -205,7 +284,7 @@ export class ApiServer {
       sendBareRedirect(res, escapePath(clean) + query);
       return;
     }
-    this.route(this.routes, { req, res, method, path, rawQuery: target.rawQuery, vars: RouteVars.EMPTY });
+    this.route(this.routes, { req, res, method, path, rawPath: target.rawPath, rawQuery: target.rawQuery, vars: RouteVars.EMPTY });
   }
 
   private route(table: RouteTable<ApiHandler>, request: ApiRequest): void {
@@ -230,8 +309,26 @@ export class ApiServer {
       sendNotFound(request.res);
       return;
     }
+    // A name or ID holding `/` arrives escaped (`/api/services/a%2Fb.json`); decoded it would
+    // be two segments and match nothing, so such paths are matched still escaped.
+    if (/%2f/i.test(request.rawPath) && this.routeEscaped(request)) return;
     this.route(this.api.routes, { ...request, path: sub });
   };
+
+  /** Routes the raw `/api/…` path; true when a route took it (variables decoded). */
+  private routeEscaped(request: ApiRequest): boolean {
+    if (!request.rawPath.startsWith('/api/')) return false;
+    const match = this.api.routes.match(request.method, request.rawPath.slice('/api'.length));
+    if (match.kind !== 'found') return false;
+    const decoded = new Map<string, string>();
+    for (const [name, raw] of match.vars.entries()) {
+      const value = decodePath(raw);
+      if (value === null) return false;
+      decoded.set(name, value);
+    }
+    match.handler({ ...request, path: request.path.slice('/api'.length), vars: new RouteVars(decoded) });
+    return true;
+  }
 
   private readonly uiHandler: ApiHandler = ({ res, path, rawQuery }) => {
     const sub = path.slice('/ui'.length);
@@ -288,23 +385,6 @@ export class ApiServer {
     };
     req.on('data', onData);
     req.on('error', (err) => this.log.debug({ err: err.message }, 'Request body error'));
-  }
-
-  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    this.log.debug({ err: err.message, code: err.code }, 'Malformed HTTP request');
-    // Node's own default handler does the same check: never write into a response in progress.
-    const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-    if (err.code === 'ECONNRESET' || !socket.writable || inProgress) {
-      socket.destroy();
-      return;
-    }
-    const status =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? '431 Request Header Fields Too Large'
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? '408 Request Timeout'
-          : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${status}`);
   }
 }
 

@@ -8,3 +8,7 @@ export type { ApiMemberDetail, ApiNodeMeta } from './members-document.js';
 export type { ApiMount, ApiRequest, ApiHandler } from './api-request.js';
 export { RouteVars } from './route-table.js';
 export type { WatcherStats, WatchKind } from './watch-hub.js';
+export type { MaintenanceSwitch, UndrainOutcome } from './sidecar-api.js';
+export { loadApiToken, type ApiToken } from './api-token.js';
+export { loadApiTls, type ApiTls } from './api-tls.js';
+export { apiConnectionCap, readSoftFdLimit } from './connection-cap.js';

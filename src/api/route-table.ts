@@ -20,6 +20,10 @@ export class RouteVars {
   get(name: string): string {
     return this.values.get(name) ?? '';
   }
+
+  entries(): IterableIterator<[string, string]> {
+    return this.values.entries();
+  }
 }
 
 interface Route<H> {

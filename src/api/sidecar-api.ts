@@ -1,11 +1,13 @@
 import { encodeGoJsonPretty, type Logger } from '../core/index.js';
-import type { Service } from '../catalog/index.js';
+import { statusString, type Service } from '../catalog/index.js';
 import type { ApiHandler, ApiRequest } from './api-request.js';
 import { goQuote } from './go-quote.js';
-import { CORS_HEADERS, JSON_TYPE, sendBody, sendEmpty, sendJsonError } from './http-replies.js';
+import { CORS_HEADERS, JSON_TYPE, sendBody, sendEmpty, sendJsonError, sendNotFound } from './http-replies.js';
 import { queryGet } from './request-target.js';
 import { membersJson, type ApiMemberDetail } from './members-document.js';
 import { RouteTable } from './route-table.js';
+import { LogBudget } from './log-budget.js';
+import type { MutationGuard } from './mutation-guard.js';
 import type { ApiMember, StateDocuments } from './state-documents.js';
 import type { WatchHub } from './watch-hub.js';
 
@@ -16,12 +18,42 @@ export interface SidecarApiOptions {
   /** Every known cluster member with its address, state and metadata, for `/api/members.json`. */
   readonly memberDetails: () => readonly ApiMemberDetail[];
   readonly drain: (id: string) => Service | undefined;
+  /** Undoes a drain; undefined: the route answers 404. */
+  readonly undrain?: ((id: string) => UndrainOutcome) | undefined;
+  /** The host's maintenance switch; undefined: the routes answer 404. */
+  readonly maintenance?: MaintenanceSwitch | undefined;
+  /** Who may call the mutating routes. */
+  readonly guard: MutationGuard;
+  /** Clock time in ms (for the refused-mutation log budget). */
+  readonly nowMs: () => number;
   /** The load balancer's routes and counters as plain JSON data; undefined when it is off. */
   readonly proxyStatus?: (() => unknown) | undefined;
   readonly logger: Logger;
 }
 
+/** What an undrain did. */
+export type UndrainOutcome =
+  | { readonly kind: 'notFound' }
+  /** Announced UNKNOWN; its health check makes it ALIVE again. */
+  | { readonly kind: 'undrained'; readonly service: Service }
+  | { readonly kind: 'notDraining'; readonly service: Service }
+  /** The host is in maintenance: every local service stays DRAINING until it is turned off. */
+  | { readonly kind: 'maintenance'; readonly service: Service };
+
+/** The host-wide maintenance switch: while on, every local service is DRAINING. */
+export interface MaintenanceSwitch {
+  readonly isOn: () => boolean;
+  /** Turns it on or off; returns how many local services changed status. */
+  readonly set: (on: boolean) => number;
+}
+
 const INVALID_EXTENSION = 'Not Found - Invalid content type extension';
+/**
+ * Audit lines for refused mutations: at most 20 per 10 s (the rest are counted on the next
+ * line). Allowed mutations are always logged: they need authority, so they cannot flood.
+ */
+const REFUSED_AUDIT_LINES = 20;
+const REFUSED_AUDIT_WINDOW_MS = 10_000;
 
 /**
  * The `/api` handlers of the Go Sidecar (`sidecarhttp/http_api.go`), with its status codes,
@@ -31,11 +63,17 @@ const INVALID_EXTENSION = 'Not Found - Invalid content type extension';
 export class SidecarApi {
   /** The routes below `/api`, in gorilla's order (the last one makes other methods on `/api/<x>` a 405). */
   readonly routes: RouteTable<ApiHandler>;
+  private readonly refusedBudget: LogBudget;
 
   constructor(private readonly options: SidecarApiOptions) {
+    this.refusedBudget = new LogBudget(options.nowMs, REFUSED_AUDIT_LINES, REFUSED_AUDIT_WINDOW_MS);
     this.routes = new RouteTable<ApiHandler>()
       .add('GET', '/services/{name}.{extension}', this.oneService)
-      .add('POST', '/services/{id}/drain', this.drainService)
+      .add('POST', '/services/{id}/drain', this.mutation('drain', this.drainService))
+      .add('POST', '/services/{id}/undrain', this.mutation('undrain', this.undrainService))
+      .add('GET', '/maintenance.{extension}', this.maintenanceState)
+      .add('POST', '/maintenance/on', this.mutation('maintenance on', this.maintenanceOn))
+      .add('POST', '/maintenance/off', this.mutation('maintenance off', this.maintenanceOff))
       .add('GET', '/services.{extension}', this.services)
       .add('GET', '/state.{extension}', this.state)
       .add('GET', '/watch', this.watch)
@@ -92,9 +130,86 @@ export class SidecarApi {
       return;
     }
     this.options.logger.info({ service: svc.name, id: svc.id }, 'Service set to DRAINING through the API');
-    const message = `Service ${goQuote(svc.name)} instance ${goQuote(svc.id)} set to DRAINING`;
-    sendBody(res, 202, { 'Content-Type': JSON_TYPE }, encodeGoJsonPretty(new Map([['Message', message]])));
+    sendMessage(res, 202, `Service ${goQuote(svc.name)} instance ${goQuote(svc.id)} set to DRAINING`);
   };
+
+  /** `POST /api/services/<id>/undrain` (new): a drained local instance comes back (UNKNOWN, then its health). */
+  readonly undrainService: ApiHandler = ({ res, vars }) => {
+    const id = vars.get('id');
+    const outcome = this.options.undrain?.(id) ?? { kind: 'notFound' };
+    switch (outcome.kind) {
+      case 'notFound':
+        sendJsonError(res, 404, `Not Found - Service ID ${goQuote(id)} not found`);
+        return;
+      case 'maintenance':
+        sendJsonError(res, 409, 'Conflict - this host is in maintenance; every local service stays DRAINING until POST /api/maintenance/off');
+        return;
+      case 'notDraining': {
+        const svc = outcome.service;
+        sendMessage(res, 200, `Service ${goQuote(svc.name)} instance ${goQuote(svc.id)} is not DRAINING (${statusString(svc.status)})`);
+        return;
+      }
+      case 'undrained': {
+        const svc = outcome.service;
+        this.options.logger.info({ service: svc.name, id: svc.id }, 'Service undrained through the API');
+        sendMessage(res, 202, `Service ${goQuote(svc.name)} instance ${goQuote(svc.id)} undrained: UNKNOWN until its health check passes`);
+        return;
+      }
+    }
+  };
+
+  /** `GET /api/maintenance.json` (new): `{"Maintenance": true|false}`. */
+  readonly maintenanceState: ApiHandler = ({ res, vars }) => {
+    if (vars.get('extension') !== 'json') {
+      sendJsonError(res, 404, INVALID_EXTENSION, CORS_HEADERS);
+      return;
+    }
+    const on = this.options.maintenance?.isOn() ?? false;
+    sendBody(res, 200, { ...CORS_HEADERS, 'Content-Type': JSON_TYPE }, encodeGoJsonPretty(new Map([['Maintenance', on]])));
+  };
+
+  /** `POST /api/maintenance/on` (new): every local service, and any found later, goes DRAINING. */
+  readonly maintenanceOn: ApiHandler = ({ res }) => this.setMaintenance(res, true);
+
+  /** `POST /api/maintenance/off` (new): the services maintenance drained come back. */
+  readonly maintenanceOff: ApiHandler = ({ res }) => this.setMaintenance(res, false);
+
+  private setMaintenance(res: ApiRequest['res'], on: boolean): void {
+    const control = this.options.maintenance;
+    if (control === undefined) {
+      sendNotFound(res);
+      return;
+    }
+    const changed = control.set(on);
+    this.options.logger.info({ maintenance: on, changed }, `Maintenance turned ${on ? 'on' : 'off'} through the API`);
+    const what = on ? `${changed} local service(s) set to DRAINING` : `${changed} local service(s) undrained`;
+    sendMessage(res, 202, `Maintenance ${on ? 'on' : 'off'}: ${what}`);
+  }
+
+  /**
+   * A mutating route behind the guard, with one audit line (info) per call: the route, the
+   * service ID, the peer, how it was let through (token or loopback) or why it was refused,
+   * and the status answered (refusals within a budget, see REFUSED_AUDIT_LINES).
+   */
+  private mutation(route: string, handler: ApiHandler): ApiHandler {
+    return (request) => {
+      const { req, res, vars } = request;
+      const verdict = this.options.guard.check(req);
+      const audit = { audit: true, route, id: vars.get('id') || undefined, remote: req.socket.remoteAddress };
+      if (!verdict.ok) {
+        const budget = this.refusedBudget.take();
+        if (budget !== undefined) {
+          const extra = budget.suppressed > 0 ? { suppressedBefore: budget.suppressed } : {};
+          this.options.logger.info({ ...audit, outcome: 'refused', status: verdict.status, reason: verdict.reason, ...extra }, 'API mutation refused');
+        }
+        const headers = verdict.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="sidecar"' } : {};
+        sendJsonError(res, verdict.status, `${verdict.status === 401 ? 'Unauthorized' : 'Forbidden'} - ${verdict.reason}`, headers);
+        return;
+      }
+      handler(request);
+      this.options.logger.info({ ...audit, authority: verdict.authority, outcome: res.statusCode < 300 ? 'done' : 'failed', status: res.statusCode }, 'API mutation');
+    };
+  }
 
   /** `GET /api/proxy.json` (new): the load balancer's listeners, routes, collisions and counters. */
   readonly proxy: ApiHandler = ({ res, vars }) => {
@@ -125,3 +240,8 @@ export class SidecarApi {
   };
 }
 
+
+/** The `{"Message": …}` answer of drain (pretty, as the Go Sidecar wrote it) and of the new mutations. */
+function sendMessage(res: ApiRequest['res'], status: number, message: string): void {
+  sendBody(res, status, { 'Content-Type': JSON_TYPE }, encodeGoJsonPretty(new Map([['Message', message]])));
+}

@@ -6,7 +6,9 @@ import { escapeHtml } from './html-escape.js';
  * framework) in place of the Go Sidecar's AngularJS app. It polls `/api/services.json`
  * every 4 s (as the Go UI did) and shows the cluster hosts and every service with its
  * instances, status colour-coded; instances on this host get a Drain button that POSTs to
- * `/api/services/<id>/drain`. Values are inserted as text, never as HTML. The page is
+ * `/api/services/<id>/drain` (and DRAINING ones an Undrain button: `…/undrain`); when the
+ * agent answers 401/403 the page asks for the API token and retries with it (kept in
+ * sessionStorage only). Values are inserted as text, never as HTML. The page is
  * served with a Content-Security-Policy that allows only its own inline script and style.
  */
 export interface UiPage {
@@ -162,18 +164,44 @@ const SCRIPT = `
       hostsBody.appendChild(tr);
     });
   }
-  function drainButton(svc) {
-    var button = el('button', '', 'Drain');
-    button.title = 'Stop routing to ' + svc.Name + ' ' + svc.ID + ' and let it finish in-flight work';
+  var TOKEN_KEY = 'sidecar-api-token';
+  // POSTs a mutation; when the agent asks for its API token (401/403), asks the user once and
+  // retries with it. The token is kept in sessionStorage only (gone with the tab).
+  function mutate(path, label, retried) {
+    var headers = {};
+    var token = null;
+    try { token = window.sessionStorage.getItem(TOKEN_KEY); } catch (e) { token = null; }
+    if (token) headers['Authorization'] = 'Bearer ' + token;
+    return fetch(path, { method: 'POST', headers: headers }).then(function (r) {
+      if ((r.status === 401 || r.status === 403) && !retried) {
+        var given = window.prompt((r.status === 401 ? 'This agent needs its API token to ' : 'The agent refused; enter its API token to ') + label + ':');
+        if (!given) return r.json().then(function (body) { throw new Error(body.message || ('HTTP ' + r.status)); });
+        try { window.sessionStorage.setItem(TOKEN_KEY, given.trim()); } catch (e) { /* storage off: not kept */ }
+        return mutate(path, label, true);
+      }
+      return r.json().then(function (body) {
+        if (!r.ok) throw new Error(body.message || ('HTTP ' + r.status));
+        return body;
+      });
+    });
+  }
+  function actionButton(svc, action, text, title) {
+    var button = el('button', '', text);
+    button.title = title;
     button.addEventListener('click', function () {
-      if (!window.confirm('Drain ' + svc.Name + ' instance ' + svc.ID + '?')) return;
+      if (!window.confirm(text + ' ' + svc.Name + ' instance ' + svc.ID + '?')) return;
       button.disabled = true;
-      fetch('/api/services/' + encodeURIComponent(svc.ID) + '/drain', { method: 'POST' })
-        .then(function (r) { return r.json(); })
+      mutate('/api/services/' + encodeURIComponent(svc.ID) + '/' + action, action.toLowerCase() + ' ' + svc.Name)
         .then(function (body) { showNotice(body.Message || body.message || 'Done'); poll(); })
-        .catch(function (e) { showNotice('Drain failed: ' + e.message); button.disabled = false; });
+        .catch(function (e) { showNotice(text + ' failed: ' + e.message); button.disabled = false; });
     });
     return button;
+  }
+  function drainButton(svc) {
+    return actionButton(svc, 'drain', 'Drain', 'Stop routing to ' + svc.Name + ' ' + svc.ID + ' and let it finish in-flight work');
+  }
+  function undrainButton(svc) {
+    return actionButton(svc, 'undrain', 'Undrain', 'Route to ' + svc.Name + ' ' + svc.ID + ' again once its health check passes');
   }
   function renderServices(services) {
     servicesEl.textContent = '';
@@ -202,6 +230,7 @@ const SCRIPT = `
         var actions = el('td', 'actions');
         var local = svc.Hostname === localHost;
         if (local && (svc.Status === 0 || svc.Status === 2 || svc.Status === 3)) actions.appendChild(drainButton(svc));
+        if (local && svc.Status === 4) actions.appendChild(undrainButton(svc));
         var tr = row([el('td', 'mono', svc.Hostname), el('td', 'mono', svc.ID), el('td', 'mono', svc.Image),
           el('td', 'mono', ports(svc.Ports)), statusCell, el('td', '', ago(svc.Updated)), actions]);
         tr.className = (local ? 'local ' : '') + (svc.Status === 1 ? 'tombstone' : '');

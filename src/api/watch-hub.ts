@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import type { Disposable, Logger } from '../core/index.js';
+import type { Clock, Disposable, Logger, TimerHandle } from '../core/index.js';
 import type { ServicesState } from '../catalog/index.js';
+import { resetSocket } from './reset-socket.js';
 import type { StateDocuments } from './state-documents.js';
 
 /** `byService`: the by-service map (default); `state`: the full state (`?by_service=false`). */
@@ -27,12 +28,28 @@ interface Watcher {
   backpressured: boolean;
   /** A change arrived while backpressured: send the latest state on drain. */
   dirty: boolean;
+  /** Runs when the socket stayed full for the stall timeout: the client is dropped. */
+  stallTimer: TimerHandle | undefined;
 }
+
+/** Default most watch clients: each may hold a state document or more in its socket. */
+export const DEFAULT_MAX_WATCHERS = 64;
+/** Default most bytes queued in the process for one client before it is dropped (8 MiB). */
+export const DEFAULT_WATCH_MAX_BUFFER_BYTES = 8 * 1024 * 1024;
+/** Default time a client's socket may stay full before it is dropped (30 s). */
+export const DEFAULT_WATCH_STALL_TIMEOUT_MS = 30_000;
 
 export interface WatchHubOptions {
   readonly state: ServicesState;
   readonly documents: StateDocuments;
   readonly logger: Logger;
+  readonly clock: Clock;
+  /** Most clients at once; the next gets 503. Default {@link DEFAULT_MAX_WATCHERS}. */
+  readonly maxWatchers?: number;
+  /** Bytes queued in the process for one client past which it is dropped. */
+  readonly maxBufferBytes?: number;
+  /** How long a client's socket may stay full (it does not read) before it is dropped. */
+  readonly stallTimeoutMs?: number;
 }
 
 /**
@@ -47,6 +64,9 @@ export interface WatchHubOptions {
  * - a client whose socket is backed up (a write returned false) gets nothing more queued:
  *   it is marked dirty and, on `drain`, receives one document with the latest state. So at
  *   most one document beyond the socket's buffer is held per client, however slow it reads.
+ * - a client that does not read is dropped (logged once) when its socket stays full for
+ *   the stall timeout or more than the buffer cap is queued for it, so the kernel's send
+ *   queue for it is freed too; at most `maxWatchers` clients are served (the next gets 503).
  * The catalog subscription exists only while at least one client is connected.
  */
 export class WatchHub {
@@ -54,8 +74,22 @@ export class WatchHub {
   private subscription: Disposable | undefined;
   private flushHandle: NodeJS.Immediate | undefined;
   private closed = false;
+  private readonly maxWatchers: number;
+  private readonly maxBufferBytes: number;
+  private readonly stallTimeoutMs: number;
+  private refusedCount = 0;
+  private droppedCount = 0;
 
-  constructor(private readonly options: WatchHubOptions) {}
+  constructor(private readonly options: WatchHubOptions) {
+    this.maxWatchers = options.maxWatchers ?? DEFAULT_MAX_WATCHERS;
+    this.maxBufferBytes = options.maxBufferBytes ?? DEFAULT_WATCH_MAX_BUFFER_BYTES;
+    this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_WATCH_STALL_TIMEOUT_MS;
+  }
+
+  /** Clients refused (over the cap) and dropped (not reading) since start. */
+  get counters(): { refused: number; dropped: number } {
+    return { refused: this.refusedCount, dropped: this.droppedCount };
+  }
 
   /** Starts streaming to `res` (status and headers, then the current document). */
   add(res: ServerResponse, kind: WatchKind): void {
@@ -63,7 +97,18 @@ export class WatchHub {
       res.destroy();
       return;
     }
-    const watcher: Watcher = { res, kind, documentsWritten: 0, changesCoalesced: 0, backpressured: false, dirty: false };
+    if (this.watchers.size >= this.maxWatchers) {
+      this.refusedCount++;
+      // One line per refusal would let a flood fill the log: log the 1st, 2nd, 4th, 8th…
+      if ((this.refusedCount & (this.refusedCount - 1)) === 0) {
+        this.options.logger.warn({ max: this.maxWatchers, refused: this.refusedCount }, 'watch client refused: too many watch clients');
+      }
+      const body = `503 Service Unavailable: this agent already serves ${this.maxWatchers} /watch clients (--api-max-watchers); try again later\n`;
+      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close', 'Retry-After': '5' });
+      res.end(body);
+      return;
+    }
+    const watcher: Watcher = { res, kind, documentsWritten: 0, changesCoalesced: 0, backpressured: false, dirty: false, stallTimer: undefined };
     this.watchers.add(watcher);
     res.on('close', () => this.remove(watcher));
     res.on('drain', () => this.onDrain(watcher));
@@ -92,7 +137,10 @@ export class WatchHub {
   /** Ends every stream and stops listening to the catalog. Idempotent. */
   close(): void {
     this.closed = true;
-    for (const watcher of [...this.watchers]) watcher.res.end();
+    for (const watcher of [...this.watchers]) {
+      this.clearStall(watcher);
+      watcher.res.end();
+    }
     this.watchers.clear();
     this.unsubscribe();
   }
@@ -118,6 +166,7 @@ export class WatchHub {
 
   private onDrain(watcher: Watcher): void {
     watcher.backpressured = false;
+    this.clearStall(watcher);
     if (!watcher.dirty) return;
     watcher.dirty = false;
     this.write(watcher);
@@ -129,10 +178,40 @@ export class WatchHub {
     const { documents } = this.options;
     const doc = watcher.kind === 'state' ? documents.stateJson() : documents.byServiceJson();
     watcher.documentsWritten++;
-    if (!res.write(doc)) watcher.backpressured = true;
+    if (res.write(doc)) return;
+    watcher.backpressured = true;
+    if (res.writableLength > this.maxBufferBytes) {
+      this.drop(watcher, `more than ${this.maxBufferBytes} bytes queued`);
+      return;
+    }
+    watcher.stallTimer ??= this.options.clock.setTimeout(() => {
+      watcher.stallTimer = undefined;
+      this.drop(watcher, `its socket stayed full for ${this.stallTimeoutMs} ms`);
+    }, this.stallTimeoutMs);
+  }
+
+  /** Drops a client that does not read: the socket goes at once (with what the kernel queued). */
+  private drop(watcher: Watcher, why: string): void {
+    if (!this.watchers.has(watcher)) return;
+    this.droppedCount++;
+    const socket = watcher.res.socket;
+    this.options.logger.warn(
+      { kind: watcher.kind, remote: socket?.remoteAddress, documents: watcher.documentsWritten, reason: why },
+      'watch client dropped: it does not read its stream',
+    );
+    this.remove(watcher);
+    if (socket === null || socket === undefined) watcher.res.destroy();
+    else resetSocket(socket);
+  }
+
+  private clearStall(watcher: Watcher): void {
+    if (watcher.stallTimer === undefined) return;
+    this.options.clock.clearTimeout(watcher.stallTimer);
+    watcher.stallTimer = undefined;
   }
 
   private remove(watcher: Watcher): void {
+    this.clearStall(watcher);
     if (!this.watchers.delete(watcher)) return;
     this.options.logger.debug(
       { kind: watcher.kind, documents: watcher.documentsWritten, watchers: this.watchers.size },

@@ -45,6 +45,23 @@ export interface SidecarConfig {
   readonly loggingFormat: LogFormat;
   readonly httpPort: number;
   readonly httpBind: string;
+  /** File holding the token API mutations need ('' = none). */
+  readonly apiTokenFile: string;
+  /** The token itself, from the environment only ('' = none). A secret: never logged. */
+  readonly apiToken: string;
+  /** Extra names accepted in `Host` of API mutations, besides the agent's own. */
+  readonly apiAllowedHosts: readonly string[];
+  /** PEM certificate and key for HTTPS on the API port ('' = plain HTTP). */
+  readonly apiTlsCert: string;
+  readonly apiTlsKey: string;
+  /** Most API connections open at once. */
+  readonly apiMaxConnections: number;
+  /** Most `/api/watch` clients at once. */
+  readonly apiMaxWatchers: number;
+  /** A watch client whose unsent bytes pass this is dropped. */
+  readonly apiWatchMaxBufferBytes: number;
+  /** A watch client that does not take a document for this long is dropped. */
+  readonly apiWatchStallTimeoutMs: number;
   readonly proxyBindIp: string;
   readonly proxyDisabled: boolean;
   readonly proxySlowStartMs: number;
@@ -383,6 +400,104 @@ export const SETTINGS: readonly Setting[] = [
     defaultValue: fixed('0.0.0.0'),
     defaultText: '0.0.0.0',
     doc: 'Address the HTTP API binds.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'apiTokenFile',
+    env: ['SIDECAR_API_TOKEN_FILE'],
+    flag: { long: '--api-token-file', arg: '<path>' },
+    type: 'path',
+    parse: asString,
+    defaultValue: fixed(''),
+    defaultText: '(none)',
+    doc: 'File holding the token that API mutations (drain, undrain, maintenance) need, sent as `Authorization: Bearer <token>` or `X-Sidecar-Token`. Read once at start (at most 4096 bytes, trimmed). With no token, mutations are accepted from loopback peers only.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'apiToken',
+    env: ['SIDECAR_API_TOKEN'],
+    type: 'secret',
+    parse: asString,
+    defaultValue: fixed(''),
+    defaultText: '(none)',
+    doc: 'The API token itself; wins over `--api-token-file`. Environment only: a flag would show in `/proc/PID/cmdline`. Never logged.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'apiAllowedHosts',
+    env: ['SIDECAR_API_ALLOWED_HOSTS'],
+    flag: { long: '--api-allowed-host', arg: '<name>', repeatable: true },
+    type: 'list',
+    parse: asList,
+    defaultValue: fixed([]),
+    defaultText: '(none)',
+    doc: 'Names, besides the agent\'s own (hostname, advertise IP, bind IP, interface addresses, localhost, the well-known IP), that API mutations may carry in `Host`, e.g. a DNS name operators use. Other names are refused (DNS rebinding).',
+    origin: 'new',
+  }),
+  setting({
+    key: 'apiTlsCert',
+    env: ['SIDECAR_API_TLS_CERT'],
+    flag: { long: '--api-tls-cert', arg: '<path>' },
+    type: 'path',
+    parse: asString,
+    defaultValue: fixed(''),
+    defaultText: '(none: plain HTTP)',
+    doc: 'PEM certificate (chain) for HTTPS on the API port; needs `--api-tls-key` too. Clients of the Go Sidecar use `http://`, so this is opt-in.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'apiTlsKey',
+    env: ['SIDECAR_API_TLS_KEY'],
+    flag: { long: '--api-tls-key', arg: '<path>' },
+    type: 'path',
+    parse: asString,
+    defaultValue: fixed(''),
+    defaultText: '(none: plain HTTP)',
+    doc: 'PEM private key for `--api-tls-cert`.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'apiMaxConnections',
+    env: ['SIDECAR_API_MAX_CONNECTIONS'],
+    flag: { long: '--api-max-connections', arg: '<n>' },
+    type: 'int',
+    parse: asInt(1, 65535),
+    defaultValue: fixed(256),
+    defaultText: '256 (and never more than the open-file limit less 128)',
+    doc: 'Most API connections open at once; more are closed as they arrive. The agent also keeps 128 file descriptors of its open-file limit for gossip, health checks and the load balancer, so a flood of API connections cannot starve them.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'apiMaxWatchers',
+    env: ['SIDECAR_API_MAX_WATCHERS'],
+    flag: { long: '--api-max-watchers', arg: '<n>' },
+    type: 'int',
+    parse: asInt(1, 65535),
+    defaultValue: fixed(64),
+    defaultText: '64',
+    doc: 'Most `/api/watch` clients at once (each holds a copy of the state in its socket); the next one gets 503.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'apiWatchMaxBufferBytes',
+    env: ['SIDECAR_API_WATCH_MAX_BUFFER_BYTES'],
+    flag: { long: '--api-watch-max-buffer-bytes', arg: '<bytes>' },
+    type: 'int',
+    parse: asInt(1024, 1024 * 1024 * 1024),
+    defaultValue: fixed(8 * 1024 * 1024),
+    defaultText: '8388608 (8 MiB)',
+    doc: 'A `/api/watch` client with more than this many bytes queued in the agent for it is dropped (logged once).',
+    origin: 'new',
+  }),
+  setting({
+    key: 'apiWatchStallTimeoutMs',
+    env: ['SIDECAR_API_WATCH_STALL_TIMEOUT'],
+    flag: { long: '--api-watch-stall-timeout', arg: '<duration>' },
+    type: 'duration',
+    parse: asDuration,
+    defaultValue: fixed(30_000),
+    defaultText: '30s',
+    doc: 'A `/api/watch` client whose socket stays full (it does not read) for this long is dropped (logged once), freeing what the kernel holds for it.',
     origin: 'new',
   }),
   setting({

@@ -35,6 +35,10 @@ export const ErrorCode = {
   BUG: 'SC_ERR_BUG',
   /** The load balancer refused connections: its share of the process's file descriptors is spent. */
   PROXY_FD_BUDGET: 'SC_ERR_PROXY_FD_BUDGET',
+  /** The API token file cannot be read, is too big or is empty. */
+  API_TOKEN: 'SC_ERR_API_TOKEN',
+  /** The API's TLS certificate or key is missing, unreadable or not a usable pair. */
+  API_TLS: 'SC_ERR_API_TLS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -11,17 +11,15 @@ import {
 import {
   BroadcastScheduler,
   LocalServiceSync,
-  ServiceStatus,
   ServicesState,
   encodeStateChangedEvent,
-  lifespans,
   type Service,
 } from '../catalog/index.js';
 import { chooseAdvertiseIp, formatGoDuration, type LoadedConfig, type SidecarConfig } from '../config/index.js';
 import type { MultiDiscovery } from '../discovery/index.js';
 import { DockerHealthChecker, HealthMonitor, checkerFor } from '../health/index.js';
 import { ListenerManager } from '../listeners/index.js';
-import { ApiServer } from '../api/index.js';
+import { ApiServer, apiConnectionCap, loadApiTls, loadApiToken, readSoftFdLimit } from '../api/index.js';
 import { LoadBalancer } from '../proxy/index.js';
 import { apiMembers, memberDetails } from '../replication/index.js';
 import { startCluster, type ClusterParts } from './cluster.js';
@@ -29,6 +27,8 @@ import { buildDiscovery } from './discovery-factory.js';
 import { withoutSuspectHosts } from './suspect-hosts.js';
 import { localServicesFn } from './local-services.js';
 import { logProxyFdBudget, proxyFdBudget } from './proxy-fd-budget.js';
+import { DrainControl } from './drain-control.js';
+import { agentHostNames } from './agent-host-names.js';
 
 /** How often health checks are matched to discovered services (the Go Sidecar's 500 ms). */
 const HEALTH_WATCH_INTERVAL_MS = 500;
@@ -135,7 +135,9 @@ export class Daemon {
     this.disposables.add(state.onDidChangeService((event) => listeners.notify(event)));
     this.disposables.add(state.onDidChangeService((event) => this.logChange(event.service, event.previousStatus)));
 
-    const sync = new LocalServiceSync({ state, scheduler, clock, localServices: localServicesFn(discovery, health, stamps) });
+    const control = new DrainControl({ state, stamps, scheduler, clock, logger: log.child({ component: 'drain' }) });
+    const discovered = localServicesFn(discovery, health, stamps);
+    const sync = new LocalServiceSync({ state, scheduler, clock, localServices: () => control.adjust(discovered()) });
     this.disposables.add(sync);
     const watchHealth = (): void => health.sync(discovery.services(), (svc) => discovery.healthCheck(svc));
     this.every(HEALTH_WATCH_INTERVAL_MS, watchHealth);
@@ -171,13 +173,33 @@ export class Daemon {
       }),
     );
 
+    // Read before anything listens, so a bad token file or certificate stops start-up.
+    const apiToken = loadApiToken(config.apiToken, config.apiTokenFile);
+    const apiTls = loadApiTls(config.apiTlsCert, config.apiTlsKey);
+    const fdLimit = readSoftFdLimit();
+    const maxConnections = apiConnectionCap(config.apiMaxConnections, fdLimit);
+    log.info(
+      { token: apiToken.source, tls: apiTls !== undefined, maxConnections, fdLimit: fdLimit ?? 'unlimited' },
+      apiToken.token === undefined
+        ? 'API mutations accepted from loopback peers only (no API token set)'
+        : `API mutations need the API token (set from ${apiToken.source})`,
+    );
     this.api = new ApiServer({
       host: config.httpBind,
       port: config.httpPort,
       state,
       members: () => apiMembers(cluster.memberlist.liveMembers()),
       memberDetails: () => memberDetails(cluster.memberlist.members()),
-      drain: (id) => this.drain(state, stamps, scheduler, id),
+      drain: (id) => control.drain(id),
+      undrain: (id) => control.undrain(id),
+      maintenance: { isOn: () => control.inMaintenance, set: (on) => control.setMaintenance(on) },
+      ...(apiToken.token === undefined ? {} : { token: apiToken.token }),
+      ...(apiTls === undefined ? {} : { tls: apiTls }),
+      hostNames: agentHostNames(config, advertise.ip),
+      maxConnections,
+      maxWatchers: config.apiMaxWatchers,
+      watchMaxBufferBytes: config.apiWatchMaxBufferBytes,
+      watchStallTimeoutMs: config.apiWatchStallTimeoutMs,
       ...(lb === undefined ? {} : { proxyStatus: () => lb.describe() }),
       logger: log.child({ component: 'api' }),
       clock,
@@ -240,22 +262,6 @@ export class Daemon {
   }
 
   /**
-   * Marks a local instance DRAINING and announces it like any other status change (the
-   * alive round would not: the state already holds DRAINING when it next runs, so it sees
-   * nothing new, and peers would learn of the drain only from push/pull or the minute's
-   * refresh).
-   */
-  private drain(state: ServicesState, stamps: TimestampSource, scheduler: BroadcastScheduler, id: string): Service | undefined {
-    const svc = state.getLocalServiceById(id);
-    if (svc === undefined) return undefined;
-    const drained: Service = { ...svc, status: ServiceStatus.DRAINING, updated: stamps.now() };
-    state.addServiceEntry(drained);
-    const stored = state.getLocalServiceById(id) ?? drained;
-    if (stored.status === ServiceStatus.DRAINING) scheduler.send([stored], lifespans.ALIVE_COUNT);
-    return stored;
-  }
-
-  /**
    * `fn` wrapped to run once on the next timer turn however often it is called before then
    * (a burst of events costs one run), and never after the daemon closed.
    */
@@ -283,6 +289,7 @@ export class Daemon {
       Object.entries(config).map(([k, v]) => {
         // Keys are secrets: log how many there are, never their bytes.
         if (k === 'encryptKeys') return [k, `${config.encryptKeys.length} key(s)`];
+        if (k === 'apiToken') return [k, config.apiToken === '' ? '(none)' : '(set)'];
         return [k, k.endsWith('Ms') && typeof v === 'number' ? formatGoDuration(v) : v];
       }),
     );
@@ -307,7 +314,7 @@ export class Daemon {
     const gossip = this.cluster === undefined ? '' : ` gossip on ${advertiseIp}:${this.config.bindPort}${this.config.encryptKeys.length > 0 ? ' (encrypted)' : ''},`;
     this.log.info(
       `Sidecar ${this.config.hostname} running ${company} in cluster "${this.config.clusterName}", advertising ${advertiseIp}:${gossip} ` +
-        `${found}${extra}. API on http://${address.host === '0.0.0.0' ? '127.0.0.1' : address.host}:${address.port}/api/services.json`,
+        `${found}${extra}. API on ${this.config.apiTlsCert === '' ? 'http' : 'https'}://${address.host === '0.0.0.0' ? '127.0.0.1' : address.host}:${address.port}/api/services.json`,
     );
   }
 

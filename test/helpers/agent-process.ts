@@ -18,8 +18,12 @@ export interface AgentProcess {
 
 export const SIDECAR_BIN = resolve('bin/sidecar');
 
-export function startAgent(args: readonly string[], env: Record<string, string> = {}): AgentProcess {
-  const child = spawn(SIDECAR_BIN, ['--logging-format', 'json', ...args], {
+export function startAgent(args: readonly string[], env: Record<string, string> = {}, options: { fdLimit?: number } = {}): AgentProcess {
+  const argv = ['--logging-format', 'json', ...args];
+  // With fdLimit the agent runs under `ulimit -n <fdLimit>` (soft and hard).
+  const [file, fileArgs] =
+    options.fdLimit === undefined ? [SIDECAR_BIN, argv] : ['bash', ['-c', `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, SIDECAR_BIN, ...argv]];
+  const child = spawn(file, fileArgs, {
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, createServer } from 'node:net';
 import { after, it } from 'node:test';
 import { eventually } from '../helpers/eventually.js';
 import { freePort } from '../helpers/free-port.js';
@@ -52,4 +53,91 @@ it('a drained instance is DRAINING on the other agent within 3 s', async () => {
   const drainedAt = Date.now();
   await eventually(async () => assert.equal((await services(apiB, 'a')).find((s) => s.ID === id)?.Status, 4), { timeoutMs: 3000, intervalMs: 50 });
   process.stdout.write(`# drain seen on the other agent after ${Date.now() - drainedAt} ms\n`);
+});
+
+/** Connects to the load balancer's port and returns what the backend said ('' when refused or cut). */
+function throughProxy(ip: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect({ host: ip, port });
+    let got = '';
+    const timer = setTimeout(() => s.destroy(), 1000);
+    s.on('data', (c: Buffer) => (got += c.toString()));
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+  });
+}
+
+it('drain then undrain reaches the other agent and its load balancer (UNKNOWN first, then ALIVE)', async (t) => {
+  const backend = createServer((s) => s.end('hello from a'));
+  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  t.after(() => backend.close());
+  const backendPort = (backend.address() as { port: number }).port;
+  const servicePort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sidecar-undrain-'));
+  const file = join(dir, 'a.json');
+  writeFileSync(
+    file,
+    JSON.stringify([
+      { Service: { Name: 'svc-a', Image: 'img:1', ProxyMode: 'tcp', Ports: [{ Type: 'tcp', Port: backendPort, ServicePort: servicePort }] }, Check: { Type: 'AlwaysSuccessful' } },
+    ]),
+  );
+  const empty = join(dir, 'b.json');
+  writeFileSync(empty, '[]');
+  const [seed, other] = [await freePort(), await freePort()];
+  const env = { SIDECAR_PUSH_PULL_INTERVAL: '60s' };
+  const common = ['--discover', 'static', '--http-port', '0', '--advertise-ip', '127.0.0.1', '--proxy-slow-start', '0', '--cluster-ip', `127.0.0.1:${seed}`];
+  // Each agent's load balancer on its own loopback address (the well-known IP is not on this host).
+  const a = startAgent(['--hostname', 'a', '--static-config', file, '--bind-port', String(seed), '--proxy-bind-ip', '127.0.0.2', ...common], env);
+  const b = startAgent(['--hostname', 'b', '--static-config', empty, '--bind-port', String(other), '--proxy-bind-ip', '127.0.0.3', ...common], env);
+  agents.push(a, b);
+  const [apiA, apiB] = [await a.apiUrl(), await b.apiUrl()];
+  const statusOnB = async (): Promise<number | undefined> => (await services(apiB, 'a'))[0]?.Status;
+  await eventually(async () => assert.equal(await statusOnB(), 0), { timeoutMs: 10_000, intervalMs: 50 });
+  await eventually(async () => assert.equal(await throughProxy('127.0.0.3', servicePort), 'hello from a'), { timeoutMs: 5000, intervalMs: 100 });
+  const id = (await services(apiA, 'a'))[0]?.ID ?? '';
+
+  assert.equal((await fetch(`${apiA}/api/services/${id}/drain`, { method: 'POST' })).status, 202);
+  await eventually(async () => assert.equal(await statusOnB(), 4), { timeoutMs: 3000, intervalMs: 50 });
+  await eventually(async () => assert.equal(await throughProxy('127.0.0.3', servicePort), ''), { timeoutMs: 3000, intervalMs: 100 });
+
+  const undrain = await fetch(`${apiA}/api/services/${id}/undrain`, { method: 'POST' });
+  assert.equal(undrain.status, 202);
+  const undrainedAt = Date.now();
+  const seenOnB: number[] = [];
+  await eventually(
+    async () => {
+      const status = await statusOnB();
+      if (status !== undefined && seenOnB.at(-1) !== status) seenOnB.push(status);
+      assert.notEqual(status, 4);
+    },
+    { timeoutMs: 4000, intervalMs: 20 },
+  );
+  const leftDrainingMs = Date.now() - undrainedAt;
+  await eventually(
+    async () => {
+      const status = await statusOnB();
+      if (status !== undefined && seenOnB.at(-1) !== status) seenOnB.push(status);
+      assert.equal(status, 0);
+    },
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
+  const aliveMs = Date.now() - undrainedAt;
+  await eventually(async () => assert.equal(await throughProxy('127.0.0.3', servicePort), 'hello from a'), { timeoutMs: 5000, intervalMs: 100 });
+  const routedMs = Date.now() - undrainedAt;
+  assert.deepEqual(seenOnB[0] === 4 ? seenOnB.slice(1) : seenOnB, [3, 0], 'b saw UNKNOWN, then ALIVE (never DRAINING again)');
+  assert.equal((await services(apiA, 'a'))[0]?.Status, 0);
+  t.diagnostic(`undrain: b left DRAINING after ${leftDrainingMs} ms, ALIVE after ${aliveMs} ms, routed through b's load balancer after ${routedMs} ms`);
+
+  // The host-wide switch travels the same way.
+  assert.equal((await fetch(`${apiA}/api/maintenance/on`, { method: 'POST' })).status, 202);
+  assert.deepEqual(await (await fetch(`${apiA}/api/maintenance.json`)).json(), { Maintenance: true });
+  await eventually(async () => assert.equal(await statusOnB(), 4), { timeoutMs: 3000, intervalMs: 50 });
+  await eventually(async () => assert.equal(await throughProxy('127.0.0.3', servicePort), ''), { timeoutMs: 3000, intervalMs: 100 });
+  assert.equal((await fetch(`${apiA}/api/services/${id}/undrain`, { method: 'POST' })).status, 409, 'no undrain during maintenance');
+  assert.equal((await fetch(`${apiA}/api/maintenance/off`, { method: 'POST' })).status, 202);
+  await eventually(async () => assert.equal(await statusOnB(), 0), { timeoutMs: 10_000, intervalMs: 50 });
+  await eventually(async () => assert.equal(await throughProxy('127.0.0.3', servicePort), 'hello from a'), { timeoutMs: 5000, intervalMs: 100 });
 });

@@ -271,9 +271,10 @@ describe('drain', () => {
     );
     // Either the answer arrived before the connection was cut, or the cut came first; both are fine.
     if (!(big instanceof Error)) assert.equal(big.status, 404);
+    // Host must name the agent: mutations with a foreign Host are refused (DNS rebinding).
     const endless = await sendRawBytes(
       fx.port,
-      `POST /api/services/nothere/drain HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${`10000\r\n${'z'.repeat(0x10000)}\r\n`.repeat(4)}`,
+      `POST /api/services/nothere/drain HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n${`10000\r\n${'z'.repeat(0x10000)}\r\n`.repeat(4)}`,
     );
     assert.match(endless, /^HTTP\/1\.1 404 Not Found\r\n/);
     assert.equal((await fetchRaw(fx.port, 'GET', '/api/state.json')).status, 200);

@@ -159,6 +159,12 @@ export class Probe {
   }
 }
 
+/**
+ * The API token every host agent runs with: the test drains host 2 from the root namespace,
+ * a remote peer, and remote mutations need the token.
+ */
+export const API_TOKEN = 'multihost-test-token';
+
 /** dist/sidecar running on host K (`ip netns exec hK`, which execs it: the child is the agent). */
 export class HostAgent {
   private child: ChildProcess | null = null;
@@ -191,7 +197,7 @@ export class HostAgent {
         '--logging-format', 'json', ...this.args,
       ],
       {
-        env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/tmp', DOCKER_URL: `unix://${dockerSock(k)}` },
+        env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/tmp', DOCKER_URL: `unix://${dockerSock(k)}`, SIDECAR_API_TOKEN: API_TOKEN },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../../helpers/eventually.js';
-import { HostAgent, Probe, docker, type LoopStats, hostIp, members, missingPrerequisite, route, script, statusOf } from './multihost-harness.js';
+import { API_TOKEN, HostAgent, Probe, docker, type LoopStats, hostIp, members, missingPrerequisite, route, script, statusOf } from './multihost-harness.js';
 
 const missing = missingPrerequisite();
 const skip = missing === null ? false : `multi-host suite skipped: ${missing}`;
@@ -180,7 +180,7 @@ describe('three hosts, each with its own Docker Engine and agent', { skip, timeo
     let stats: LoopStats | undefined;
     try {
       const t0 = Date.now();
-      const res = await fetch(`${agent(2).api}/api/services/${id}/drain`, { method: 'POST', signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${agent(2).api}/api/services/${id}/drain`, { method: 'POST', headers: { Authorization: `Bearer ${API_TOKEN}` }, signal: AbortSignal.timeout(2000) });
       assert.equal(res.status, 202, await res.text());
       // Out of host 1's rotation: DRAINING there, and no longer an endpoint.
       const drainMs = await timeUntil(

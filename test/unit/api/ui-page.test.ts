@@ -27,7 +27,10 @@ test('the page is self-contained, polls services.json every 4 s and can drain', 
   assert.doesNotMatch(html, /\bsrc=|\bhref=|@import|url\(/);
   assert.match(html, /var POLL_MS = 4000;/);
   assert.match(html, /fetch\('\/api\/services\.json'/);
-  assert.match(html, /'\/api\/services\/' \+ encodeURIComponent\(svc\.ID\) \+ '\/drain', \{ method: 'POST' \}/);
+  assert.match(html, /'\/api\/services\/' \+ encodeURIComponent\(svc\.ID\) \+ '\/' \+ action/);
+  assert.match(html, /fetch\(path, \{ method: 'POST', headers: headers \}\)/);
+  assert.match(html, /actionButton\(svc, 'drain', 'Drain'/);
+  assert.match(html, /actionButton\(svc, 'undrain', 'Undrain'/);
   assert.doesNotMatch(inline(html, 'script'), /innerHTML|insertAdjacentHTML|document\.write/);
 });
 
