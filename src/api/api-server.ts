@@ -52,7 +52,7 @@ export interface ApiServerOptions {
   readonly hostNames?: readonly string[];
   /** Certificate and key: the API serves HTTPS. */
   readonly tls?: ApiTls;
-  /** Most connections open at once; more are closed as they arrive. Default 256 (see connection-cap.ts). */
+  /** Most connections open at once; more are closed as they arrive. Default 256; the daemon lowers it to the API's share of the open-files limit (core/fd-limits.ts). */
   readonly maxConnections?: number;
   /** Most `/watch` clients; the next gets 503. Default 64. */
   readonly maxWatchers?: number;

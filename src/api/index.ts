@@ -11,4 +11,3 @@ export type { WatcherStats, WatchKind } from './watch-hub.js';
 export type { MaintenanceSwitch, UndrainOutcome } from './sidecar-api.js';
 export { loadApiToken, type ApiToken } from './api-token.js';
 export { loadApiTls, type ApiTls } from './api-tls.js';
-export { apiConnectionCap, readSoftFdLimit } from './connection-cap.js';

@@ -463,8 +463,8 @@ export const SETTINGS: readonly Setting[] = [
     type: 'int',
     parse: asInt(1, 65535),
     defaultValue: fixed(256),
-    defaultText: '256 (and never more than the open-file limit less 128)',
-    doc: 'Most API connections open at once; more are closed as they arrive. The agent also keeps 128 file descriptors of its open-file limit for gossip, health checks and the load balancer, so a flood of API connections cannot starve them.',
+    defaultText: '256 (and never more than a quarter of the open-files limit less 128)',
+    doc: 'Most API connections open at once; more are closed as they arrive. The agent keeps 128 file descriptors of its open-files limit for gossip and health checks and gives the API at most a quarter of the rest (the load balancer the other three quarters), so a flood of API connections, proxy connections or both cannot starve the control plane.',
     origin: 'new',
   }),
   setting({
@@ -557,10 +557,10 @@ export const SETTINGS: readonly Setting[] = [
     type: 'int',
     parse: asInt(0, 1 << 20),
     defaultValue: fixed(0),
-    defaultText: '0: (open-files limit − 128) / 2, read at start (256 → 64, 1024 → 448)',
+    defaultText: '0: three quarters of (open-files limit − 128), halved, read at start (256 → 48, 1024 → 336)',
     doc:
       'Client connections the load balancer holds at once, all ServicePorts together (each takes 2 file descriptors: client and upstream). ' +
-      'More are closed at once (HTTP: 503) and counted in /api/proxy.json, so a flood of connections cannot take the descriptors gossip, the API and health checks need (128 are kept for them).',
+      'More are closed at once (HTTP: 503) and counted in /api/proxy.json, so a flood of connections cannot take the descriptors gossip and health checks need (128 are kept for them; the API has its own quarter of the rest).',
     origin: 'new',
   }),
   setting({

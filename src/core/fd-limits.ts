@@ -64,12 +64,39 @@ export function readFdLimits(path = '/proc/self/limits'): FdLimits | undefined {
 }
 
 /**
+ * What the reserve leaves is shared by the two things outsiders can open connections to: the
+ * API gets at most a quarter of it (256 by default is far more than any host's tools need),
+ * the load balancer the rest. One split, so a flood of both together still leaves the reserve
+ * to the control plane (each taking "limit less the reserve" would spend it twice).
+ */
+const API_SHARE = 1 / 4;
+/** Never fewer API connections than this, however low the limit (an operator must get in). */
+const MIN_API_CONNECTIONS = 8;
+
+function sharedFds(limits: FdLimits, reserveFds: number): number {
+  return Math.max(0, limits.soft - reserveFds);
+}
+
+/**
  * The default cap on the proxy's client connections: each proxied connection holds two fds
- * (client and upstream), so half of what the reserve leaves. With the common limits: 256 → 64,
- * 1024 → 448, 65536 → 32704.
+ * (client and upstream), so half of what the reserve and the API's share leave. With the
+ * common limits: 256 → 48, 1024 → 336, 65536 → 24528.
  */
 export function defaultMaxConnections(limits: FdLimits | undefined, reserveFds = CONTROL_PLANE_RESERVE_FDS): number {
   if (limits === undefined) return FALLBACK_MAX_CONNECTIONS;
-  const derived = Math.floor((limits.soft - reserveFds) / 2);
+  if (!Number.isFinite(limits.soft)) return MAX_DERIVED_CONNECTIONS;
+  const shared = sharedFds(limits, reserveFds);
+  const derived = Math.floor((shared - Math.floor(shared * API_SHARE)) / 2);
   return Math.min(MAX_DERIVED_CONNECTIONS, Math.max(MIN_MAX_CONNECTIONS, derived));
+}
+
+/**
+ * The most API connections to allow: the configured cap, lowered to the API's share of what
+ * the reserve leaves (256 → 32, 1024 → 224), so idle API connections under a low limit
+ * cannot starve health checks and gossip of descriptors.
+ */
+export function apiMaxConnections(configured: number, limits: FdLimits | undefined, reserveFds = CONTROL_PLANE_RESERVE_FDS): number {
+  if (limits === undefined || !Number.isFinite(limits.soft)) return configured;
+  const share = Math.floor(sharedFds(limits, reserveFds) * API_SHARE);
+  return Math.max(MIN_API_CONNECTIONS, Math.min(configured, share));
 }

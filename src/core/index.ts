@@ -44,4 +44,4 @@ export {
   silentLogger,
 } from './logger.js';
 export { JsonStreamSplitter } from './json-stream-splitter.js';
-export { type FdLimits, CONTROL_PLANE_RESERVE_FDS, parseFdLimits, readFdLimits, defaultMaxConnections } from './fd-limits.js';
+export { type FdLimits, CONTROL_PLANE_RESERVE_FDS, parseFdLimits, readFdLimits, defaultMaxConnections, apiMaxConnections } from './fd-limits.js';

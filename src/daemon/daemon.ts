@@ -3,9 +3,12 @@ import {
   ErrorCode,
   SidecarError,
   TimestampSource,
+  apiMaxConnections,
+  readFdLimits,
   systemClock,
   toDisposable,
   type Clock,
+  type FdLimits,
   type Logger,
 } from '../core/index.js';
 import {
@@ -19,7 +22,7 @@ import { chooseAdvertiseIp, formatGoDuration, type LoadedConfig, type SidecarCon
 import type { MultiDiscovery } from '../discovery/index.js';
 import { DockerHealthChecker, HealthMonitor, checkerFor } from '../health/index.js';
 import { ListenerManager } from '../listeners/index.js';
-import { ApiServer, apiConnectionCap, loadApiTls, loadApiToken, readSoftFdLimit } from '../api/index.js';
+import { ApiServer, loadApiTls, loadApiToken } from '../api/index.js';
 import { LoadBalancer } from '../proxy/index.js';
 import { apiMembers, memberDetails } from '../replication/index.js';
 import { startCluster, type ClusterParts } from './cluster.js';
@@ -64,6 +67,8 @@ export class Daemon {
   private cluster: ClusterParts | undefined;
   /** Hosts a peer currently suspects (their instances are routed around). */
   private readonly suspectHosts = new Set<string>();
+  /** The open-files limits, read once: the API's and the load balancer's shares come from them. */
+  private fdLimits: FdLimits | undefined;
 
   constructor(private readonly options: DaemonOptions) {
     this.config = options.loaded.config;
@@ -85,6 +90,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config, clock, log } = this;
+    this.fdLimits = readFdLimits();
     this.logConfig();
     const advertise = chooseAdvertiseIp(config.advertiseIp, config.excludeIps);
     if (advertise.source === 'loopback') {
@@ -176,10 +182,9 @@ export class Daemon {
     // Read before anything listens, so a bad token file or certificate stops start-up.
     const apiToken = loadApiToken(config.apiToken, config.apiTokenFile);
     const apiTls = loadApiTls(config.apiTlsCert, config.apiTlsKey);
-    const fdLimit = readSoftFdLimit();
-    const maxConnections = apiConnectionCap(config.apiMaxConnections, fdLimit);
+    const maxConnections = apiMaxConnections(config.apiMaxConnections, this.fdLimits);
     log.info(
-      { token: apiToken.source, tls: apiTls !== undefined, maxConnections, fdLimit: fdLimit ?? 'unlimited' },
+      { token: apiToken.source, tls: apiTls !== undefined, maxConnections, fdLimit: this.fdLimits?.soft ?? 'unknown' },
       apiToken.token === undefined
         ? 'API mutations accepted from loopback peers only (no API token set)'
         : `API mutations need the API token (set from ${apiToken.source})`,
@@ -238,7 +243,7 @@ export class Daemon {
    */
   private startLoadBalancer(state: ServicesState): { lb: LoadBalancer; refresh: () => void } {
     const logger = this.log.child({ component: 'proxy' });
-    const fdBudget = proxyFdBudget(this.config);
+    const fdBudget = proxyFdBudget(this.config, this.fdLimits);
     logProxyFdBudget(logger, fdBudget);
     const lb = new LoadBalancer({
       bindIp: this.config.proxyBindIp,

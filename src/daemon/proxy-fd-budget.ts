@@ -12,7 +12,7 @@ export interface ProxyFdBudget {
   readonly explicit: boolean;
 }
 
-/** `--proxy-max-connections`, or half of what the open-files limit leaves past the control plane's reserve. */
+/** `--proxy-max-connections`, or the load balancer's share of the open-files limit (core/fd-limits.ts). */
 export function proxyFdBudget(config: SidecarConfig, limits: FdLimits | undefined = readFdLimits()): ProxyFdBudget {
   const explicit = config.proxyMaxConnections > 0;
   return {
