@@ -44,3 +44,4 @@ export {
   silentLogger,
 } from './logger.js';
 export { JsonStreamSplitter } from './json-stream-splitter.js';
+export { LogLimiter, KeyedLogLimiter } from './log-limiter.js';
