@@ -229,8 +229,8 @@ export function msgpackObjectScan(buf: Uint8Array, pos: number): { readonly end:
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const need = (n: number): boolean => p + n <= buf.length;
   while (pending > 0) {
-    if (!need(1)) return { need: p + 1 };
-    // More pending items than bytes left can never complete from this buffer; report early.
+    // Each pending item takes at least one byte: more than are left can never complete from
+    // this buffer, and say at once how many bytes they need (an array32 of 4 G entries: 4 GB).
     if (pending > buf.length - p) return { need: p + pending };
     const b = buf[p] ?? 0;
     p += 1;
