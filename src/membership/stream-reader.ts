@@ -19,25 +19,35 @@ export interface StreamReadLimits {
 }
 
 /**
- * Received bytes in one buffer that doubles as it fills (amortised copies), never larger than
- * twice what has arrived: a declared length is not allocated before its bytes come.
+ * Received bytes: chunks are kept as they came until the codec's `needBytes` have arrived, then
+ * moved into one buffer that doubles as it fills (amortised copies) but never past what the
+ * message is known to need. A message whose length is declared up front (encrypted or
+ * compressed) is thus copied once, and a declared length is never allocated before its bytes
+ * have come.
  */
-class GrowingBuffer {
+class ReceivedBytes {
   private buf = new Uint8Array(0);
+  private joined = 0;
+  private readonly pending: Uint8Array[] = [];
   length = 0;
 
-  append(chunk: Uint8Array): void {
-    if (this.length + chunk.length > this.buf.length) {
-      const grown = new Uint8Array(Math.max(this.length + chunk.length, Math.min(this.buf.length * 2, 2 * (this.length + chunk.length))));
-      grown.set(this.buf.subarray(0, this.length));
-      this.buf = grown;
-    }
-    this.buf.set(chunk, this.length);
+  push(chunk: Uint8Array): void {
+    this.pending.push(chunk);
     this.length += chunk.length;
   }
 
-  view(): Uint8Array {
-    return this.buf.subarray(0, this.length);
+  /** All bytes so far in one view (moves the pending chunks into the buffer). */
+  view(needBytes: number): Uint8Array {
+    if (this.length > this.buf.length) {
+      const grown = new Uint8Array(Math.max(this.length, Math.min(this.buf.length * 2, needBytes)));
+      grown.set(this.buf.subarray(0, this.joined));
+      this.buf = grown;
+    }
+    for (const chunk of this.pending.splice(0)) {
+      this.buf.set(chunk, this.joined);
+      this.joined += chunk.length;
+    }
+    return this.buf.subarray(0, this.joined);
   }
 }
 
@@ -54,7 +64,7 @@ export async function readStreamMessage(conn: StreamConnection, codec: WireCodec
   }, limits.timeoutMs);
   const fail = (failure: WireFailure): StreamMessageResult => ({ status: 'failed', failure });
   try {
-    const received = new GrowingBuffer();
+    const received = new ReceivedBytes();
     const cursor: StreamCursor = { nodeEnds: [] };
     let needBytes = 1;
     for (;;) {
@@ -67,9 +77,9 @@ export async function readStreamMessage(conn: StreamConnection, codec: WireCodec
       if (limits.admission !== undefined && !limits.admission.take(chunk.length)) {
         return fail(wireFail('overBudget', 'inbound streams hold their whole byte budget; stream cut'));
       }
-      received.append(chunk);
+      received.push(chunk);
       if (received.length < needBytes) continue;
-      const result = codec.readStream(received.view(), cursor);
+      const result = codec.readStream(received.view(Math.min(needBytes, limits.maxBytes)), cursor);
       if (result.status !== 'incomplete') return result;
       needBytes = result.needBytes;
     }
