@@ -86,14 +86,24 @@ export function lzwCompress(input: Uint8Array): Uint8Array {
 }
 
 /**
+ * The decoder's tables, shared by every call: decoding is synchronous and each entry is
+ * written before it is read, so a packet of 255 compress parts does not allocate 255 sets.
+ */
+const PREFIX = new Uint16Array(1 << MAX_WIDTH);
+const SUFFIX = new Uint8Array(1 << MAX_WIDTH);
+const STACK = new Uint8Array(1 << MAX_WIDTH);
+
+/**
  * Decompresses a Go LSB/8 LZW stream. Fails (never throws) on an invalid code, on a stream
  * that ends before its EOF code (Go: unexpected EOF) or when the output would exceed `maxBytes`.
  */
 export function lzwDecompress(input: Uint8Array, maxBytes: number): WireResult<Uint8Array> {
-  const prefix = new Uint16Array(1 << MAX_WIDTH);
-  const suffix = new Uint8Array(1 << MAX_WIDTH);
-  const stack = new Uint8Array(1 << MAX_WIDTH);
-  let out = new Uint8Array(Math.min(Math.max(input.length * 4, 64), maxBytes));
+  const prefix = PREFIX;
+  const suffix = SUFFIX;
+  const stack = STACK;
+  // Sized from the input actually received (already bounded), never from the cap: the output
+  // doubles as it grows and decoding stops the moment it would pass `maxBytes`.
+  let out = new Uint8Array(Math.min(Math.max(input.length * 2, 256), maxBytes));
   let o = 0;
   let width = LIT_WIDTH + 1;
   let hi = EOF;

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { startAgent, type AgentProcess } from '../../helpers/agent-process.js';
 import { freePort } from '../../helpers/free-port.js';
 
+export { LEVEL } from '../../helpers/log-capture.js';
+
 export interface GossipAgent {
   readonly agent: AgentProcess;
   readonly name: string;
@@ -141,6 +143,3 @@ export function percentile(values: readonly number[], p: number): number {
 export function logsMatching(agent: AgentProcess, pattern: RegExp, level?: number): Array<Record<string, unknown>> {
   return agent.logs.filter((l) => pattern.test(String(l['msg'] ?? '')) && (level === undefined || l['level'] === level));
 }
-
-/** pino's numeric levels. */
-export const LEVEL = { debug: 20, info: 30, warn: 40, error: 50 } as const;
