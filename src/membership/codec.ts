@@ -34,9 +34,10 @@ export const COMPRESSION_LZW = 0;
  * Most bytes all the compress messages of one UDP packet may inflate to, together. A sender
  * compresses what it built for one datagram (memberlist and the Go Sidecar: at most
  * `UDPBufferSize`, 1,400 bytes by default), and no datagram is larger than 65,507 bytes, so
- * nothing legitimate inflates past 64 KiB. memberlist allows 40 MiB per compress part with no
- * limit on parts, which made a 64 KB datagram of 255 bombs cost 255 MiB of output; this budget
- * is shared by every part, and LZW decoding stops the moment it is spent.
+ * nothing legitimate inflates past 64 KiB. memberlist inflates each compress part without a
+ * limit (util.go `decompressBuffer`: io.Copy) and any number of parts; our earlier cap of
+ * 1 MiB per part still let one 64 KB datagram of ~30 bombs cost 30 MiB of output. This budget
+ * is shared by every part of the packet, and LZW decoding stops the moment it is spent.
  */
 export const MAX_PACKET_DECOMPRESSED_BYTES = 64 * 1024;
 /**
