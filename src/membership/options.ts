@@ -70,7 +70,9 @@ export interface MembershipOptions {
   /**
    * Inbound streams (push/pull, reliable user messages, TCP pings) served at once, from all
    * peers; more are closed on accept. Default 32: each peer opens about one push/pull per
-   * interval, so even joins of many nodes at once stay far below; memberlist has no limit.
+   * interval, so even joins of many nodes at once stay far below. memberlist caps pending
+   * push/pulls at 128 only after it has read (and decrypted) the whole stream, so that cap
+   * bounds nothing it buffers; this one is checked on accept, before a byte is read.
    */
   readonly maxInboundStreams: number;
   /**
