@@ -34,6 +34,12 @@ function bombDatagram(): Uint8Array {
   return compound(parts);
 }
 
+test('a plaintext agent on a network warns at start, saying how to turn encryption on', () => {
+  const warnings = logsMatching(a.agent, /GOSSIP IS NOT ENCRYPTED/, LEVEL.warn);
+  assert.equal(warnings.length, 1);
+  assert.match(String(warnings[0]?.['msg']), /sidecar keygen.*--encrypt-key-file/);
+});
+
 test('row 2: bomb datagrams at 10/s cost little CPU and memory; the API answers and the peer never suspects the victim', { timeout: 60_000 }, async (t) => {
   const datagram = bombDatagram();
   const udp = createSocket('udp4');

@@ -130,4 +130,6 @@ test('row 7: an agent started with --encrypt-key-file has no key on its command 
   assert.match(cmdline, /--encrypt-key-file/);
   assertNoKeyIn(cmdline, KEY);
   assertNoKeyIn(JSON.stringify(a.agent.logs) + a.agent.stderr(), KEY);
+  // Encrypted, from a file of mode 600: no warning about plaintext, the command line or the file.
+  assert.deepEqual(logsMatching(a.agent, /NOT ENCRYPTED|cmdline|group or others/), []);
 });
