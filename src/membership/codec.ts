@@ -7,7 +7,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { GoMsgpackWriter, readFields, readGoStruct, writeGoStruct, type FieldSpec, type FieldValue } from './go-msgpack.js';
-import { lzwCompress, lzwDecompress } from './lzw.js';
+import { lzwCompress, lzwDecompress, lzwOutputCap } from './lzw.js';
 import { decryptPacket, encryptPacket, type EncryptionVersion } from './encryption.js';
 import type { Keyring } from './keyring.js';
 import { labelHeader, readLabelHeader } from './label.js';
@@ -294,7 +294,8 @@ export function decodePacket(packet: Uint8Array, options: PacketDecodeOptions): 
     options,
     messages: [],
     dropped: [],
-    inflateLeft: options.maxDecompressedBytes ?? MAX_PACKET_DECOMPRESSED_BYTES,
+    // The budget also follows the packet's size (MAX_LZW_RATIO), so small bombs buy little.
+    inflateLeft: lzwOutputCap(packet.length, options.maxDecompressedBytes ?? MAX_PACKET_DECOMPRESSED_BYTES),
     partsLeft: MAX_PACKET_MESSAGES,
     refused: false,
   };

@@ -9,6 +9,19 @@
  */
 import { type WireResult, wireFail, wireOk } from './wire-result.js';
 
+/**
+ * Most output per byte of LZW input a peer may make us produce. Gossip (msgpack and the
+ * catalog's JSON) shrinks 2–5× under LZW, so 32× is far above anything legitimate, while an
+ * LZW bomb reaches about 1,000× (a 27 KB stream inflating to 32 MiB): with this ratio a peer
+ * pays at least one byte sent for every 32 bytes we inflate.
+ */
+export const MAX_LZW_RATIO = 32;
+
+/** The output cap for `inputBytes` of LZW: `capBytes`, or less when the ratio says so (never below `floorBytes`). */
+export function lzwOutputCap(inputBytes: number, capBytes: number, floorBytes = 4096): number {
+  return Math.min(capBytes, Math.max(floorBytes, inputBytes * MAX_LZW_RATIO));
+}
+
 const LIT_WIDTH = 8;
 const CLEAR = 1 << LIT_WIDTH;
 const EOF = CLEAR + 1;

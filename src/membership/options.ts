@@ -64,7 +64,8 @@ export interface MembershipOptions {
    * Most bytes one stream message may inflate to, in bytes; LZW decoding stops there.
    * Default 32 MiB: twice the ≈ 15 MB uncompressed state of a 5,000-host cluster (memberlist
    * allows 40 MiB). One inflation runs at a time (it is synchronous), so this is also the
-   * transient memory it can cost.
+   * transient memory it can cost. A stream also inflates to at most MAX_LZW_RATIO (32) × its
+   * compressed size, so reaching this cap costs a peer 1 MiB sent, not a 27 KB bomb.
    */
   readonly maxStreamDecompressedBytes: number;
   /**

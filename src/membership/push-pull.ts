@@ -15,7 +15,7 @@
  */
 import { GoMsgpackWriter, msgpackObjectScan, readFields, readGoStruct, writeGoRecord, writeGoStruct, type FieldSpec, type FieldValue } from './go-msgpack.js';
 import { COMPRESSION_LZW, compressMessage, decodeStructBody, writeStructBody } from './codec.js';
-import { lzwDecompress } from './lzw.js';
+import { lzwDecompress, lzwOutputCap } from './lzw.js';
 import { decryptStream, encryptStream, type EncryptionVersion } from './encryption.js';
 import type { Keyring } from './keyring.js';
 import { labelHeader, readLabelHeader } from './label.js';
@@ -228,7 +228,8 @@ function readPlain(buf: Uint8Array, options: StreamDecodeOptions, limits: Stream
   const fields = readFields(map.value, [{ wire: 'Algo', kind: 'uint8' }, { wire: 'Buf', kind: 'bytes' }]);
   if (!fields.ok) return failed(fields);
   if (fields.value.get('Algo') !== COMPRESSION_LZW) return failed(wireFail('badCompression', 'cannot decompress unknown algorithm'));
-  const inflated = lzwDecompress(fields.value.get('Buf') as Uint8Array, limits.maxDecompressedBytes);
+  const lzw = fields.value.get('Buf') as Uint8Array;
+  const inflated = lzwDecompress(lzw, lzwOutputCap(lzw.length, limits.maxDecompressedBytes));
   if (!inflated.ok) return failed(inflated);
   if (inflated.value.length === 0) return failed(wireFail('malformed', 'decompressed message is empty'));
   if (inflated.value[0] === MessageType.compress) return failed(wireFail('malformed', 'compress inside a compress'));

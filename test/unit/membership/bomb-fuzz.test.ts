@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DEFAULT_STREAM_LIMITS,
+  MAX_LZW_RATIO,
   MAX_PACKET_DECOMPRESSED_BYTES,
+  lzwOutputCap,
   decodePacket,
   goSidecarDialect,
   lzwDecompress,
@@ -151,4 +153,19 @@ test('a stream bomb (compressed push/pull inflating far past the limit) is refus
   const { result, ms } = measure(() => readStream(bomb, { dialect: SIDECAR, limits: { ...DEFAULT_STREAM_LIMITS, maxDecompressedBytes: 4 * 1024 * 1024 } }));
   t.diagnostic(`${bomb.length}-byte stream inflating to 256 MiB, cap 4 MiB: ${ms.toFixed(1)} ms`);
   assert.ok(result.status === 'failed' && result.failure.reason === 'oversized');
+});
+
+test('inflation also follows the input size: a small bomb buys at most MAX_LZW_RATIO × its size', (t) => {
+  // 32 MiB of zeros is about 27 KB of LZW: under the stream cap, but over 32× its size.
+  const lzw = lzwZeros(32 * 1024 * 1024);
+  const stream = compress(lzw);
+  const { result, ms } = measure(() => readStream(stream, { dialect: SIDECAR }));
+  t.diagnostic(`${stream.length}-byte stream asking for 32 MiB: refused at ${lzwOutputCap(lzw.length, Infinity)} bytes in ${ms.toFixed(1)} ms`);
+  assert.ok(result.status === 'failed' && result.failure.reason === 'oversized');
+  assert.equal(MAX_LZW_RATIO, 32);
+  // A datagram of a few hundred bytes asking for 60,000 is held to 32× its size (13 KiB), not the 64 KiB budget.
+  const small = compress(lzwZeros(60_000));
+  const r = decodePacket(small, { dialect: SIDECAR });
+  assert.ok(small.length * MAX_LZW_RATIO < 60_000);
+  assert.ok(r.ok && r.value.dropped[0]?.reason === 'oversized' && r.value.dropped[0].detail.includes(`above ${small.length * MAX_LZW_RATIO} bytes`), JSON.stringify(r));
 });
