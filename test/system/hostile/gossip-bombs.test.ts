@@ -124,7 +124,7 @@ test('row 4: 40 TCP streams declaring 20 MiB are cut at once, twice; streams und
   t.diagnostic(rounds.join('; '));
   t.diagnostic(`40 streams of 12 MiB from 40 addresses: all closed within ${slowest.toFixed(0)} ms; RSS ${rss0.toFixed(0)} → peak ${peak.toFixed(0)} → ${rss1.toFixed(0)} MiB`);
   // Before the fix: RSS 165 → 936 MB after one round and 1.02 GB after a second.
-  assert.ok(peak - rss0 < 96, `RSS peaked ${(peak - rss0).toFixed(0)} MiB above its start`);
+  assert.ok(peak - rss0 < 128, `RSS peaked ${(peak - rss0).toFixed(0)} MiB above its start`);
   assert.ok(slowest < 8000, `a stream stayed open ${slowest} ms (deadline 5 s)`);
   // The cluster carried on.
   assert.equal((await memberStates(b.api)).get('victim'), 'alive');
