@@ -3,6 +3,7 @@ import { agentCommand, type CommandContext } from './agent-command.js';
 import { demoCommand } from './demo-command.js';
 import { proxyCommand } from './proxy-command.js';
 import { benchCommand } from './bench-command.js';
+import { keygenCommand } from './keygen-command.js';
 import { VERSION } from './version.js';
 
 /** Builds the `sidecar` program. */
@@ -16,6 +17,7 @@ export function buildProgram(ctx: CommandContext): Command {
   program.addCommand(demoCommand(ctx) as unknown as Command);
   program.addCommand(proxyCommand(ctx) as unknown as Command);
   program.addCommand(benchCommand(ctx) as unknown as Command);
+  program.addCommand(keygenCommand(ctx) as unknown as Command);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { ErrorCode, SidecarError } from '../core/index.js';
 import { SETTINGS, UNSUPPORTED_DISCOVERY_METHODS, type ConfigKey, type RawFlag, type Setting, type SidecarConfig } from './schema.js';
 import { parseList } from './go-values.js';
+import { readKeyFile } from './key-file.js';
 
 export interface ConfigInput {
   /** The process environment (or a test's). */
@@ -41,7 +42,8 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
       values[s.key] = parsed.value;
       origins[s.key] = source.name;
     } else {
-      problems.push(`${source.name}=${JSON.stringify(showRaw(source.raw))}: ${parsed.reason}`);
+      // A secret's value is never shown, not even the part that was valid.
+      problems.push(s.secret === true ? `${source.name} ${parsed.reason}` : `${source.name}=${JSON.stringify(showRaw(source.raw))}: ${parsed.reason}`);
       values[s.key] = s.defaultValue();
       origins[s.key] = 'default';
     }
@@ -49,6 +51,8 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
 
   const config = values as unknown as SidecarConfig;
   crossCheck(config, origins, problems, warnings, input);
+  const keys = gossipKeys(config, origins, problems, warnings);
+  if (keys !== null) values['encryptKeys'] = keys;
   if (problems.length > 0) {
     const list = problems.map((p) => `  - ${p}`).join('\n');
     throw new SidecarError(
@@ -78,6 +82,33 @@ function pick(s: Setting, input: ConfigInput): { raw: RawFlag; name: string } | 
 
 function showRaw(raw: RawFlag): string {
   return Array.isArray(raw) ? raw.join(',') : String(raw);
+}
+
+/**
+ * The keys of the key file, when one is set (null otherwise), and the warnings about where
+ * keys come from: a key on the command line can be read by every user of the host.
+ */
+function gossipKeys(config: SidecarConfig, origins: Record<string, string>, problems: string[], warnings: string[]): Uint8Array[] | null {
+  const keysFrom = origins['encryptKeys'] ?? 'default';
+  if (keysFrom.startsWith('--')) {
+    warnings.push(
+      `a gossip key given with ${keysFrom} is visible to every user of this host in /proc/PID/cmdline (ps); ` +
+        'put the keys in a file readable only by the agent (sidecar keygen > key; chmod 600 key) and use --encrypt-key-file / SIDECAR_ENCRYPT_KEY_FILE',
+    );
+  }
+  if (config.encryptKeyFile === '') return null;
+  const fileFrom = origins['encryptKeyFile'] ?? 'SIDECAR_ENCRYPT_KEY_FILE';
+  if (keysFrom !== 'default') {
+    problems.push(`${fileFrom} and ${keysFrom} are both set: give the keys in one place (the key file)`);
+    return null;
+  }
+  const read = readKeyFile(config.encryptKeyFile, fileFrom);
+  if (!read.ok) {
+    problems.push(read.problem);
+    return null;
+  }
+  warnings.push(...read.warnings);
+  return read.keys;
 }
 
 function crossCheck(

@@ -26,6 +26,8 @@ export interface SidecarConfig {
   readonly bindPort: number;
   /** Gossip encryption keys (16, 24 or 32 bytes each); the first encrypts, all decrypt. Empty: plaintext. */
   readonly encryptKeys: readonly Uint8Array[];
+  /** The key file the keys were read from ('' when none); its keys are in {@link encryptKeys}. */
+  readonly encryptKeyFile: string;
   /** Wire dialect: the Go Sidecar's memberlist fork (cluster name on the wire) or stock memberlist (serf). */
   readonly gossipDialect: GossipDialect;
   readonly discovery: readonly DiscoveryMethod[];
@@ -100,6 +102,8 @@ export interface Setting<K extends ConfigKey = ConfigKey> {
   readonly doc: string;
   /** `go`: the Go Sidecar has it with the same meaning; `new`: ours only. */
   readonly origin: 'go' | 'new';
+  /** A secret: problems name the variable or flag and the entry, never the value. */
+  readonly secret?: true;
 }
 
 // ------------------------------------------------------------ value kinds
@@ -203,8 +207,20 @@ export const SETTINGS: readonly Setting[] = [
     type: 'list',
     parse: asKeys,
     defaultValue: fixed([]),
-    defaultText: '(none: plaintext, as the Go Sidecar)',
-    doc: 'Gossip encryption keys (AES-GCM, base64 of 16, 24 or 32 bytes, as `serf keygen` makes). The first encrypts; all decrypt, so a new key can be rolled out first as a second key, then made first. The flag replaces the variable\'s list.',
+    defaultText: '(none)',
+    doc: 'Gossip encryption keys given directly (base64, as `sidecar keygen` makes). Prefer `--encrypt-key-file`: a key on the command line is visible to every user of the host in /proc/PID/cmdline. The flag replaces the variable\'s list.',
+    origin: 'new',
+    secret: true,
+  }),
+  setting({
+    key: 'encryptKeyFile',
+    env: ['SIDECAR_ENCRYPT_KEY_FILE'],
+    flag: { long: '--encrypt-key-file', arg: '<path>' },
+    type: 'path',
+    parse: asString,
+    defaultValue: fixed(''),
+    defaultText: '(none: plaintext gossip, as the Go Sidecar)',
+    doc: 'File of gossip encryption keys (AES-GCM), one base64 key of 16, 24 or 32 bytes per line (`sidecar keygen > file`; mode 600). The first encrypts; all decrypt, so a new key can be rolled out as a second line, then moved first. The normal way to run a new cluster; leave it unset only to join Go Sidecars, which have no key.',
     origin: 'new',
   }),
   setting({

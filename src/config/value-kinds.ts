@@ -63,18 +63,29 @@ export function asEnum<T extends string>(values: readonly T[], emptyAs?: T) {
   };
 }
 
-/** Base64 keys of 16, 24 or 32 bytes; errors name the key's position, never its value. */
+/** Key sizes AES-GCM takes (AES-128, -192, -256), in bytes. */
+const KEY_SIZES_BYTES: readonly number[] = [16, 24, 32];
+
+/** What is wrong with a key, for messages that name its place and never its value. */
+export const BAD_KEY_REASON = 'is not base64 of 16, 24 or 32 bytes (make one with: sidecar keygen)';
+
+/** One gossip encryption key: standard base64 of 16, 24 or 32 bytes; null when it is not. */
+export function decodeKey(text: string): Uint8Array | null {
+  const trimmed = text.trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) || trimmed.length % 4 !== 0) return null;
+  const bytes = Buffer.from(trimmed, 'base64');
+  return KEY_SIZES_BYTES.includes(bytes.length) ? new Uint8Array(bytes) : null;
+}
+
+/** Base64 keys of 16, 24 or 32 bytes; errors name the entry's position, never its value. */
 export function asKeys(raw: RawFlag): Parsed<Uint8Array[]> {
   const list = asList(raw);
   if (!list.ok) return list;
   const keys: Uint8Array[] = [];
   for (const [i, text] of list.value.entries()) {
-    const ok = /^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0;
-    const bytes = ok ? Buffer.from(text, 'base64') : Buffer.alloc(0);
-    if (![16, 24, 32].includes(bytes.length)) {
-      return { ok: false, reason: `key ${i + 1} is not base64 of 16, 24 or 32 bytes (make one with: head -c 32 /dev/urandom | base64)` };
-    }
-    keys.push(new Uint8Array(bytes));
+    const key = decodeKey(text);
+    if (key === null) return { ok: false, reason: `entry ${i + 1} ${BAD_KEY_REASON}` };
+    keys.push(key);
   }
   return { ok: true, value: keys };
 }

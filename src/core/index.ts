@@ -45,3 +45,4 @@ export {
 } from './logger.js';
 export { JsonStreamSplitter } from './json-stream-splitter.js';
 export { type FdLimits, CONTROL_PLANE_RESERVE_FDS, parseFdLimits, readFdLimits, defaultMaxConnections, apiMaxConnections } from './fd-limits.js';
+export { LogLimiter, KeyedLogLimiter } from './log-limiter.js';

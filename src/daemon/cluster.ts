@@ -22,6 +22,25 @@ import { Replicator, ServicesDelegate } from '../replication/index.js';
 
 /** How long a stopping agent waits for its leave message to go out. */
 const LEAVE_TIMEOUT_MS = 1500;
+/** Gossip binds every IPv4 interface, as the Go Sidecar does. */
+const GOSSIP_BIND_HOST = '0.0.0.0';
+
+const isLoopback = (ip: string): boolean => ip.startsWith('127.') || ip === '::1';
+
+/**
+ * Says loudly that plaintext gossip on a network can be forged, and how to turn encryption
+ * on. Silent when encrypted, or when gossip is bound to and advertised on loopback only.
+ */
+function warnIfPlaintext(config: SidecarConfig, bindHost: string, advertiseIp: string, log: Logger): void {
+  if (config.encryptKeys.length > 0 || (isLoopback(bindHost) && isLoopback(advertiseIp))) return;
+  log.warn(
+    { bind: `${bindHost}:${config.bindPort}`, advertise: advertiseIp },
+    `GOSSIP IS NOT ENCRYPTED: anyone who can send UDP or TCP to port ${config.bindPort} of this host can add or remove members ` +
+      'and forge or tombstone services (forged alive, dead and service records are accepted as genuine). ' +
+      'Turn encryption on: run `sidecar keygen > gossip.key` once, copy the file to every host (chmod 600), and start every agent ' +
+      'with --encrypt-key-file gossip.key (SIDECAR_ENCRYPT_KEY_FILE). Plaintext is only needed to join Go Sidecars, which have no key.',
+  );
+}
 
 export interface ClusterParts {
   readonly memberlist: Memberlist;
@@ -39,7 +58,8 @@ export async function startCluster(
   log: Logger,
 ): Promise<ClusterParts> {
   const logger = log.child({ component: 'membership' });
-  const transport = new NetTransport({ bindPort: config.bindPort, advertiseHost: advertiseIp, logger, clock });
+  warnIfPlaintext(config, GOSSIP_BIND_HOST, advertiseIp, logger);
+  const transport = new NetTransport({ bindHost: GOSSIP_BIND_HOST, bindPort: config.bindPort, advertiseHost: advertiseIp, logger, clock });
   const [primary, ...extra] = config.encryptKeys;
   const delegate = new ServicesDelegate({ state, clusterName: config.clusterName, clock, logger: log.child({ component: 'replication' }) });
   const memberlist = new Memberlist({

@@ -7,7 +7,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { GoMsgpackWriter, readFields, readGoStruct, writeGoStruct, type FieldSpec, type FieldValue } from './go-msgpack.js';
-import { lzwCompress, lzwDecompress } from './lzw.js';
+import { lzwCompress, lzwDecompress, lzwOutputCap } from './lzw.js';
 import { decryptPacket, encryptPacket, type EncryptionVersion } from './encryption.js';
 import type { Keyring } from './keyring.js';
 import { labelHeader, readLabelHeader } from './label.js';
@@ -31,12 +31,26 @@ export const MAX_COMPOUND_PART_BYTES = 0xffff;
 /** Compression algorithm ids of the compress message (`compressionType`). */
 export const COMPRESSION_LZW = 0;
 /**
- * Most bytes a compressed UDP packet may expand to. memberlist allows 40 MiB everywhere; a
- * packet is at most 64 KiB before compression, so 1 MiB keeps amplification attacks small.
+ * Most bytes all the compress messages of one UDP packet may inflate to, together. A sender
+ * compresses what it built for one datagram (memberlist and the Go Sidecar: at most
+ * `UDPBufferSize`, 1,400 bytes by default), and no datagram is larger than 65,507 bytes, so
+ * nothing legitimate inflates past 64 KiB. memberlist inflates each compress part without a
+ * limit (util.go `decompressBuffer`: io.Copy) and any number of parts; our earlier cap of
+ * 1 MiB per part still let one 64 KB datagram of ~30 bombs cost 30 MiB of output. This budget
+ * is shared by every part of the packet, and LZW decoding stops the moment it is spent.
  */
-export const MAX_PACKET_DECOMPRESSED_BYTES = 1024 * 1024;
-/** How deep compound/compress may nest before a packet is refused (memberlist: unbounded). */
-const MAX_NESTING = 4;
+export const MAX_PACKET_DECOMPRESSED_BYTES = 64 * 1024;
+/**
+ * Most messages one packet may carry, counted across its compound parts. memberlist puts at
+ * most 255 messages in one compound and sends one compound per datagram.
+ */
+export const MAX_PACKET_MESSAGES = MAX_COMPOUND_PARTS;
+/**
+ * How many compound/compress wrappers may nest. memberlist sends at most compress → compound
+ * → message (2); a compress inside a compress and a compound inside a compound are never sent
+ * and are refused (memberlist decodes any nesting, which is what made bombs of bombs cheap).
+ */
+export const MAX_PACKET_NESTING = 2;
 
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -237,7 +251,7 @@ export interface PacketDecodeOptions {
   readonly verifyIncoming?: boolean;
   /** Our label; packets with another (or none, when ours is set) are dropped. */
   readonly label?: string;
-  /** Largest decompressed size accepted, in bytes; default {@link MAX_PACKET_DECOMPRESSED_BYTES}. */
+  /** Most bytes the whole packet may inflate to, in bytes; default {@link MAX_PACKET_DECOMPRESSED_BYTES}. */
   readonly maxDecompressedBytes?: number;
 }
 
@@ -250,6 +264,8 @@ export interface DecodedPacket {
 /**
  * Decodes a UDP packet. Fails as a whole on label, decryption or CRC errors; otherwise each
  * part of a compound stands alone (as in memberlist), so one bad part does not drop the rest.
+ * A packet that asks for more than its inflation budget, nesting or message count is dropped
+ * from that point on (one failure, not one per part).
  */
 export function decodePacket(packet: Uint8Array, options: PacketDecodeOptions): WireResult<DecodedPacket> {
   const labelled = readLabelHeader(packet);
@@ -261,7 +277,11 @@ export function decodePacket(packet: Uint8Array, options: PacketDecodeOptions): 
   if (options.keyring) {
     const plain = decryptPacket(options.keyring, buf, label);
     if (plain.ok) buf = plain.value;
-    else if (options.verifyIncoming ?? true) return plain;
+    else if (options.verifyIncoming ?? true) {
+      // An encrypted payload starts with its version (0 or 1); anything else is a plaintext message type.
+      const first = buf[0] ?? 0;
+      return first > 1 ? wireFail('encryptionMismatch', `plaintext packet (message type ${first}) while encryption is on`) : plain;
+    }
   }
   if (buf.length >= 5 && buf[0] === MessageType.hasCrc) {
     const expected = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(1);
@@ -270,38 +290,67 @@ export function decodePacket(packet: Uint8Array, options: PacketDecodeOptions): 
     if (actual !== expected) return wireFail('badCrc', `invalid checksum ${actual.toString(16)}, expected ${expected.toString(16)}`);
     buf = rest;
   }
-  const result: DecodedPacket = { messages: [], dropped: [] };
-  handleCommand(buf, options, result, 0);
-  return wireOk(result);
+  const walk: PacketWalk = {
+    options,
+    messages: [],
+    dropped: [],
+    // The budget also follows the packet's size (MAX_LZW_RATIO), so small bombs buy little.
+    inflateLeft: lzwOutputCap(packet.length, options.maxDecompressedBytes ?? MAX_PACKET_DECOMPRESSED_BYTES),
+    partsLeft: MAX_PACKET_MESSAGES,
+    refused: false,
+  };
+  handleCommand(buf, walk, 0, false);
+  return wireOk({ messages: walk.messages, dropped: walk.dropped });
 }
 
-function handleCommand(buf: Uint8Array, options: PacketDecodeOptions, into: DecodedPacket, depth: number): void {
+/** The state of decoding one packet: what came out and what is left of its budgets. */
+interface PacketWalk {
+  readonly options: PacketDecodeOptions;
+  readonly messages: PacketMessage[];
+  readonly dropped: WireFailure[];
+  /** Inflated bytes the rest of the packet may still produce. */
+  inflateLeft: number;
+  /** Messages the rest of the packet may still hold. */
+  partsLeft: number;
+  /** Set once the packet broke a limit: the rest of it is not looked at. */
+  refused: boolean;
+}
+
+function refuse(walk: PacketWalk, failure: WireFailure): void {
+  walk.refused = true;
+  walk.dropped.push(failure);
+}
+
+function handleCommand(buf: Uint8Array, walk: PacketWalk, depth: number, inCompress: boolean): void {
+  if (walk.refused) return;
   if (buf.length < 1) {
-    into.dropped.push(wireFail('truncated', 'missing message type byte'));
+    walk.dropped.push(wireFail('truncated', 'missing message type byte'));
     return;
   }
   const type = buf[0];
   if (type === MessageType.compound || type === MessageType.compress) {
-    if (depth >= MAX_NESTING) {
-      into.dropped.push(wireFail('malformed', `nesting deeper than ${MAX_NESTING}`));
-      return;
-    }
+    if (depth >= MAX_PACKET_NESTING) return refuse(walk, wireFail('oversized', `compound/compress nested deeper than ${MAX_PACKET_NESTING}`));
     if (type === MessageType.compound) {
       const split = decodeCompound(buf.subarray(1));
-      if (!split.ok) {
-        into.dropped.push(split);
-        return;
+      if (!split.ok) return void walk.dropped.push(split);
+      if (split.value.truncated > 0) walk.dropped.push(wireFail('truncated', `compound had ${split.value.truncated} truncated messages`));
+      for (const part of split.value.parts) {
+        if (part[0] === MessageType.compound) return refuse(walk, wireFail('malformed', 'compound inside a compound'));
+        handleCommand(part, walk, depth + 1, inCompress);
+        if (walk.refused) return;
       }
-      if (split.value.truncated > 0) into.dropped.push(wireFail('truncated', `compound had ${split.value.truncated} truncated messages`));
-      for (const part of split.value.parts) handleCommand(part, options, into, depth + 1);
       return;
     }
-    const inflated = decompressBody(buf.subarray(1), options.maxDecompressedBytes ?? MAX_PACKET_DECOMPRESSED_BYTES);
-    if (!inflated.ok) into.dropped.push(inflated);
-    else handleCommand(inflated.value, options, into, depth + 1);
+    if (inCompress) return refuse(walk, wireFail('malformed', 'compress inside a compress'));
+    const inflated = decompressBody(buf.subarray(1), walk.inflateLeft);
+    if (!inflated.ok) return inflated.reason === 'oversized' ? refuse(walk, inflated) : void walk.dropped.push(inflated);
+    walk.inflateLeft -= inflated.value.length;
+    handleCommand(inflated.value, walk, depth + 1, true);
     return;
   }
-  const msg = decodeMessage(buf, options.dialect);
-  if (msg.ok) into.messages.push(msg.value);
-  else into.dropped.push(msg);
+  if (walk.partsLeft <= 0) return refuse(walk, wireFail('oversized', `more than ${MAX_PACKET_MESSAGES} messages in one packet`));
+  walk.partsLeft -= 1;
+  const msg = decodeMessage(buf, walk.options.dialect);
+  if (msg.ok) walk.messages.push(msg.value);
+  else walk.dropped.push(msg);
 }

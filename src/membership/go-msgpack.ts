@@ -217,19 +217,21 @@ export function writeGoRecord<F extends FieldSpec>(w: GoMsgpackWriter, fields: r
 }
 
 /**
- * Byte length of the one msgpack object starting at `pos`, without decoding it:
- * `'incomplete'` when the buffer ends first, `'malformed'` on the never-used byte 0xc1.
- * Iterative (no recursion), so hostile nesting cannot blow the stack.
+ * Where the one msgpack object starting at `pos` ends, without decoding it: `{ end }`, or
+ * `{ need }` when the buffer ends first (`need` is the least buffer length that can make
+ * progress: a str/bin header declaring 4 GiB says so at once, before anything is buffered for
+ * it), or `'malformed'` on the never-used byte 0xc1. Iterative (no recursion), so hostile
+ * nesting cannot blow the stack.
  */
-export function msgpackObjectEnd(buf: Uint8Array, pos: number): number | 'incomplete' | 'malformed' {
+export function msgpackObjectScan(buf: Uint8Array, pos: number): { readonly end: number } | { readonly need: number } | 'malformed' {
   let p = pos;
   let pending = 1;
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const need = (n: number): boolean => p + n <= buf.length;
   while (pending > 0) {
-    if (!need(1)) return 'incomplete';
-    // More pending items than bytes left can never complete from this buffer; report early.
-    if (pending > buf.length - p) return 'incomplete';
+    // Each pending item takes at least one byte: more than are left can never complete from
+    // this buffer, and say at once how many bytes they need (an array32 of 4 G entries: 4 GB).
+    if (pending > buf.length - p) return { need: p + pending };
     const b = buf[p] ?? 0;
     p += 1;
     pending -= 1;
@@ -244,27 +246,27 @@ export function msgpackObjectEnd(buf: Uint8Array, pos: number): number | 'incomp
         case 0xc1:
           return 'malformed';
         case 0xc4: case 0xd9:
-          if (!need(1)) return 'incomplete';
+          if (!need(1)) return { need: p + 1 };
           skip = 1 + view.getUint8(p);
           break;
         case 0xc5: case 0xda:
-          if (!need(2)) return 'incomplete';
+          if (!need(2)) return { need: p + 2 };
           skip = 2 + view.getUint16(p);
           break;
         case 0xc6: case 0xdb:
-          if (!need(4)) return 'incomplete';
+          if (!need(4)) return { need: p + 4 };
           skip = 4 + view.getUint32(p);
           break;
         case 0xc7:
-          if (!need(1)) return 'incomplete';
+          if (!need(1)) return { need: p + 1 };
           skip = 2 + view.getUint8(p);
           break;
         case 0xc8:
-          if (!need(2)) return 'incomplete';
+          if (!need(2)) return { need: p + 2 };
           skip = 3 + view.getUint16(p);
           break;
         case 0xc9:
-          if (!need(4)) return 'incomplete';
+          if (!need(4)) return { need: p + 4 };
           skip = 5 + view.getUint32(p);
           break;
         case 0xca: skip = 4; break;
@@ -279,22 +281,22 @@ export function msgpackObjectEnd(buf: Uint8Array, pos: number): number | 'incomp
         case 0xd7: skip = 9; break;
         case 0xd8: skip = 17; break;
         case 0xdc:
-          if (!need(2)) return 'incomplete';
+          if (!need(2)) return { need: p + 2 };
           children = view.getUint16(p);
           skip = 2;
           break;
         case 0xdd:
-          if (!need(4)) return 'incomplete';
+          if (!need(4)) return { need: p + 4 };
           children = view.getUint32(p);
           skip = 4;
           break;
         case 0xde:
-          if (!need(2)) return 'incomplete';
+          if (!need(2)) return { need: p + 2 };
           children = 2 * view.getUint16(p);
           skip = 2;
           break;
         case 0xdf:
-          if (!need(4)) return 'incomplete';
+          if (!need(4)) return { need: p + 4 };
           children = 2 * view.getUint32(p);
           skip = 4;
           break;
@@ -302,11 +304,17 @@ export function msgpackObjectEnd(buf: Uint8Array, pos: number): number | 'incomp
           return 'malformed';
       }
     }
-    if (!need(skip)) return 'incomplete';
+    if (!need(skip)) return { need: p + skip };
     p += skip;
     pending += children;
   }
-  return p;
+  return { end: p };
+}
+
+/** Byte length of the one msgpack object at `pos`: see {@link msgpackObjectScan}. */
+export function msgpackObjectEnd(buf: Uint8Array, pos: number): number | 'incomplete' | 'malformed' {
+  const r = msgpackObjectScan(buf, pos);
+  return r === 'malformed' ? r : 'end' in r ? r.end : 'incomplete';
 }
 
 /** Limits for decoding one msgpack object off the wire. */

@@ -51,7 +51,7 @@ export {
   type DecodedPacket,
   decodePacket,
 } from './codec.js';
-export { lzwCompress, lzwDecompress } from './lzw.js';
+export { MAX_LZW_RATIO, lzwCompress, lzwDecompress, lzwOutputCap } from './lzw.js';
 export {
   type PushNodeState,
   type PushPull,

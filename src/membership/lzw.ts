@@ -9,6 +9,19 @@
  */
 import { type WireResult, wireFail, wireOk } from './wire-result.js';
 
+/**
+ * Most output per byte of LZW input a peer may make us produce. Gossip (msgpack and the
+ * catalog's JSON) shrinks 2–5× under LZW, so 32× is far above anything legitimate, while an
+ * LZW bomb reaches about 1,000× (a 27 KB stream inflating to 32 MiB): with this ratio a peer
+ * pays at least one byte sent for every 32 bytes we inflate.
+ */
+export const MAX_LZW_RATIO = 32;
+
+/** The output cap for `inputBytes` of LZW: `capBytes`, or less when the ratio says so (never below `floorBytes`). */
+export function lzwOutputCap(inputBytes: number, capBytes: number, floorBytes = 4096): number {
+  return Math.min(capBytes, Math.max(floorBytes, inputBytes * MAX_LZW_RATIO));
+}
+
 const LIT_WIDTH = 8;
 const CLEAR = 1 << LIT_WIDTH;
 const EOF = CLEAR + 1;
@@ -86,14 +99,24 @@ export function lzwCompress(input: Uint8Array): Uint8Array {
 }
 
 /**
+ * The decoder's tables, shared by every call: decoding is synchronous and each entry is
+ * written before it is read, so a packet of 255 compress parts does not allocate 255 sets.
+ */
+const PREFIX = new Uint16Array(1 << MAX_WIDTH);
+const SUFFIX = new Uint8Array(1 << MAX_WIDTH);
+const STACK = new Uint8Array(1 << MAX_WIDTH);
+
+/**
  * Decompresses a Go LSB/8 LZW stream. Fails (never throws) on an invalid code, on a stream
  * that ends before its EOF code (Go: unexpected EOF) or when the output would exceed `maxBytes`.
  */
 export function lzwDecompress(input: Uint8Array, maxBytes: number): WireResult<Uint8Array> {
-  const prefix = new Uint16Array(1 << MAX_WIDTH);
-  const suffix = new Uint8Array(1 << MAX_WIDTH);
-  const stack = new Uint8Array(1 << MAX_WIDTH);
-  let out = new Uint8Array(Math.min(Math.max(input.length * 4, 64), maxBytes));
+  const prefix = PREFIX;
+  const suffix = SUFFIX;
+  const stack = STACK;
+  // Sized from the input actually received (already bounded), never from the cap: the output
+  // doubles as it grows and decoding stops the moment it would pass `maxBytes`.
+  let out = new Uint8Array(Math.min(Math.max(input.length * 2, 256), maxBytes));
   let o = 0;
   let width = LIT_WIDTH + 1;
   let hi = EOF;

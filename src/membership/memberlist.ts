@@ -8,6 +8,8 @@ import { Emitter, SidecarError, ErrorCode, systemClock, type Clock, type Disposa
 import { AckRegistry } from './ack-registry.js';
 import { Awareness } from './awareness.js';
 import { encodeMessage } from './codec.js';
+import { DropLog } from './drop-log.js';
+import { InboundStreamGate } from './inbound-stream-gate.js';
 import type { GossipCluster, MembershipDelegate } from './delegate.js';
 import { GossipQueues, packBatches } from './gossip-queues.js';
 import { ipToBytes } from './ip-bytes.js';
@@ -19,6 +21,7 @@ import { pushPullScaleMs } from './math.js';
 import { LAN_MEMBERSHIP_OPTIONS, validateMembershipOptions, type MembershipOptions } from './options.js';
 import { Prober } from './prober.js';
 import { addressOf, peerMaxProtocol, type ProtocolContext } from './protocol-context.js';
+import { DEFAULT_STREAM_LIMITS } from './push-pull.js';
 import { StreamExchange, type PushPullResult } from './stream-exchange.js';
 import { formatPeerAddress, type IncomingPacket, type PeerAddress, type Transport } from './transport.js';
 import { COMPOUND_HEADER_OVERHEAD_BYTES, COMPOUND_PART_OVERHEAD_BYTES, WireCodec, type WireSettings } from './wire-codec.js';
@@ -104,7 +107,11 @@ export class Memberlist implements GossipCluster, Disposable {
       retransmitMult: this.options.retransmitMult,
       userRetransmitMult: this.options.userRetransmitMult,
     });
-    const codec = new WireCodec(options.wire);
+    const codec = new WireCodec(options.wire, {
+      maxStateBytes: this.options.maxStreamBytes,
+      maxNodes: DEFAULT_STREAM_LIMITS.maxNodes,
+      maxDecompressedBytes: this.options.maxStreamDecompressedBytes,
+    });
     const stats = new MembershipStats();
     this.ctx = {
       localName: options.name,
@@ -120,6 +127,12 @@ export class Memberlist implements GossipCluster, Disposable {
       acks: new AckRegistry(clock),
       stats,
       log: this.log,
+      drops: new DropLog(this.log, clock),
+      inbound: new InboundStreamGate({
+        maxStreams: this.options.maxInboundStreams,
+        maxStreamsPerPeer: this.options.maxInboundStreamsPerPeer,
+        maxBufferedBytes: this.options.maxInboundStreamBufferedBytes,
+      }),
       localAddr: new Uint8Array(0),
       localPort: 0,
       send: (to, max, messages, piggyback) => this.send(to, max, messages, piggyback),
@@ -353,9 +366,13 @@ export class Memberlist implements GossipCluster, Disposable {
     const decoded = ctx.codec.decodePacket(p.data);
     if (!decoded.ok) {
       ctx.stats.drop(decoded.reason);
+      ctx.drops.dropped('packet', p.from.host, decoded);
       return;
     }
-    for (const d of decoded.value.dropped) ctx.stats.drop(d.reason);
+    for (const d of decoded.value.dropped) {
+      ctx.stats.drop(d.reason);
+      ctx.drops.dropped('packet', p.from.host, d);
+    }
     for (const msg of decoded.value.messages) this.handleMessage(msg, p);
   }
 

@@ -51,7 +51,58 @@ export interface MembershipOptions {
   readonly tcpTimeoutMs: number;
   /** Largest UDP packet we build, in bytes. Default 1400 (memberlist UDPBufferSize). */
   readonly udpBufferSizeBytes: number;
+  /**
+   * Largest stream message a peer may send us (encrypted, compressed or plain), in bytes;
+   * a larger declared length (encryption header, msgpack str/bin, user state) is refused as
+   * soon as it is read, before anything is buffered for it. Default 16 MiB: the full state of
+   * a 5,000-host cluster is about 5,000 node records (≈ 150 B each) plus the catalog JSON
+   * (≈ 5 services × 550 B per host), ≈ 15 MB before LZW and ≈ 5 MB after, so 3× headroom on
+   * the wire. Stock memberlist allows 20 MiB and the Go Sidecar's fork 10 MiB.
+   */
+  readonly maxStreamBytes: number;
+  /**
+   * Most bytes one stream message may inflate to, in bytes; LZW decoding stops there.
+   * Default 32 MiB: twice the ≈ 15 MB uncompressed state of a 5,000-host cluster (memberlist
+   * allows 40 MiB). One inflation runs at a time (it is synchronous), so this is also the
+   * transient memory it can cost. A stream also inflates to at most MAX_LZW_RATIO (32) × its
+   * compressed size, so reaching this cap costs a peer 1 MiB sent, not a 27 KB bomb.
+   */
+  readonly maxStreamDecompressedBytes: number;
+  /**
+   * Inbound streams (push/pull, reliable user messages, TCP pings) served at once, from all
+   * peers; more are closed on accept. Default 32: each peer opens about one push/pull per
+   * interval, so even joins of many nodes at once stay far below. memberlist caps pending
+   * push/pulls at 128 only after it has read (and decrypted) the whole stream, so that cap
+   * bounds nothing it buffers; this one is checked on accept, before a byte is read.
+   */
+  readonly maxInboundStreams: number;
+  /**
+   * Inbound streams served at once from one IP address. Default 8: a peer has at most a
+   * push/pull, a TCP ping and a few large user messages in flight.
+   */
+  readonly maxInboundStreamsPerPeer: number;
+  /**
+   * Bytes all inbound streams may hold buffered together, in bytes; a stream that would go
+   * past it is cut. Default 32 MiB: two maximum-size streams at once, while 40 hostile
+   * streams of 20 MiB cannot make us hold 800 MiB.
+   */
+  readonly maxInboundStreamBufferedBytes: number;
+  /**
+   * Time an inbound stream has to deliver its whole message, in ms, then it is cut
+   * (slow-loris). Default 5000: a 16 MiB push/pull crosses a LAN in well under a second;
+   * memberlist gives the whole exchange TCPTimeout (10 s).
+   */
+  readonly inboundStreamTimeoutMs: number;
 }
+
+/** Stream limits shared by every profile (sizes and counts do not depend on timing). */
+const STREAM_LIMIT_DEFAULTS = {
+  maxStreamBytes: 16 * 1024 * 1024,
+  maxStreamDecompressedBytes: 32 * 1024 * 1024,
+  maxInboundStreams: 32,
+  maxInboundStreamsPerPeer: 8,
+  maxInboundStreamBufferedBytes: 32 * 1024 * 1024,
+} as const;
 
 /** Go Sidecar (NinesStack fork + Sidecar overrides): the default profile. */
 export const LAN_MEMBERSHIP_OPTIONS: MembershipOptions = Object.freeze({
@@ -70,6 +121,8 @@ export const LAN_MEMBERSHIP_OPTIONS: MembershipOptions = Object.freeze({
   pushPullIntervalMs: 20_000,
   tcpTimeoutMs: 10_000,
   udpBufferSizeBytes: 1400,
+  ...STREAM_LIMIT_DEFAULTS,
+  inboundStreamTimeoutMs: 5000,
 });
 
 /** Stock hashicorp/memberlist `DefaultLANConfig` (what serf agents run), for comparison. */
@@ -100,6 +153,8 @@ export const LOCAL_MEMBERSHIP_OPTIONS: MembershipOptions = Object.freeze({
   pushPullIntervalMs: 2000,
   tcpTimeoutMs: 1000,
   udpBufferSizeBytes: 1400,
+  ...STREAM_LIMIT_DEFAULTS,
+  inboundStreamTimeoutMs: 1000,
 });
 
 export type MembershipProfile = 'lan' | 'stock-lan' | 'local';
@@ -134,6 +189,12 @@ export function validateMembershipOptions(o: MembershipOptions): string[] {
     'pushPullIntervalMs',
     'tcpTimeoutMs',
     'udpBufferSizeBytes',
+    'maxStreamBytes',
+    'maxStreamDecompressedBytes',
+    'maxInboundStreams',
+    'maxInboundStreamsPerPeer',
+    'maxInboundStreamBufferedBytes',
+    'inboundStreamTimeoutMs',
   ];
   for (const key of positive) {
     const v = o[key];

@@ -6,6 +6,8 @@
 import type { Clock, Logger } from '../core/index.js';
 import type { AckRegistry } from './ack-registry.js';
 import type { Awareness } from './awareness.js';
+import type { DropLog } from './drop-log.js';
+import type { InboundStreamGate } from './inbound-stream-gate.js';
 import type { MembershipDelegate } from './delegate.js';
 import { bytesToIp } from './ip-bytes.js';
 import type { GossipQueues } from './gossip-queues.js';
@@ -29,6 +31,10 @@ export interface ProtocolContext {
   readonly acks: AckRegistry;
   readonly stats: MembershipStats;
   readonly log: Logger;
+  /** Logs dropped packets and streams, rate-limited. */
+  readonly drops: DropLog;
+  /** Admits the streams peers open to us. */
+  readonly inbound: InboundStreamGate;
   /** Our address as memberlist carries it (IP bytes) and our port; set once, when the transport has bound. */
   localAddr: Uint8Array;
   localPort: number;

@@ -5,7 +5,7 @@
  */
 import type { PushPull, StreamMessage } from './push-pull.js';
 import type { ProtocolContext } from './protocol-context.js';
-import { readStreamMessage } from './stream-reader.js';
+import { awaitPeerClose, readStreamMessage, type StreamReadLimits } from './stream-reader.js';
 import { formatPeerAddress, type PeerAddress, type StreamConnection } from './transport.js';
 
 /** Outcome of a push/pull with one peer. */
@@ -13,6 +13,11 @@ export type PushPullResult = { readonly ok: true; readonly nodes: number } | { r
 
 export class StreamExchange {
   constructor(private readonly ctx: ProtocolContext) {}
+
+  /** Limits on reading a reply to a stream we opened. */
+  private replyLimits(timeoutMs: number): StreamReadLimits {
+    return { timeoutMs, maxBytes: this.ctx.options.maxStreamBytes };
+  }
 
   /** Our full state: the member table and the delegate's state. */
   private localPushPull(join: boolean): PushPull {
@@ -35,7 +40,7 @@ export class StreamExchange {
     }
     try {
       conn.write(ctx.codec.encodeStream(this.localPushPull(join)));
-      const reply = await readStreamMessage(conn, ctx.codec, ctx.clock, ctx.options.tcpTimeoutMs);
+      const reply = await readStreamMessage(conn, ctx.codec, ctx.clock, this.replyLimits(ctx.options.tcpTimeoutMs));
       if (reply.status !== 'done') {
         // The fork closes the connection on a cluster-name mismatch, so the joiner sees only EOF.
         return fail(`push/pull with ${formatPeerAddress(to)} failed: ${reply.failure.detail} (is it in cluster ${JSON.stringify(ctx.codec.dialect.clusterName ?? '')} and using the same encryption keys?)`);
@@ -74,16 +79,28 @@ export class StreamExchange {
       const seqNo = ctx.acks.nextSeqNo();
       const ping: StreamMessage = { type: 'ping', seqNo, node, sourceAddr: ctx.localAddr, sourcePort: ctx.localPort, sourceNode: ctx.localName };
       conn.write(ctx.codec.encodeStream(ping));
-      const reply = await readStreamMessage(conn, ctx.codec, ctx.clock, timeoutMs);
+      const reply = await readStreamMessage(conn, ctx.codec, ctx.clock, this.replyLimits(timeoutMs));
       return reply.status === 'done' && reply.message.type === 'ack' && reply.message.seqNo === seqNo;
     } finally {
       conn.destroy();
     }
   }
 
-  /** Serves a stream a peer opened (memberlist handleConn). */
+  /**
+   * Serves a stream a peer opened (memberlist handleConn), once the inbound gate admits it:
+   * at most `maxInboundStreams` at once (`maxInboundStreamsPerPeer` per address), holding at
+   * most `maxInboundStreamBufferedBytes` together, each done within `inboundStreamTimeoutMs`.
+   */
   async handleIncoming(conn: StreamConnection): Promise<void> {
     const { ctx } = this;
+    const from = formatPeerAddress(conn.remote);
+    const admission = ctx.inbound.admit(conn.remote.host);
+    if (typeof admission === 'string') {
+      conn.destroy();
+      ctx.stats.drop(admission);
+      ctx.drops.limited('stream', from, admission, admission === 'streamsTotal' ? `${ctx.options.maxInboundStreams} inbound streams already open` : `${ctx.options.maxInboundStreamsPerPeer} inbound streams already open from ${conn.remote.host}`);
+      return;
+    }
     // A reply is ended, not destroyed: destroying would drop what is still being written.
     let replied = false;
     const reply = (msg: StreamMessage): void => {
@@ -92,12 +109,14 @@ export class StreamExchange {
       replied = true;
     };
     try {
-      const result = await readStreamMessage(conn, ctx.codec, ctx.clock, ctx.options.tcpTimeoutMs);
+      const result = await readStreamMessage(conn, ctx.codec, ctx.clock, {
+        timeoutMs: ctx.options.inboundStreamTimeoutMs,
+        maxBytes: ctx.options.maxStreamBytes,
+        admission,
+      });
       if (result.status !== 'done') {
-        const { failure } = result;
-        ctx.stats.drop(failure.reason);
-        if (failure.reason === 'clusterRejected') ctx.log.warn({ from: formatPeerAddress(conn.remote) }, failure.detail);
-        else ctx.log.debug({ from: formatPeerAddress(conn.remote), reason: failure.reason }, `dropped stream: ${failure.detail}`);
+        ctx.stats.drop(result.failure.reason);
+        ctx.drops.dropped('stream', conn.remote.host, result.failure);
         return;
       }
       const msg = result.message;
@@ -123,7 +142,11 @@ export class StreamExchange {
     } catch (err) {
       ctx.log.warn({ err, from: formatPeerAddress(conn.remote) }, 'error serving a membership stream');
     } finally {
-      if (!replied) conn.destroy();
+      // After a reply, the slot is held until the peer closes (or the deadline), so peers that
+      // never read our state cannot make us hold it for many connections.
+      if (replied) await awaitPeerClose(conn, ctx.clock, ctx.options.inboundStreamTimeoutMs, ctx.options.maxStreamBytes);
+      else conn.destroy();
+      admission.release();
     }
   }
 

@@ -7,7 +7,7 @@ import { encryptOverhead, type EncryptionVersion } from './encryption.js';
 import type { Keyring } from './keyring.js';
 import { labelOverhead } from './label.js';
 import type { WireDialect } from './messages.js';
-import { encodeStream, readStream, type StreamMessage, type StreamReadResult } from './push-pull.js';
+import { DEFAULT_STREAM_LIMITS, encodeStream, readStream, type StreamCursor, type StreamLimits, type StreamMessage, type StreamReadResult } from './push-pull.js';
 import type { WireResult } from './wire-result.js';
 
 export interface WireSettings {
@@ -33,7 +33,11 @@ export class WireCodec {
   readonly label: string;
   readonly compress: boolean;
 
-  constructor(readonly settings: WireSettings) {
+  /** `streamLimits`: what a peer's stream may declare and inflate to (default {@link DEFAULT_STREAM_LIMITS}). */
+  constructor(
+    readonly settings: WireSettings,
+    private readonly streamLimits: StreamLimits = DEFAULT_STREAM_LIMITS,
+  ) {
     this.label = settings.label ?? '';
     this.compress = settings.compress ?? true;
   }
@@ -83,12 +87,15 @@ export class WireCodec {
     });
   }
 
-  readStream(buf: Uint8Array): StreamReadResult {
+  /** `cursor`: the same object on each call for one stream (see {@link StreamCursor}). */
+  readStream(buf: Uint8Array, cursor?: StreamCursor): StreamReadResult {
     return readStream(buf, {
       dialect: this.settings.dialect,
       keyring: this.settings.keyring,
       verifyIncoming: this.settings.verifyIncoming ?? true,
       label: this.label,
+      limits: this.streamLimits,
+      ...(cursor === undefined ? {} : { cursor }),
     });
   }
 }

@@ -26,7 +26,9 @@ export type WireFailureReason =
   /** A well-formed message from another cluster (the fork's ClusterName differs or is missing). */
   | 'clusterRejected'
   /** A stream peer did not send a complete message in time. */
-  | 'timeout';
+  | 'timeout'
+  /** Inbound streams together hold their whole byte budget (a local limit): this one was cut. */
+  | 'overBudget';
 
 /** A dropped input. Reason `clusterRejected` marks bytes that were valid but not for this cluster. */
 export interface WireFailure {

@@ -1,7 +1,7 @@
 import { Emitter, ErrorCode, SidecarError, errorMessage, hasCode, type Clock, type Event, type Logger } from '../core/index.js';
 import { encodeNodeMeta, encodeState, parseService, parseState, type Service, type ServicesState } from '../catalog/index.js';
 import type { MembershipDelegate } from '../membership/index.js';
-import { LogLimiter } from './log-limiter.js';
+import { LogLimiter } from '../core/index.js';
 
 export interface ServicesDelegateOptions {
   readonly state: ServicesState;
