@@ -138,7 +138,7 @@ export class ApiServer {
     });
     this.api = new SidecarApi({
       guard,
-      nowMs: () => options.clock.nowMs(),
+      clock: options.clock,
       undrain: options.undrain,
       maintenance: options.maintenance,
       documents: this.documents,

@@ -1,4 +1,4 @@
-import { encodeGoJsonPretty, type Logger } from '../core/index.js';
+import { LogLimiter, encodeGoJsonPretty, type Clock, type Logger } from '../core/index.js';
 import { statusString, type Service } from '../catalog/index.js';
 import type { ApiHandler, ApiRequest } from './api-request.js';
 import { goQuote } from './go-quote.js';
@@ -6,7 +6,6 @@ import { CORS_HEADERS, JSON_TYPE, sendBody, sendEmpty, sendJsonError, sendNotFou
 import { queryGet } from './request-target.js';
 import { membersJson, type ApiMemberDetail } from './members-document.js';
 import { RouteTable } from './route-table.js';
-import { LogBudget } from './log-budget.js';
 import type { MutationGuard } from './mutation-guard.js';
 import type { ApiMember, StateDocuments } from './state-documents.js';
 import type { WatchHub } from './watch-hub.js';
@@ -24,8 +23,8 @@ export interface SidecarApiOptions {
   readonly maintenance?: MaintenanceSwitch | undefined;
   /** Who may call the mutating routes. */
   readonly guard: MutationGuard;
-  /** Clock time in ms (for the refused-mutation log budget). */
-  readonly nowMs: () => number;
+  /** For the refused-mutation log limit. */
+  readonly clock: Clock;
   /** The load balancer's routes and counters as plain JSON data; undefined when it is off. */
   readonly proxyStatus?: (() => unknown) | undefined;
   readonly logger: Logger;
@@ -63,10 +62,10 @@ const REFUSED_AUDIT_WINDOW_MS = 10_000;
 export class SidecarApi {
   /** The routes below `/api`, in gorilla's order (the last one makes other methods on `/api/<x>` a 405). */
   readonly routes: RouteTable<ApiHandler>;
-  private readonly refusedBudget: LogBudget;
+  private readonly refusedLog: LogLimiter;
 
   constructor(private readonly options: SidecarApiOptions) {
-    this.refusedBudget = new LogBudget(options.nowMs, REFUSED_AUDIT_LINES, REFUSED_AUDIT_WINDOW_MS);
+    this.refusedLog = new LogLimiter(options.clock, REFUSED_AUDIT_WINDOW_MS, REFUSED_AUDIT_LINES);
     this.routes = new RouteTable<ApiHandler>()
       .add('GET', '/services/{name}.{extension}', this.oneService)
       .add('POST', '/services/{id}/drain', this.mutation('drain', this.drainService))
@@ -197,9 +196,9 @@ export class SidecarApi {
       const verdict = this.options.guard.check(req);
       const audit = { audit: true, route, id: vars.get('id') || undefined, remote: req.socket.remoteAddress };
       if (!verdict.ok) {
-        const budget = this.refusedBudget.take();
-        if (budget !== undefined) {
-          const extra = budget.suppressed > 0 ? { suppressedBefore: budget.suppressed } : {};
+        const held = this.refusedLog.take();
+        if (held !== undefined) {
+          const extra = held > 0 ? { suppressedBefore: held } : {};
           this.options.logger.info({ ...audit, outcome: 'refused', status: verdict.status, reason: verdict.reason, ...extra }, 'API mutation refused');
         }
         const headers = verdict.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="sidecar"' } : {};

@@ -1,17 +1,21 @@
 import type { Clock } from './clock.js';
 
 /**
- * Decides when a repeated log line may be written: the first occurrence at once, then at most
- * one per `intervalMs`, each carrying how many were held back since the previous one. Keeps a
- * peer that floods junk from flooding the log.
+ * Decides when a repeated log line may be written: the first `linesPerWindow` occurrences of a
+ * window at once, then none until `intervalMs` has passed since the window opened; the next
+ * line written carries how many were held back. Keeps a peer that floods junk (or a page that
+ * loops refused POSTs) from flooding the log, while the first lines of an attack always show.
  */
 export class LogLimiter {
-  private lastMs: number | undefined;
+  private windowStartMs = Number.NEGATIVE_INFINITY;
+  private usedInWindow = 0;
   private held = 0;
 
   constructor(
     private readonly clock: Clock,
     private readonly intervalMs: number,
+    /** Lines let through per window. Default 1: one line per interval. */
+    private readonly linesPerWindow = 1,
   ) {}
 
   /**
@@ -20,11 +24,15 @@ export class LogLimiter {
    */
   take(): number | undefined {
     const now = this.clock.nowMs();
-    if (this.lastMs !== undefined && now - this.lastMs < this.intervalMs) {
+    if (now - this.windowStartMs >= this.intervalMs) {
+      this.windowStartMs = now;
+      this.usedInWindow = 0;
+    }
+    if (this.usedInWindow >= this.linesPerWindow) {
       this.held++;
       return undefined;
     }
-    this.lastMs = now;
+    this.usedInWindow++;
     const held = this.held;
     this.held = 0;
     return held;
