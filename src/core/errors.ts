@@ -33,6 +33,8 @@ export const ErrorCode = {
   MEMBERSHIP_DIAL: 'SC_ERR_MEMBERSHIP_DIAL',
   /** An invariant was broken: a bug in the daemon. */
   BUG: 'SC_ERR_BUG',
+  /** A health check could not run because this host is out of descriptors, ports or memory; the service keeps its status. */
+  HEALTH_LOCAL_SHORTAGE: 'SC_ERR_HEALTH_LOCAL_SHORTAGE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

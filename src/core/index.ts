@@ -44,3 +44,5 @@ export {
   silentLogger,
 } from './logger.js';
 export { JsonStreamSplitter } from './json-stream-splitter.js';
+export { LOCAL_SHORTAGE_ADVICE, localShortageCode, localShortageAdvice, probeDescriptorShortage } from './local-shortage.js';
+export { redactUrls } from './redact-url.js';

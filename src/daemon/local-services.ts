@@ -10,6 +10,6 @@ import type { HealthMonitor } from '../health/index.js';
 export function localServicesFn(discovery: MultiDiscovery, health: HealthMonitor, stamps: TimestampSource): () => Service[] {
   return () => {
     // mark() also leaves out services with an empty ID (logged by the health watch).
-    return health.mark(discovery.services().map((svc) => ({ ...svc, updated: stamps.now() })));
+    return health.mark(discovery.services(), () => stamps.now());
   };
 }

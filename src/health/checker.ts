@@ -11,6 +11,12 @@ export interface CheckOutcome {
   readonly result: CheckResult;
   /** Why the result is not `healthy`, for logs and the API. */
   readonly error?: string;
+  /**
+   * Set when the check could not run because THIS host is short of something (the errno:
+   * `EMFILE`, `EADDRNOTAVAIL`…, see core's LOCAL_SHORTAGE_ADVICE). The result says nothing
+   * about the service: the monitor keeps its status as it was.
+   */
+  readonly localShortage?: string;
 }
 
 /**
@@ -20,6 +26,12 @@ export interface CheckOutcome {
  */
 export interface Checker {
   run(args: string, signal: AbortSignal): Promise<CheckOutcome>;
+  /**
+   * True when `run` answers from memory at once (no socket, process or timer): the monitor
+   * then runs it without a timeout, abort controller or concurrency slot (10,000
+   * AlwaysSuccessful checks cost a 300 ms stall every round with them, bench/catalog-scale.ts).
+   */
+  readonly inMemory?: boolean;
 }
 
 /** The outcome of a run that was aborted before it finished. */

@@ -9,6 +9,8 @@ export type DockerHealthState = 'healthy' | 'unhealthy' | 'starting' | undefined
  * the status comes from Docker discovery, which follows `health_status` events.
  */
 export class DockerHealthChecker implements Checker {
+  readonly inMemory = true;
+
   constructor(private readonly status: (containerId: string) => DockerHealthState) {}
 
   run(args: string): Promise<CheckOutcome> {

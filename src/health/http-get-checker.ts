@@ -1,7 +1,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { errorMessage } from '../core/index.js';
+import { errorMessage, redactUrls } from '../core/index.js';
 import { ABORTED_OUTCOME, type CheckOutcome, type Checker } from './checker.js';
+import { failureOutcome } from './local-shortage-outcome.js';
 
 /** Redirects followed before giving up: 10, like Go's `http.Get`. */
 export const DEFAULT_MAX_REDIRECTS = 10;
@@ -16,7 +17,9 @@ type Hop = { readonly status: number; readonly location: string | undefined } | 
  * status sickly, no answer (refused, reset, DNS, bad URL) unknown — as the Go Sidecar's
  * `HttpGetCmd`. Only the status line and headers are read: the body is never waited for and the
  * connection is closed at once (`agent: false`, so no keep-alive socket outlives the check).
- * There is no timeout here: the monitor aborts the run through its signal.
+ * There is no timeout here: the monitor aborts the run through its signal. A request this host
+ * cannot make (out of descriptors or ports) is a local shortage, not a failure of the service.
+ * URLs in error texts are redacted (userinfo and query values).
  */
 export class HttpGetChecker implements Checker {
   constructor(private readonly maxRedirects: number = DEFAULT_MAX_REDIRECTS) {}
@@ -26,7 +29,7 @@ export class HttpGetChecker implements Checker {
     try {
       url = new URL(args.trim());
     } catch {
-      return { result: 'unknown', error: `invalid URL "${args}"` };
+      return { result: 'unknown', error: `invalid URL "${redactUrls(args)}"` };
     }
     for (let redirects = 0; ; redirects++) {
       if (signal.aborted) return ABORTED_OUTCOME;
@@ -39,12 +42,12 @@ export class HttpGetChecker implements Checker {
         try {
           url = new URL(hop.location, url);
         } catch {
-          return { result: 'unknown', error: `invalid redirect Location "${hop.location}"` };
+          return { result: 'unknown', error: `invalid redirect Location "${redactUrls(hop.location)}"` };
         }
         continue;
       }
       if (hop.status >= 200 && hop.status < 300) return { result: 'healthy' };
-      return { result: 'sickly', error: `HTTP ${hop.status} from ${url.href}` };
+      return { result: 'sickly', error: `HTTP ${hop.status} from ${redactUrls(url.href)}` };
     }
   }
 }
@@ -80,9 +83,9 @@ function getOnce(url: URL, signal: AbortSignal): Promise<Hop> {
       });
     } catch (err) {
       // Synchronous throws: invalid header characters, bad host…
-      settle({ result: 'unknown', error: errorMessage(err) });
+      settle(failureOutcome(err, redactUrls(errorMessage(err))));
       return;
     }
-    request.on('error', (err) => settle({ result: 'unknown', error: errorMessage(err) }));
+    request.on('error', (err) => settle(failureOutcome(err, redactUrls(errorMessage(err)))));
   });
 }
