@@ -27,7 +27,7 @@ import { apiMembers, memberDetails } from '../replication/index.js';
 import { startCluster, type ClusterParts } from './cluster.js';
 import { buildDiscovery } from './discovery-factory.js';
 import { withoutSuspectHosts } from './suspect-hosts.js';
-import { localServicesFn } from './local-services.js';
+import { localServiceIdsFn, localServicesFn } from './local-services.js';
 
 /** How often health checks are matched to discovered services (the Go Sidecar's 500 ms). */
 const HEALTH_WATCH_INTERVAL_MS = 500;
@@ -134,7 +134,13 @@ export class Daemon {
     this.disposables.add(state.onDidChangeService((event) => listeners.notify(event)));
     this.disposables.add(state.onDidChangeService((event) => this.logChange(event.service, event.previousStatus)));
 
-    const sync = new LocalServiceSync({ state, scheduler, clock, localServices: localServicesFn(discovery, health, stamps) });
+    const sync = new LocalServiceSync({
+      state,
+      scheduler,
+      clock,
+      localServices: localServicesFn(discovery, health, stamps),
+      localIds: localServiceIdsFn(discovery),
+    });
     this.disposables.add(sync);
     const watchHealth = (): void => health.sync(discovery.services(), (svc) => discovery.healthCheck(svc));
     this.every(HEALTH_WATCH_INTERVAL_MS, watchHealth);

@@ -13,3 +13,8 @@ export function localServicesFn(discovery: MultiDiscovery, health: HealthMonitor
     return health.mark(discovery.services(), () => stamps.now());
   };
 }
+
+/** The IDs of this host's services (as {@link localServicesFn} lists them, without copying any). */
+export function localServiceIdsFn(discovery: MultiDiscovery): () => string[] {
+  return () => discovery.services().flatMap((svc) => (svc.id === '' ? [] : [svc.id]));
+}

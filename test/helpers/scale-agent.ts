@@ -77,6 +77,8 @@ export interface ProbeLine {
   readonly maxMs: number;
   /** Stalls over 50 ms in that second. */
   readonly over50: number;
+  /** Longest GC pause in that second. */
+  readonly gcMaxMs: number;
 }
 
 /** The probe's lines written at or after `sinceMs`. */
@@ -94,20 +96,33 @@ export function readProbe(probeFile: string, sinceMs = 0): ProbeLine[] {
     .filter((l) => l.t >= sinceMs);
 }
 
-/** CPU % of one core and the worst event-loop stall of the agent over the next `windowMs`. */
-export async function measureIdle(agent: AgentProcess, probeFile: string, windowMs: number): Promise<{ cpuPercent: number; maxStallMs: number; stallsOver50: number; rssMiB: number }> {
+/**
+ * The agent's CPU (% of one core) over `windowMs` with the probe paused (its timer costs about
+ * 0.8 %), then its worst event-loop stall over another `windowMs` with the probe running.
+ */
+export async function measureIdle(
+  agent: AgentProcess,
+  probeFile: string,
+  windowMs: number,
+): Promise<{ cpuPercent: number; maxStallMs: number; stallsOver50: number; gcMaxMs: number; rssMiB: number }> {
   const pid = agent.child.pid ?? 0;
+  const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+  process.kill(pid, 'SIGUSR2'); // pause the probe
+  await sleep(200);
   const t0 = Date.now();
   const cpu0 = cpuTimeMs(pid);
-  await new Promise((done) => setTimeout(done, windowMs));
-  const cpu1 = cpuTimeMs(pid);
-  const elapsed = Date.now() - t0;
-  // A probe line covers the second before it: skip the first one, which began before t0.
-  const lines = readProbe(probeFile, t0 + 1000);
+  await sleep(windowMs);
+  const cpuPercent = ((cpuTimeMs(pid) - cpu0) / (Date.now() - t0)) * 100;
+  process.kill(pid, 'SIGUSR2'); // resume
+  const t1 = Date.now();
+  await sleep(windowMs);
+  // A line covers the second before it: the first one after t1 + 1 s began after the resume.
+  const lines = readProbe(probeFile, t1 + 1000);
   return {
-    cpuPercent: ((cpu1 - cpu0) / elapsed) * 100,
+    cpuPercent,
     maxStallMs: Math.max(0, ...lines.map((l) => l.maxMs)),
     stallsOver50: lines.reduce((sum, l) => sum + l.over50, 0),
+    gcMaxMs: Math.max(0, ...lines.map((l) => l.gcMaxMs)),
     rssMiB: rssMiB(pid),
   };
 }
