@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { errorMessage, redactUrls } from '../core/index.js';
 import { ABORTED_OUTCOME, type CheckOutcome, type Checker } from './checker.js';
 import { failureOutcome } from './local-shortage-outcome.js';
@@ -18,6 +18,9 @@ const OUTPUT_EXCERPT_CHARS = 200;
  * the Go version left timed-out commands running.
  */
 export class ExternalChecker implements Checker {
+  /** @param spawnFn starts the command (`child_process.spawn`; tests pass a fake). */
+  constructor(private readonly spawnFn: (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess = spawn) {}
+
   run(args: string, signal: AbortSignal): Promise<CheckOutcome> {
     // Single spaces, like Go's strings.Split(args, " "): "a  b" gives an empty argument.
     const [command = '', ...argv] = args.split(' ');
@@ -26,7 +29,7 @@ export class ExternalChecker implements Checker {
     return new Promise<CheckOutcome>((resolve) => {
       let child: ChildProcess;
       try {
-        child = spawn(command, argv, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+        child = this.spawnFn(command, argv, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
       } catch (err) {
         // Invalid arguments (e.g. a NUL byte) and some spawn failures throw synchronously.
         resolve(failureOutcome(err, `cannot run "${redactUrls(command)}": ${redactUrls(errorMessage(err))}`));

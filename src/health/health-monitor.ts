@@ -393,7 +393,8 @@ export class HealthMonitor {
     if (outcome.result === 'healthy') {
       entry.lastError = undefined;
     } else {
-      entry.lastError = outcome.error ?? outcome.result;
+      // Checkers redact the URLs they quote; this catches any other checker's (house rule 9).
+      entry.lastError = redactUrls(outcome.error ?? outcome.result);
       const code = outcome === TIMEOUT_OUTCOME ? ErrorCode.HEALTH_CHECK_TIMEOUT : ErrorCode.HEALTH_CHECK_FAILED;
       const fields = { id: entry.id, type: entry.type, args: redactUrls(entry.args), result: outcome.result, code, err: entry.lastError };
       // The first failure of a streak is worth a line; the rest would repeat it every round.

@@ -12,6 +12,11 @@ const USER_AGENT = 'sidecar-node-health/1';
 
 type Hop = { readonly status: number; readonly location: string | undefined } | CheckOutcome;
 
+/** Starts one GET (`http.get` or `https.get` by the URL's protocol); tests pass a fake. */
+export type HttpGetFn = (url: URL, options: http.RequestOptions, callback: (response: http.IncomingMessage) => void) => http.ClientRequest;
+
+const defaultGet: HttpGetFn = (url, options, callback) => (url.protocol === 'https:' ? https : http).get(url, options, callback);
+
 /**
  * `HttpGet`: GET the URL in the args, following redirects. A 2xx answer is healthy, any other
  * status sickly, no answer (refused, reset, DNS, bad URL) unknown — as the Go Sidecar's
@@ -22,7 +27,10 @@ type Hop = { readonly status: number; readonly location: string | undefined } | 
  * URLs in error texts are redacted (userinfo and query values).
  */
 export class HttpGetChecker implements Checker {
-  constructor(private readonly maxRedirects: number = DEFAULT_MAX_REDIRECTS) {}
+  constructor(
+    private readonly maxRedirects: number = DEFAULT_MAX_REDIRECTS,
+    private readonly get: HttpGetFn = defaultGet,
+  ) {}
 
   async run(args: string, signal: AbortSignal): Promise<CheckOutcome> {
     let url: URL;
@@ -33,7 +41,7 @@ export class HttpGetChecker implements Checker {
     }
     for (let redirects = 0; ; redirects++) {
       if (signal.aborted) return ABORTED_OUTCOME;
-      const hop = await getOnce(url, signal);
+      const hop = await getOnce(url, signal, this.get);
       if ('result' in hop) return hop;
       if (REDIRECT_STATUSES.has(hop.status) && hop.location !== undefined) {
         if (redirects >= this.maxRedirects) {
@@ -53,9 +61,8 @@ export class HttpGetChecker implements Checker {
 }
 
 /** One GET: resolves with the status and Location, or with an `unknown` outcome. Never rejects. */
-function getOnce(url: URL, signal: AbortSignal): Promise<Hop> {
-  const transport = url.protocol === 'http:' ? http : url.protocol === 'https:' ? https : null;
-  if (transport === null) {
+function getOnce(url: URL, signal: AbortSignal, get: HttpGetFn): Promise<Hop> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return Promise.resolve({ result: 'unknown', error: `unsupported protocol scheme "${url.protocol.replace(/:$/, '')}"` });
   }
   return new Promise<Hop>((resolve) => {
@@ -73,7 +80,7 @@ function getOnce(url: URL, signal: AbortSignal): Promise<Hop> {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      request = transport.get(url, { agent: false, headers: { 'user-agent': USER_AGENT } }, (response) => {
+      request = get(url, { agent: false, headers: { 'user-agent': USER_AGENT } }, (response) => {
         const status = response.statusCode ?? 0;
         const location = response.headers.location;
         // Go closes the body without reading it; so do we (the body may be large or endless).

@@ -20,6 +20,9 @@ export function parseHostPort(args: string): { host: string; port: number } | nu
  * ports) is a local shortage, not a failure of the service.
  */
 export class TcpChecker implements Checker {
+  /** @param connect opens the socket (`net.connect`; tests pass a fake). */
+  constructor(private readonly connect: (options: net.NetConnectOpts) => net.Socket = net.connect) {}
+
   run(args: string, signal: AbortSignal): Promise<CheckOutcome> {
     const target = parseHostPort(args.trim());
     if (target === null) return Promise.resolve({ result: 'unknown', error: `invalid Tcp check target "${args}" (want host:port)` });
@@ -28,7 +31,7 @@ export class TcpChecker implements Checker {
       let settled = false;
       let socket: net.Socket;
       try {
-        socket = net.connect({ host: target.host, port: target.port });
+        socket = this.connect({ host: target.host, port: target.port });
       } catch (err) {
         resolve(failureOutcome(err, errorMessage(err)));
         return;
