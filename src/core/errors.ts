@@ -35,6 +35,8 @@ export const ErrorCode = {
   BUG: 'SC_ERR_BUG',
   /** A health check could not run because this host is out of descriptors, ports or memory; the service keeps its status. */
   HEALTH_LOCAL_SHORTAGE: 'SC_ERR_HEALTH_LOCAL_SHORTAGE',
+  /** The CPU profile file (-p) is a symlink, not a regular file, or another user's; nothing is written. */
+  CPU_PROFILE_UNSAFE: 'SC_ERR_CPU_PROFILE_UNSAFE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
