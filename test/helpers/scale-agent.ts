@@ -98,12 +98,14 @@ export function readProbe(probeFile: string, sinceMs = 0): ProbeLine[] {
 
 /**
  * The agent's CPU (% of one core) over `windowMs` with the probe paused (its timer costs about
- * 0.8 %), then its worst event-loop stall over another `windowMs` with the probe running.
+ * 0.8 %), then its worst event-loop stall over another `windowMs` with the probe running;
+ * `duringStalls` (e.g. API requests) runs in that second window only, until its signal aborts.
  */
 export async function measureIdle(
   agent: AgentProcess,
   probeFile: string,
   windowMs: number,
+  duringStalls?: (signal: AbortSignal) => Promise<void>,
 ): Promise<{ cpuPercent: number; maxStallMs: number; stallsOver50: number; gcMaxMs: number; rssMiB: number }> {
   const pid = agent.child.pid ?? 0;
   const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
@@ -115,7 +117,11 @@ export async function measureIdle(
   const cpuPercent = ((cpuTimeMs(pid) - cpu0) / (Date.now() - t0)) * 100;
   process.kill(pid, 'SIGUSR2'); // resume
   const t1 = Date.now();
+  const stop = new AbortController();
+  const side = duringStalls?.(stop.signal);
   await sleep(windowMs);
+  stop.abort();
+  await side;
   // A line covers the second before it: the first one after t1 + 1 s began after the resume.
   const lines = readProbe(probeFile, t1 + 1000);
   return {
