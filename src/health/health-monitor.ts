@@ -79,8 +79,6 @@ interface CheckEntry {
 }
 
 const TIMEOUT_OUTCOME: CheckOutcome = { result: 'unknown', error: 'Timed out!' };
-/** The signal in-memory checkers get: they answer at once, so nothing ever aborts them. */
-const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 /** Upper bound of the first round's jitter (ms): small, so new services turn ALIVE quickly. */
 const MAX_START_JITTER_MS = 300;
 
@@ -93,7 +91,7 @@ const MAX_START_JITTER_MS = 300;
  *
  * Beyond Go: a round of more than 64 checks starts them in batches over the first half of the
  * interval rather than all at once (see spreadRuns), and in-memory checkers (AlwaysSuccessful,
- * DockerHealth) run without timer, abort controller or queue slot. A check that could not run
+ * DockerHealth: `runNow`) run at once, without promise, timer, abort controller or queue slot. A check that could not run
  * because this host is short of descriptors, ports or memory leaves its service's status as it
  * was (no failure counted, nothing announced) and is reported once per episode.
  */
@@ -215,8 +213,12 @@ export class HealthMonitor {
   runOnce(): Promise<void> {
     if (this.closed !== null) return Promise.resolve();
     if (this.round !== null) return this.round;
-    const entries = [...this.checks.values()];
-    const spread = spreadRuns(entries, (entry) => this.dispatch(entry), this.checkIntervalMs / 2, this.clock);
+    const remote: CheckEntry[] = [];
+    for (const entry of this.checks.values()) {
+      if (entry.checker.runNow !== undefined) this.runInMemory(entry);
+      else remote.push(entry);
+    }
+    const spread = spreadRuns(remote, (entry) => this.dispatch(entry), this.checkIntervalMs / 2, this.clock);
     this.spread = spread;
     this.round = spread.done.finally(() => {
       this.round = null;
@@ -331,19 +333,20 @@ export class HealthMonitor {
 
   /** Runs one check: in-memory checkers at once, the others through the concurrency queue. */
   private dispatch(entry: CheckEntry): Promise<void> {
-    return entry.checker.inMemory === true ? this.runInMemory(entry) : this.queue.add(() => this.runCheck(entry));
+    if (entry.checker.runNow === undefined) return this.queue.add(() => this.runCheck(entry));
+    this.runInMemory(entry);
+    return Promise.resolve();
   }
 
-  /** An in-memory checker answers at once: no timeout, abort or queue slot. Never rejects. */
-  private async runInMemory(entry: CheckEntry): Promise<void> {
-    if (this.closed !== null || this.checks.get(entry.id) !== entry) return;
+  /** An in-memory checker answers at once: no promise, timeout, abort or queue slot. */
+  private runInMemory(entry: CheckEntry): void {
+    if (this.closed !== null || this.checks.get(entry.id) !== entry || entry.checker.runNow === undefined) return;
     let outcome: CheckOutcome;
     try {
-      outcome = await entry.checker.run(entry.args, NEVER_ABORTED);
+      outcome = entry.checker.runNow(entry.args);
     } catch (err) {
       outcome = failureOutcome(err, errorMessage(err));
     }
-    if (this.closed !== null || this.checks.get(entry.id) !== entry) return;
     this.record(entry, outcome);
   }
 

@@ -78,7 +78,7 @@ test('monitor: a round of 1,000 checks is spread, close() mid-round leaves no ti
   // A hung remote check holds the only slot; in-memory checks (DockerHealth here) still run.
   const clock2 = new FakeClock();
   const hung: Checker = { run: () => new Promise<CheckOutcome>(() => undefined) };
-  const always: Checker = { inMemory: true, run: () => Promise.resolve({ result: 'healthy' }) };
+  const always: Checker = { run: () => Promise.resolve({ result: 'healthy' }), runNow: () => ({ result: 'healthy' }) };
   const monitor2 = new HealthMonitor({
     clock: clock2,
     logger: silentLogger(),
