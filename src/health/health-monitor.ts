@@ -89,11 +89,13 @@ const MAX_START_JITTER_MS = 300;
  * ms; results go through the rise/fall thresholds to a service status that {@link mark}
  * applies to the announced records.
  *
- * Beyond Go: a round of more than 64 checks starts them in batches over the first half of the
- * interval rather than all at once (see spreadRuns), and in-memory checkers (AlwaysSuccessful,
- * DockerHealth: `runNow`) run at once, without promise, timer, abort controller or queue slot. A check that could not run
- * because this host is short of descriptors, ports or memory leaves its service's status as it
- * was (no failure counted, nothing announced) and is reported once per episode.
+ * Beyond Go: a round of more than 64 checks starts them in batches over the first half of
+ * the interval rather than all at once (see spreadRuns); in-memory checkers (`runNow`:
+ * AlwaysSuccessful, DockerHealth) run at once, without promise, timer or queue slot; and a
+ * check that could not run because this host is short of descriptors, ports or memory
+ * leaves its service's status as it was (no failure counted, nothing announced) and is
+ * reported once per episode. (Over 400 lines: the round, the check and its result are one
+ * state machine; the parts that stand alone are in spread-runs.ts and shortage-episode.ts.)
  */
 export class HealthMonitor {
   readonly onDidChangeStatus: Event<StatusChange>;
