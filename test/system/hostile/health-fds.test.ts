@@ -12,18 +12,18 @@ import { SIDECAR_BIN } from '../../helpers/agent-process.js';
 
 /**
  * Issue #11 row 5: an agent out of file descriptors must not announce its healthy services
- * UNHEALTHY. The agent runs under `ulimit -n 64` with one static service whose HttpGet check
- * hits a backend in this test; idle connections to its API use up its descriptors (the API
- * has no connection cap here) until its checks fail with EMFILE. The service must stay ALIVE,
+ * UNHEALTHY. The agent runs under `ulimit -n 64` with two static services whose HttpGet checks
+ * hit a backend in this test (one by IP, one by the name localhost); idle connections to its API use up its descriptors (the API
+ * has no connection cap here) until its checks fail with EMFILE. The services must stay ALIVE,
  * with one SC_ERR_HEALTH_LOCAL_SHORTAGE warning; once the connections go, checks pass again.
- * (Before: the first EMFILE made the service UNHEALTHY cluster-wide.)
+ * (Before: the first EMFILE made them UNHEALTHY cluster-wide.)
  */
 const FD_LIMIT = 64;
 const SHORTAGE = 'SC_ERR_HEALTH_LOCAL_SHORTAGE';
 
 type Log = Record<string, unknown>;
 
-test('out of descriptors, a healthy service stays ALIVE; the shortage is logged once, and its end', { timeout: 60_000 }, async (t) => {
+test('out of descriptors, healthy services stay ALIVE (checked by IP and by name); the shortage is logged once, and its end', { timeout: 60_000 }, async (t) => {
   let hits = 0;
   const backend = createServer((_req, res) => {
     hits++;
@@ -39,6 +39,11 @@ test('out of descriptors, a healthy service stays ALIVE; the shortage is logged 
       {
         Service: { Name: 'web', Image: 'web:1', Ports: [{ Type: 'tcp', Port: backendPort, ServicePort: 0 }] },
         Check: { Type: 'HttpGet', Args: `http://127.0.0.1:${backendPort}/health` },
+      },
+      {
+        // By name: out of descriptors the resolver cannot read /etc/hosts and says ENOTFOUND.
+        Service: { Name: 'api', Image: 'api:1', Ports: [{ Type: 'tcp', Port: backendPort, ServicePort: 0 }] },
+        Check: { Type: 'HttpGet', Args: `http://localhost:${backendPort}/health` },
       },
     ]),
   );
@@ -88,12 +93,13 @@ test('out of descriptors, a healthy service stays ALIVE; the shortage is logged 
   );
   // Descriptors below the limit (one may sit above it, inherited from bash before `ulimit`).
   const fdCount = (): number => readdirSync(`/proc/${pid}/fd`).filter((fd) => Number(fd) < FD_LIMIT).length;
-  const webStatus = async (via?: net.Socket): Promise<number | undefined> => {
+  /** The statuses of web and api, e.g. [0, 0] when both are ALIVE. */
+  const statuses = async (via?: net.Socket): Promise<Array<number | undefined>> => {
     const body = via === undefined ? await getClosing(`http://127.0.0.1:${apiPort}/api/services.json`) : await getOver(via, '/api/services.json');
     const doc = JSON.parse(body) as { Services: Record<string, Array<{ Status: number }>> };
-    return doc.Services['web']?.[0]?.Status;
+    return ['web', 'api'].map((name) => doc.Services[name]?.[0]?.Status);
   };
-  await eventually(async () => assert.equal(await webStatus(), 0, 'web ALIVE'), { timeoutMs: 15_000 });
+  await eventually(async () => assert.deepEqual(await statuses(), [0, 0], 'web and api ALIVE'), { timeoutMs: 15_000 });
   const fdsBefore = fdCount();
   assert.match(readFileSync(`/proc/${pid}/limits`, 'utf8'), new RegExp(`Max open files\\s+${FD_LIMIT}\\s`));
 
@@ -141,7 +147,9 @@ test('out of descriptors, a healthy service stays ALIVE; the shortage is logged 
   const via = held[0];
   assert.ok(via !== undefined);
   await new Promise((done) => setTimeout(done, 6500));
-  assert.equal(await webStatus(via), 0, 'web still ALIVE while the agent is out of descriptors');
+  const failures = logs.filter((l) => /Health check failed/.test(String(l['msg'])));
+  assert.deepEqual(failures, [], 'no check counted as failed');
+  assert.deepEqual(await statuses(via), [0, 0], 'both still ALIVE while the agent is out of descriptors');
   assert.equal(shortageLines().length, 1, 'the shortage is logged once per episode');
   const changed = logs.filter((l) => /Health status changed|Service status changed/.test(String(l['msg'])) && Number(l['time'] ?? 0) >= t0);
   assert.deepEqual(changed, [], 'no status change while short');
@@ -153,7 +161,7 @@ test('out of descriptors, a healthy service stays ALIVE; the shortage is logged 
   await eventually(() => logs.some((l) => l['code'] === SHORTAGE && /is over/.test(String(l['msg']))), { timeoutMs: 15_000, intervalMs: 50 });
   const hitsAfter = hits;
   await eventually(() => hits > hitsAfter, { timeoutMs: 5000 });
-  assert.equal(await webStatus(), 0);
+  assert.deepEqual(await statuses(), [0, 0]);
   t.diagnostic(`checks normal again ${Date.now() - released} ms after release; fds now ${fdCount()}; shortage warnings: ${shortageLines().length}`);
   assert.equal(shortageLines().length, 1);
 });
