@@ -135,7 +135,9 @@ export class HealthMonitor {
     };
     this.resolveChecker = options.checkerFor ?? defaultCheckerFor;
     this.queue = new PQueue({ concurrency: positiveInt('concurrency', options.concurrency ?? 32) });
-    this.shortage = new ShortageEpisode(this.log, this.clock, this.checkIntervalMs);
+    // Over once checks ran for two intervals without a shortage: one is too close to call
+    // when the same failing check comes round every interval.
+    this.shortage = new ShortageEpisode(this.log, this.clock, 2 * this.checkIntervalMs);
     this.onDidChangeStatus = this.changes.event;
   }
 
@@ -392,7 +394,8 @@ export class HealthMonitor {
       this.shortage.shortage(outcome.localShortage, entry, outcome.error);
       return;
     }
-    this.shortage.ran();
+    // In-memory checks need no descriptor or port: they say nothing about the shortage.
+    if (entry.checker.runNow === undefined) this.shortage.ran();
     const before = serviceStatusFor(entry.thresholds.state);
     entry.thresholds = applyResult(entry.thresholds, outcome.result, this.thresholds);
     if (outcome.result === 'healthy') {

@@ -129,9 +129,10 @@ test('monitor: a shortage keeps every status as it was, is logged once per episo
   assert.ok(!JSON.stringify(records).includes('secret') && !JSON.stringify(records).includes('abc'), 'check URL redacted');
   assert.equal(records.filter((r) => /Health check failed/.test(r.msg)).length, 0, 'no failure line');
 
-  // Back to normal: the end of the episode is logged once, after a quiet interval.
+  // Back to normal: the end of the episode is logged once, after two quiet intervals.
   checker.outcome = { result: 'healthy' };
-  await monitor.runOnce();
+  await monitor.runOnce(); // one interval after the last shortage
+  assert.equal(records.filter((r) => /is over/.test(r.msg)).length, 0, 'not after one interval');
   clock.advance(3000);
   await monitor.runOnce();
   const ended = records.filter((r) => /local shortage \(EMFILE\) is over/.test(r.msg));
@@ -169,5 +170,22 @@ test('monitor: a checker that throws EMFILE is a shortage too', async () => {
   assert.equal(calls, 2);
   assert.equal(monitor.statusOf('a'), ServiceStatus.ALIVE);
   assert.equal(records.filter((r) => r.code === ErrorCode.HEALTH_LOCAL_SHORTAGE).length, 1);
+  await monitor.close();
+});
+
+test('monitor: in-memory checks passing meanwhile do not end an episode (they need no descriptor)', async () => {
+  const clock = new FakeClock();
+  const { logger, records } = captureLogger();
+  const short: Checker = { run: () => Promise.resolve(EMFILE_OUTCOME) };
+  const always: Checker = { run: () => Promise.resolve({ result: 'healthy' }), runNow: () => ({ result: 'healthy' }) };
+  const monitor = new HealthMonitor({ clock, logger, advertiseIp: '10.0.0.1', checkerFor: (type) => (type === 'AlwaysSuccessful' ? always : short) });
+  monitor.sync([makeService({ id: 'web' }), makeService({ id: 'const' })], (svc) =>
+    svc.id === 'web' ? { type: 'HttpGet', args: 'http://10.0.0.1:1/' } : { type: 'AlwaysSuccessful', args: '' },
+  );
+  for (let round = 0; round < 6; round++) {
+    await monitor.runOnce();
+    clock.advance(3100); // rounds a little late, as on a busy host
+  }
+  assert.equal(records.filter((r) => r.code === ErrorCode.HEALTH_LOCAL_SHORTAGE).length, 1, 'one line, no end, no restart');
   await monitor.close();
 });
