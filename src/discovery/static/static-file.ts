@@ -1,4 +1,4 @@
-import { ErrorCode, SidecarError, errorMessage, encodeGoJson } from '../../core/index.js';
+import { ErrorCode, SidecarError, errorMessage, encodeGoJson, redactUrls } from '../../core/index.js';
 import { ServiceStatus, decodeService, normalizeProxyMode, serviceToGoJson, unknownProxyModeMessage, type Port, type Service } from '../../catalog/index.js';
 import type { CheckSpec } from '../source.js';
 import { locateJsonError } from './json-error-position.js';
@@ -155,7 +155,8 @@ function decodeListenPort(value: unknown, where: string): number {
 function stringField(obj: Record<string, unknown>, name: string, where: string): string {
   const v = field(obj, name);
   if (v === null || v === undefined) return '';
-  if (typeof v !== 'string') throw new Error(`${where}.${name}: expected a string, got ${JSON.stringify(v)}`);
+  // Redacted: Check.Args may hold a URL with a password or a token.
+  if (typeof v !== 'string') throw new Error(`${where}.${name}: expected a string, got ${redactUrls(JSON.stringify(v) ?? String(v))}`);
   return v;
 }
 
