@@ -154,6 +154,9 @@ test('out of descriptors, healthy services stay ALIVE (checked by IP and by name
   const changed = logs.filter((l) => /Health status changed|Service status changed/.test(String(l['msg'])) && Number(l['time'] ?? 0) >= t0);
   assert.deepEqual(changed, [], 'no status change while short');
   t.diagnostic(`backend hits while short: ${hits - hitsDuring} (checks could not connect)`);
+  const byMsg = new Map<string, number>();
+  for (const l of logs) if (Number(l['time'] ?? 0) >= t0) byMsg.set(String(l['msg']).slice(0, 60), (byMsg.get(String(l['msg']).slice(0, 60)) ?? 0) + 1);
+  t.diagnostic(`agent log lines while short: ${JSON.stringify(Object.fromEntries(byMsg))}`);
 
   // Release: checks run and pass again, and the end of the episode is logged.
   for (const s of [...held]) s.destroy();
