@@ -3,6 +3,13 @@ import { REPEAT_BUMP_NS, RETRANSMIT_INTERVAL_MS } from './lifespans.js';
 import type { Service } from './service.js';
 
 /**
+ * Records handed to gossip in one timer turn. A larger batch goes out in slices of this many
+ * on consecutive turns: 10,000 local services at once (each announce, and the minute's
+ * refresh) stalled the event loop 110 ms while they were encoded (bench/catalog-scale.ts).
+ */
+export const MAX_RECORDS_PER_TURN = 500;
+
+/**
  * Sends a batch of records to gossip a number of times, {@link RETRANSMIT_INTERVAL_MS}
  * apart, starting one interval from now. Repeat n carries `Updated` + 50 ns × n so peers
  * treat each repeat as newer and relay it on.
@@ -10,6 +17,8 @@ import type { Service } from './service.js';
 export class BroadcastScheduler {
   private readonly batches = new Emitter<readonly Service[]>();
   private readonly timers = new Set<TimerHandle>();
+  /** The next slice of a large batch, one per batch being sliced. */
+  private readonly sliceTimers = new Set<TimerHandle>();
   private closed = false;
 
   /** One timed send of a batch; the membership layer gossips it. */
@@ -23,7 +32,7 @@ export class BroadcastScheduler {
     let sent = 0;
     const handle = this.clock.setInterval(() => {
       const bump = REPEAT_BUMP_NS * BigInt(sent);
-      this.batches.fire(bump === 0n ? batch : batch.map((svc) => ({ ...svc, updated: svc.updated + bump })));
+      this.fireInSlices(bump === 0n ? batch : batch.map((svc) => ({ ...svc, updated: svc.updated + bump })), 0);
       sent++;
       if (sent >= repeats) {
         this.clock.clearInterval(handle);
@@ -42,6 +51,24 @@ export class BroadcastScheduler {
     this.closed = true;
     for (const handle of this.timers) this.clock.clearInterval(handle);
     this.timers.clear();
+    for (const handle of this.sliceTimers) this.clock.clearTimeout(handle);
+    this.sliceTimers.clear();
     this.batches.dispose();
+  }
+
+  /** Fires `records` from `offset` on, at most MAX_RECORDS_PER_TURN per timer turn. */
+  private fireInSlices(records: readonly Service[], offset: number): void {
+    if (offset === 0 && records.length <= MAX_RECORDS_PER_TURN) {
+      this.batches.fire(records);
+      return;
+    }
+    const end = Math.min(records.length, offset + MAX_RECORDS_PER_TURN);
+    this.batches.fire(records.slice(offset, end));
+    if (end >= records.length || this.closed) return;
+    const handle = this.clock.setTimeout(() => {
+      this.sliceTimers.delete(handle);
+      this.fireInSlices(records, end);
+    }, 0);
+    this.sliceTimers.add(handle);
   }
 }

@@ -38,5 +38,6 @@ export {
 } from './codec.js';
 export type { ChangeEvent } from './change-event.js';
 export { ServicesState, type ServicesStateOptions } from './services-state.js';
-export { BroadcastScheduler } from './broadcast-scheduler.js';
+export { BroadcastScheduler, MAX_RECORDS_PER_TURN } from './broadcast-scheduler.js';
 export { LocalServiceSync, type LocalSyncOptions } from './local-sync.js';
+export { PROXY_MODES, type KnownProxyMode, normalizeProxyMode, unknownProxyModeMessage } from './proxy-mode.js';

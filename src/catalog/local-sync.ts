@@ -20,6 +20,12 @@ export interface LocalSyncOptions {
    * Called once per tick; must be cheap and must not throw.
    */
   readonly localServices: () => readonly Service[];
+  /**
+   * The IDs of those services, for the tombstone round; default: from localServices(). Given,
+   * it spares a stamped copy of every record every 2 s (10,000 services: a third of the idle
+   * agent's garbage, bench/catalog-scale.ts).
+   */
+  readonly localIds?: () => Iterable<string>;
 }
 
 /**
@@ -74,7 +80,8 @@ export class LocalServiceSync implements Disposable {
   tombstoneTick(): void {
     const { state, scheduler } = this.options;
     const expired = state.tombstoneExpired();
-    const ids = new Set(this.options.localServices().map((s) => s.id));
+    const { localIds } = this.options;
+    const ids = new Set(localIds === undefined ? this.options.localServices().map((s) => s.id) : localIds());
     const vanished = state.tombstoneVanished(ids);
     const batch = [...vanished, ...expired];
     if (batch.length > 0) scheduler.send(batch, TOMBSTONE_COUNT);

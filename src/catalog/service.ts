@@ -71,5 +71,10 @@ export function invalidates(svc: Service, other: Service): boolean {
 
 /** Older than now − 3 h − 1 min: refused on receipt. */
 export function isStale(svc: Service, now: Timestamp): boolean {
-  return svc.updated < now - TOMBSTONE_LIFESPAN_NS - STALE_FUDGE_NS;
+  return svc.updated < staleBefore(now);
+}
+
+/** The `Updated` below which a record is stale at `now` (see {@link isStale}). */
+export function staleBefore(now: Timestamp): Timestamp {
+  return now - TOMBSTONE_LIFESPAN_NS - STALE_FUDGE_NS;
 }

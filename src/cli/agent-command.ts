@@ -60,7 +60,16 @@ export function agentCommand(ctx: CommandContext): Command<[], Record<string, un
   command.action(async () => {
     const configured = configure(ctx, collectFlags(command, bindings));
     if (configured === null) return;
-    const stopProfile = command.opts()['cpuprofile'] === true ? await startCpuProfile(configured.logger) : null;
+    let stopProfile: (() => Promise<void>) | null = null;
+    if (command.opts()['cpuprofile'] === true) {
+      try {
+        stopProfile = await startCpuProfile(configured.logger);
+      } catch (err) {
+        configured.logger.fatal({ code: err instanceof SidecarError ? err.code : undefined }, errorMessage(err));
+        ctx.setExitCode(EXIT_RUNTIME_FAILURE);
+        return;
+      }
+    }
     await runDaemon(ctx, configured.loaded, configured.logger);
     await stopProfile?.();
   });

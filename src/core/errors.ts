@@ -39,6 +39,10 @@ export const ErrorCode = {
   API_TOKEN: 'SC_ERR_API_TOKEN',
   /** The API's TLS certificate or key is missing, unreadable or not a usable pair. */
   API_TLS: 'SC_ERR_API_TLS',
+  /** A health check could not run because this host is out of descriptors, ports or memory; the service keeps its status. */
+  HEALTH_LOCAL_SHORTAGE: 'SC_ERR_HEALTH_LOCAL_SHORTAGE',
+  /** The CPU profile file (-p) is a symlink, not a regular file, or another user's; nothing is written. */
+  CPU_PROFILE_UNSAFE: 'SC_ERR_CPU_PROFILE_UNSAFE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

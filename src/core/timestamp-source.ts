@@ -11,12 +11,19 @@ import { msToTimestamp, type Timestamp } from './timestamp.js';
  */
 export class TimestampSource {
   private last: Timestamp = 0n;
+  /** The wall clock of the last call, converted once per millisecond (10,000 stamps a second come in one ms). */
+  private wallMs = Number.NaN;
+  private wall: Timestamp = 0n;
 
   constructor(private readonly clock: Clock) {}
 
   now(): Timestamp {
-    const wall = msToTimestamp(this.clock.nowMs());
-    this.last = wall > this.last ? wall : this.last + 1n;
+    const ms = this.clock.nowMs();
+    if (ms !== this.wallMs) {
+      this.wallMs = ms;
+      this.wall = msToTimestamp(ms);
+    }
+    this.last = this.wall > this.last ? this.wall : this.last + 1n;
     return this.last;
   }
 }

@@ -28,7 +28,7 @@ import { apiMembers, memberDetails } from '../replication/index.js';
 import { startCluster, type ClusterParts } from './cluster.js';
 import { buildDiscovery } from './discovery-factory.js';
 import { withoutSuspectHosts } from './suspect-hosts.js';
-import { localServicesFn } from './local-services.js';
+import { localServiceIdsFn, localServicesFn } from './local-services.js';
 import { logProxyFdBudget, proxyFdBudget } from './proxy-fd-budget.js';
 import { DrainControl } from './drain-control.js';
 import { agentHostNames } from './agent-host-names.js';
@@ -143,7 +143,13 @@ export class Daemon {
 
     const control = new DrainControl({ state, stamps, scheduler, clock, logger: log.child({ component: 'drain' }) });
     const discovered = localServicesFn(discovery, health, stamps);
-    const sync = new LocalServiceSync({ state, scheduler, clock, localServices: () => control.adjust(discovered()) });
+    const sync = new LocalServiceSync({
+      state,
+      scheduler,
+      clock,
+      localServices: () => control.adjust(discovered()),
+      localIds: localServiceIdsFn(discovery),
+    });
     this.disposables.add(sync);
     const watchHealth = (): void => health.sync(discovery.services(), (svc) => discovery.healthCheck(svc));
     this.every(HEALTH_WATCH_INTERVAL_MS, watchHealth);

@@ -10,6 +10,11 @@ import type { HealthMonitor } from '../health/index.js';
 export function localServicesFn(discovery: MultiDiscovery, health: HealthMonitor, stamps: TimestampSource): () => Service[] {
   return () => {
     // mark() also leaves out services with an empty ID (logged by the health watch).
-    return health.mark(discovery.services().map((svc) => ({ ...svc, updated: stamps.now() })));
+    return health.mark(discovery.services(), () => stamps.now());
   };
+}
+
+/** The IDs of this host's services (as {@link localServicesFn} lists them, without copying any). */
+export function localServiceIdsFn(discovery: MultiDiscovery): () => string[] {
+  return () => discovery.services().flatMap((svc) => (svc.id === '' ? [] : [svc.id]));
 }

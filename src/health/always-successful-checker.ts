@@ -7,4 +7,8 @@ export class AlwaysSuccessfulChecker implements Checker {
   run(_args: string, _signal: AbortSignal): Promise<CheckOutcome> {
     return Promise.resolve(HEALTHY);
   }
+
+  runNow(_args: string): CheckOutcome {
+    return HEALTHY;
+  }
 }

@@ -1,5 +1,9 @@
 import type { CheckOutcome, Checker } from './checker.js';
 
+const HEALTHY: CheckOutcome = { result: 'healthy' };
+const STARTING: CheckOutcome = { result: 'unknown', error: 'Docker health: starting' };
+const UNHEALTHY: CheckOutcome = { result: 'sickly', error: 'Docker health: unhealthy' };
+
 /** Docker's own health status of a container, as Docker discovery tracks it. */
 export type DockerHealthState = 'healthy' | 'unhealthy' | 'starting' | undefined;
 
@@ -12,15 +16,19 @@ export class DockerHealthChecker implements Checker {
   constructor(private readonly status: (containerId: string) => DockerHealthState) {}
 
   run(args: string): Promise<CheckOutcome> {
+    return Promise.resolve(this.runNow(args));
+  }
+
+  runNow(args: string): CheckOutcome {
     switch (this.status(args.trim())) {
       case 'healthy':
-        return Promise.resolve({ result: 'healthy' });
+        return HEALTHY;
       case 'starting':
-        return Promise.resolve({ result: 'unknown', error: 'Docker health: starting' });
+        return STARTING;
       case 'unhealthy':
-        return Promise.resolve({ result: 'sickly', error: 'Docker health: unhealthy' });
+        return UNHEALTHY;
       case undefined:
-        return Promise.resolve({ result: 'unknown', error: `no Docker health status for container ${JSON.stringify(args)}` });
+        return { result: 'unknown', error: `no Docker health status for container ${JSON.stringify(args)}` };
     }
   }
 }

@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { errorMessage } from '../core/index.js';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { errorMessage, redactUrls } from '../core/index.js';
 import { ABORTED_OUTCOME, type CheckOutcome, type Checker } from './checker.js';
+import { failureOutcome } from './local-shortage-outcome.js';
 
 /** Output (stdout and stderr together) kept per run: 4 KiB, plenty for a Nagios-style line. */
 const OUTPUT_LIMIT_BYTES = 4096;
@@ -12,10 +13,14 @@ const OUTPUT_EXCERPT_CHARS = 200;
  * directly, without a shell (as the Go Sidecar does, whatever its README says: wrap in
  * `sh -c` yourself for pipes or quoting). Exit 0 is healthy; any other exit or a signal is
  * sickly, with the first part of the output; a command that cannot start (missing, not
- * executable) is unknown with an error naming it. On abort the child is killed (SIGKILL);
+ * executable) is unknown with an error naming it, and one this host cannot start (out of
+ * descriptors, processes or memory: EMFILE, EAGAIN, ENOMEM) a local shortage. On abort the child is killed (SIGKILL);
  * the Go version left timed-out commands running.
  */
 export class ExternalChecker implements Checker {
+  /** @param spawnFn starts the command (`child_process.spawn`; tests pass a fake). */
+  constructor(private readonly spawnFn: (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess = spawn) {}
+
   run(args: string, signal: AbortSignal): Promise<CheckOutcome> {
     // Single spaces, like Go's strings.Split(args, " "): "a  b" gives an empty argument.
     const [command = '', ...argv] = args.split(' ');
@@ -24,10 +29,10 @@ export class ExternalChecker implements Checker {
     return new Promise<CheckOutcome>((resolve) => {
       let child: ChildProcess;
       try {
-        child = spawn(command, argv, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+        child = this.spawnFn(command, argv, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
       } catch (err) {
-        // Invalid arguments (e.g. a NUL byte) throw synchronously.
-        resolve({ result: 'unknown', error: `cannot run "${command}": ${errorMessage(err)}` });
+        // Invalid arguments (e.g. a NUL byte) and some spawn failures throw synchronously.
+        resolve(failureOutcome(err, `cannot run "${redactUrls(command)}": ${redactUrls(errorMessage(err))}`));
         return;
       }
       const chunks: Buffer[] = [];
@@ -59,7 +64,7 @@ export class ExternalChecker implements Checker {
       child.on('error', (err: NodeJS.ErrnoException) => {
         child.stdout?.destroy();
         child.stderr?.destroy();
-        settle({ result: 'unknown', error: spawnError(command, err) });
+        settle(failureOutcome(err, spawnError(command, err)));
       });
       // 'close' (not 'exit'): all output has been read. Like Go's CombinedOutput, a grandchild
       // holding the pipes open delays it; the monitor's timeout then aborts the run.
@@ -70,20 +75,21 @@ export class ExternalChecker implements Checker {
         }
         const how = sig !== null ? `was killed by ${sig}` : `exited with code ${String(code)}`;
         const output = excerpt(Buffer.concat(chunks).toString('utf8'));
-        settle({ result: 'sickly', error: `"${command}" ${how}${output === '' ? '' : `: ${output}`}` });
+        settle({ result: 'sickly', error: `"${redactUrls(command)}" ${how}${output === '' ? '' : `: ${redactUrls(output)}`}` });
       });
     });
   }
 }
 
-function spawnError(command: string, err: NodeJS.ErrnoException): string {
+function spawnError(rawCommand: string, err: NodeJS.ErrnoException): string {
+  const command = redactUrls(rawCommand);
   switch (err.code) {
     case 'ENOENT':
       return `command not found: "${command}"`;
     case 'EACCES':
       return `permission denied running "${command}"`;
     default:
-      return `cannot run "${command}": ${err.message}`;
+      return `cannot run "${command}": ${redactUrls(err.message)}`;
   }
 }
 

@@ -1,10 +1,13 @@
 import PQueue from 'p-queue';
-import { Emitter, ErrorCode, SidecarError, errorMessage, type Clock, type Event, type Logger, type TimerHandle } from '../core/index.js';
+import { Emitter, ErrorCode, SidecarError, errorMessage, redactUrls, type Clock, type Event, type Logger, type TimerHandle, type Timestamp } from '../core/index.js';
 import { ServiceStatus, statusString, type Service, type StatusCode } from '../catalog/index.js';
 import type { CheckSpec } from '../discovery/index.js';
 import type { CheckOutcome, Checker } from './checker.js';
 import { checkerFor as defaultCheckerFor, isKnownCheckType, suggestCheckType } from './checker-registry.js';
 import { defaultCheckFor, type CheckPlan } from './default-check.js';
+import { failureOutcome } from './local-shortage-outcome.js';
+import { ShortageEpisode } from './shortage-episode.js';
+import { spreadRuns, type SpreadRuns } from './spread-runs.js';
 import { renderCheckArgs } from './template.js';
 import {
   CheckState,
@@ -85,6 +88,14 @@ const MAX_START_JITTER_MS = 300;
  * checks run in parallel (at most `concurrency` at once), each bounded by `checkIntervalMs − 1`
  * ms; results go through the rise/fall thresholds to a service status that {@link mark}
  * applies to the announced records.
+ *
+ * Beyond Go: a round of more than 64 checks starts them in batches over the first half of
+ * the interval rather than all at once (see spreadRuns); in-memory checkers (`runNow`:
+ * AlwaysSuccessful, DockerHealth) run at once, without promise, timer or queue slot; and a
+ * check that could not run because this host is short of descriptors, ports or memory
+ * leaves its service's status as it was (no failure counted, nothing announced) and is
+ * reported once per episode. (Over 400 lines: the round, the check and its result are one
+ * state machine; the parts that stand alone are in spread-runs.ts and shortage-episode.ts.)
  */
 export class HealthMonitor {
   readonly onDidChangeStatus: Event<StatusChange>;
@@ -104,6 +115,10 @@ export class HealthMonitor {
   private readonly timers: TimerHandle[] = [];
   private firstRoundTimer: TimerHandle | undefined;
   private round: Promise<void> | null = null;
+  private spread: SpreadRuns | undefined;
+  private readonly shortage: ShortageEpisode;
+  /** The list the last sync() handled completely: the same (frozen) list again changes nothing. */
+  private lastSynced: readonly Service[] | undefined;
   private started = false;
   private closed: Promise<void> | null = null;
   private warnedEmptyId = false;
@@ -120,6 +135,9 @@ export class HealthMonitor {
     };
     this.resolveChecker = options.checkerFor ?? defaultCheckerFor;
     this.queue = new PQueue({ concurrency: positiveInt('concurrency', options.concurrency ?? 32) });
+    // Over once checks ran for two intervals without a shortage: one is too close to call
+    // when the same failing check comes round every interval.
+    this.shortage = new ShortageEpisode(this.log, this.clock, 2 * this.checkIntervalMs);
     this.onDidChangeStatus = this.changes.event;
   }
 
@@ -146,6 +164,7 @@ export class HealthMonitor {
     if (this.closed !== null) return this.closed;
     if (this.firstRoundTimer !== undefined) this.clock.clearTimeout(this.firstRoundTimer);
     for (const timer of this.timers.splice(0)) this.clock.clearInterval(timer);
+    this.spread?.cancel();
     for (const controller of this.running) controller.abort();
     const round = this.round ?? Promise.resolve();
     this.closed = round.then(() => {
@@ -160,7 +179,9 @@ export class HealthMonitor {
    * default check when it gives none or an empty type), drops checks of IDs no longer listed.
    */
   sync(services: readonly Service[], checkFor: (svc: Service) => CheckSpec | null): void {
-    if (this.closed !== null) return;
+    if (this.closed !== null || services === this.lastSynced) return;
+    this.lastSynced = undefined;
+    let complete = true;
     const seen = new Set<string>();
     let emptyIds = 0;
     for (const svc of services) {
@@ -177,7 +198,7 @@ export class HealthMonitor {
         this.log.error({ id: svc.id, name: svc.name, err: errorMessage(err) }, 'Discovery failed to give a health check; using the default');
         spec = null;
       }
-      this.addCheck(svc, spec);
+      if (!this.addCheck(svc, spec)) complete = false;
     }
     if (emptyIds > 0 && !this.warnedEmptyId) this.log.warn({ count: emptyIds }, 'Ignoring discovered services with an empty ID');
     this.warnedEmptyId = emptyIds > 0;
@@ -187,16 +208,25 @@ export class HealthMonitor {
       entry.inflight?.abort();
       this.log.info({ id, type: entry.type }, 'Removing health check');
     }
+    // Discovery hands out the same frozen list until something changes (static files);
+    // with 10,000 services, going through it every 500 ms for nothing showed in profiles.
+    if (complete && Object.isFrozen(services)) this.lastSynced = services;
   }
 
   /** Runs one round now; while a round is running, returns that round instead. */
   runOnce(): Promise<void> {
     if (this.closed !== null) return Promise.resolve();
     if (this.round !== null) return this.round;
-    const entries = [...this.checks.values()];
-    const round = Promise.all(entries.map((entry) => this.queue.add(() => this.runCheck(entry)))).then(() => undefined);
-    this.round = round.finally(() => {
+    const remote: CheckEntry[] = [];
+    for (const entry of this.checks.values()) {
+      if (entry.checker.runNow !== undefined) this.runInMemory(entry);
+      else remote.push(entry);
+    }
+    const spread = spreadRuns(remote, (entry) => this.dispatch(entry), this.checkIntervalMs / 2, this.clock);
+    this.spread = spread;
+    this.round = spread.done.finally(() => {
       this.round = null;
+      if (this.spread === spread) this.spread = undefined;
     });
     return this.round;
   }
@@ -207,10 +237,17 @@ export class HealthMonitor {
     return entry === undefined ? ServiceStatus.UNKNOWN : serviceStatusFor(entry.thresholds.state);
   }
 
-  /** Copies of `services` with `status` set from their checks; services with an empty ID are left out. */
-  mark(services: readonly Service[]): Service[] {
+  /**
+   * Copies of `services` with `status` set from their checks (and `updated` from `stamp` when
+   * given: one copy per record rather than two); services with an empty ID are left out.
+   */
+  mark(services: readonly Service[], stamp?: () => Timestamp): Service[] {
     const marked: Service[] = [];
-    for (const svc of services) if (svc.id !== '') marked.push({ ...svc, status: this.statusOf(svc.id) });
+    for (const svc of services) {
+      if (svc.id === '') continue;
+      const status = this.statusOf(svc.id);
+      marked.push(stamp === undefined ? { ...svc, status } : { ...svc, updated: stamp(), status });
+    }
     return marked;
   }
 
@@ -219,7 +256,7 @@ export class HealthMonitor {
     return [...this.checks.values()].map((entry) => ({
       id: entry.id,
       type: entry.type,
-      args: entry.args,
+      args: redactUrls(entry.args),
       status: serviceStatusFor(entry.thresholds.state),
       state: checkStateName(entry.thresholds.state),
       ...(entry.lastError === undefined ? {} : { lastError: entry.lastError }),
@@ -246,11 +283,15 @@ export class HealthMonitor {
     void this.runOnce();
   }
 
-  private addCheck(svc: Service, spec: CheckSpec | null): void {
+  /** False when no check could be made (no checker for the type). */
+  private addCheck(svc: Service, spec: CheckSpec | null): boolean {
     let plan: CheckPlan;
     if (spec === null || spec.type === '') {
       plan = defaultCheckFor(svc, this.options.advertiseIp, this.endpoint);
-      this.log.info({ id: svc.id, name: svc.name, args: spec?.args }, 'No check type from discovery; using the default check');
+      this.log.info(
+        { id: svc.id, name: svc.name, ...(spec === null ? {} : { args: redactUrls(spec.args) }) },
+        'No check type from discovery; using the default check',
+      );
     } else {
       // A discovered check starts FAILED (UNHEALTHY until it passes), as in the Go Sidecar;
       // AlwaysSuccessful cannot fail, so it starts HEALTHY instead of a 3 s UNHEALTHY blip.
@@ -273,7 +314,7 @@ export class HealthMonitor {
       checker = this.resolveChecker(plan.type);
     } catch (err) {
       this.log.error({ id: svc.id, type: plan.type, err: errorMessage(err) }, 'No checker for this type; service stays UNKNOWN');
-      return;
+      return false;
     }
     const entry: CheckEntry = {
       id: svc.id,
@@ -285,12 +326,32 @@ export class HealthMonitor {
       inflight: undefined,
     };
     this.checks.set(svc.id, entry);
-    this.log.info({ id: svc.id, name: svc.name, type: entry.type, args: entry.args }, 'Adding health check');
+    this.log.info({ id: svc.id, name: svc.name, type: entry.type, args: redactUrls(entry.args) }, 'Adding health check');
     const status = serviceStatusFor(plan.initialState);
     if (status !== ServiceStatus.UNKNOWN) this.changes.fire({ id: svc.id, status });
     // Run a new check at once rather than at the next round (up to 3 s away), so a new or
     // restarted service is not reported UNHEALTHY longer than its first check takes.
-    if (this.started) void this.queue.add(() => this.runCheck(entry));
+    if (this.started) void this.dispatch(entry);
+    return true;
+  }
+
+  /** Runs one check: in-memory checkers at once, the others through the concurrency queue. */
+  private dispatch(entry: CheckEntry): Promise<void> {
+    if (entry.checker.runNow === undefined) return this.queue.add(() => this.runCheck(entry));
+    this.runInMemory(entry);
+    return Promise.resolve();
+  }
+
+  /** An in-memory checker answers at once: no promise, timeout, abort or queue slot. */
+  private runInMemory(entry: CheckEntry): void {
+    if (this.closed !== null || this.checks.get(entry.id) !== entry || entry.checker.runNow === undefined) return;
+    let outcome: CheckOutcome;
+    try {
+      outcome = entry.checker.runNow(entry.args);
+    } catch (err) {
+      outcome = failureOutcome(err, errorMessage(err));
+    }
+    this.record(entry, outcome);
   }
 
   /** Runs one check with its timeout; never rejects. */
@@ -314,9 +375,9 @@ export class HealthMonitor {
       }, Math.max(1, this.checkIntervalMs - 1));
       controller.signal.addEventListener('abort', () => finish(null), { once: true });
       try {
-        entry.checker.run(entry.args, controller.signal).then(finish, (err: unknown) => finish({ result: 'unknown', error: errorMessage(err) }));
+        entry.checker.run(entry.args, controller.signal).then(finish, (err: unknown) => finish(failureOutcome(err, errorMessage(err))));
       } catch (err) {
-        finish({ result: 'unknown', error: errorMessage(err) });
+        finish(failureOutcome(err, errorMessage(err)));
       }
     });
     this.running.delete(controller);
@@ -327,14 +388,23 @@ export class HealthMonitor {
   }
 
   private record(entry: CheckEntry, outcome: CheckOutcome): void {
+    if (outcome.localShortage !== undefined) {
+      // This host could not run the check: nothing is known about the service, so its state,
+      // streaks and status stay as they were (house rule 9).
+      this.shortage.shortage(outcome.localShortage, entry, outcome.error);
+      return;
+    }
+    // In-memory checks need no descriptor or port: they say nothing about the shortage.
+    if (entry.checker.runNow === undefined) this.shortage.ran();
     const before = serviceStatusFor(entry.thresholds.state);
     entry.thresholds = applyResult(entry.thresholds, outcome.result, this.thresholds);
     if (outcome.result === 'healthy') {
       entry.lastError = undefined;
     } else {
-      entry.lastError = outcome.error ?? outcome.result;
+      // Checkers redact the URLs they quote; this catches any other checker's (house rule 9).
+      entry.lastError = redactUrls(outcome.error ?? outcome.result);
       const code = outcome === TIMEOUT_OUTCOME ? ErrorCode.HEALTH_CHECK_TIMEOUT : ErrorCode.HEALTH_CHECK_FAILED;
-      const fields = { id: entry.id, type: entry.type, args: entry.args, result: outcome.result, code, err: entry.lastError };
+      const fields = { id: entry.id, type: entry.type, args: redactUrls(entry.args), result: outcome.result, code, err: entry.lastError };
       // The first failure of a streak is worth a line; the rest would repeat it every round.
       if (entry.thresholds.consecutiveFailures === 1) this.log.warn(fields, 'Health check failed');
       else this.log.debug({ ...fields, consecutiveFailures: entry.thresholds.consecutiveFailures }, 'Health check still failing');

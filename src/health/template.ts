@@ -1,4 +1,4 @@
-import { ErrorCode, SidecarError } from '../core/index.js';
+import { ErrorCode, SidecarError, redactUrls } from '../core/index.js';
 import { listenerName, portForServicePort, serviceVersion, statusString, ServiceStatus, type Service } from '../catalog/index.js';
 
 /** What a check template can see: the service it checks and this host's advertise IP. */
@@ -31,7 +31,7 @@ export function renderCheckArgs(args: string, context: TemplateContext): RenderR
     return { args: parse(args).map((node) => (typeof node === 'string' ? node : format(evalPipeline(node, context)))).join('') };
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
-    return { args, error: new SidecarError(ErrorCode.HEALTH_TEMPLATE, `check args template "${args}": ${err.message}`) };
+    return { args, error: new SidecarError(ErrorCode.HEALTH_TEMPLATE, `check args template "${redactUrls(args)}": ${redactUrls(err.message)}`) };
   }
 }
 

@@ -76,6 +76,8 @@ export function applyResult(prev: ThresholdState, result: CheckResult, threshold
   if (result === 'healthy') {
     const consecutiveSuccesses = Math.min(prev.consecutiveSuccesses + 1, thresholds.riseCount);
     const state = isUp || consecutiveSuccesses >= thresholds.riseCount ? CheckState.HEALTHY : prev.state;
+    // Unchanged (a healthy check passing again, the common case): no new object.
+    if (state === prev.state && prev.consecutiveFailures === 0 && consecutiveSuccesses === prev.consecutiveSuccesses) return prev;
     return { state, consecutiveFailures: 0, consecutiveSuccesses };
   }
   const consecutiveFailures = prev.consecutiveFailures + 1;

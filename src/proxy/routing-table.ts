@@ -83,9 +83,13 @@ export interface RoutingTableDiff {
   readonly changed: number[];
 }
 
-/** `''` and unknown values mean `http`, as Docker and K8s discovery default to it. */
+/**
+ * `tcp`, `http`, `ws` in any case; `''` means `http` (Docker and K8s discovery default to it);
+ * any other value (`smtp`) `tcp`: a byte pipe carries any TCP protocol, HTTP parsing does not.
+ */
 export function toProxyMode(mode: string): ProxyMode {
-  return mode === 'tcp' || mode === 'ws' ? mode : 'http';
+  const lower = mode.toLowerCase();
+  return lower === 'tcp' || lower === 'ws' || lower === 'http' ? lower : mode === '' ? 'http' : 'tcp';
 }
 
 /** An empty, frozen table (no listeners). */

@@ -1,5 +1,5 @@
 import { NS_PER_SECOND } from '../../core/index.js';
-import { ServiceStatus, listenerName, type Port, type Service } from '../../catalog/index.js';
+import { ServiceStatus, listenerName, normalizeProxyMode, unknownProxyModeMessage, type Port, type Service } from '../../catalog/index.js';
 import type { CheckSpec, ListenerSpec } from '../source.js';
 import type { ContainerSummary, DockerPortSummary } from './docker-types.js';
 import type { ServiceNamer } from './namer.js';
@@ -57,6 +57,8 @@ export function mapContainer(c: ContainerSummary, settings: MapperSettings, dock
   const who = `container ${containerName(c)} (${id})`;
   const ports = mapPorts(c.Ports ?? [], labels, settings.advertiseIp, (msg) => problems.push(`${who}: ${msg}`));
   const created = BigInt(Number.isSafeInteger(c.Created) ? c.Created : 0) * NS_PER_SECOND;
+  const proxyMode = normalizeProxyMode(labels[Labels.proxyMode] ?? 'http');
+  if (!proxyMode.known) problems.push(`${who}: label ${Labels.proxyMode}: ${unknownProxyModeMessage(proxyMode.mode)}`);
   const service: Service = {
     id,
     name: settings.namer.serviceName(c),
@@ -66,7 +68,7 @@ export function mapContainer(c: ContainerSummary, settings: MapperSettings, dock
     ports,
     // Stamped with the time of each poll by the daemon.
     updated: created,
-    proxyMode: labels[Labels.proxyMode] ?? 'http',
+    proxyMode: proxyMode.mode,
     status: ServiceStatus.ALIVE,
   };
   const check = checkFor(labels, id, dockerHealth);

@@ -1,5 +1,5 @@
-import { ErrorCode, SidecarError, errorMessage, encodeGoJson } from '../../core/index.js';
-import { ServiceStatus, decodeService, serviceToGoJson, type Port, type Service } from '../../catalog/index.js';
+import { ErrorCode, SidecarError, errorMessage, encodeGoJson, redactUrls } from '../../core/index.js';
+import { ServiceStatus, decodeService, normalizeProxyMode, serviceToGoJson, unknownProxyModeMessage, type Port, type Service } from '../../catalog/index.js';
 import type { CheckSpec } from '../source.js';
 import { locateJsonError } from './json-error-position.js';
 
@@ -27,6 +27,8 @@ export interface StaticTargetSpec {
   readonly listenPort: number;
   /** Equal keys mean the same target content: a reload keeps such a target's ID. */
   readonly key: string;
+  /** Set when `ProxyMode` is not tcp, http or ws (any case): the target is kept, the value as written. */
+  readonly proxyModeWarning?: string;
 }
 
 /** A target that was skipped, and why (`[1].Service.Ports[0].Port: …`). */
@@ -106,8 +108,10 @@ function decodeTarget(entry: unknown, index: number, defaults: StaticFileDefault
   const written = decodeService(field(obj, 'Service'), `${where}.Service`);
   if (written.name.trim() === '') throw new Error(`${where}.Service.Name: must not be empty`);
   const ports = written.ports?.map((p, i) => checkPort(p, `${where}.Service.Ports[${i}]`, defaults.advertiseIp)) ?? null;
+  const proxyMode = normalizeProxyMode(written.proxyMode);
   const service: Service = {
     ...written,
+    proxyMode: proxyMode.mode,
     id: '',
     created: 0n,
     updated: 0n,
@@ -118,7 +122,9 @@ function decodeTarget(entry: unknown, index: number, defaults: StaticFileDefault
   const check = decodeCheck(field(obj, 'Check'), `${where}.Check`);
   const listenPort = decodeListenPort(field(obj, 'ListenPort'), `${where}.ListenPort`);
   const key = `${encodeGoJson(serviceToGoJson(service))}\n${check.type}\n${check.args}\n${listenPort}`;
-  return { index, service, check, listenPort, key };
+  return proxyMode.known
+    ? { index, service, check, listenPort, key }
+    : { index, service, check, listenPort, key, proxyModeWarning: `${where}.Service.ProxyMode: ${unknownProxyModeMessage(proxyMode.mode)}` };
 }
 
 function checkPort(port: Port, where: string, advertiseIp: string): Port {
@@ -149,7 +155,8 @@ function decodeListenPort(value: unknown, where: string): number {
 function stringField(obj: Record<string, unknown>, name: string, where: string): string {
   const v = field(obj, name);
   if (v === null || v === undefined) return '';
-  if (typeof v !== 'string') throw new Error(`${where}.${name}: expected a string, got ${JSON.stringify(v)}`);
+  // Redacted: Check.Args may hold a URL with a password or a token.
+  if (typeof v !== 'string') throw new Error(`${where}.${name}: expected a string, got ${redactUrls(JSON.stringify(v) ?? String(v))}`);
   return v;
 }
 

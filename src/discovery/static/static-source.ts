@@ -53,7 +53,8 @@ interface FileStamp {
 /**
  * Services listed in the Go Sidecar's static.json. Each target gets a random 12-hex ID and
  * `Created` = load time; `Hostname` defaults to the node name and port IPs to the advertise
- * IP; `ProxyMode` is taken as written.
+ * IP; `ProxyMode` is taken as written, known values (tcp, http, ws) in lower case, and an
+ * unknown one is warned about once per target.
  *
  * Beyond the Go Sidecar (which reads the file once and announces nothing when it is bad):
  * a bad file stops start-up with a message giving the line and column or the field; and the
@@ -109,7 +110,7 @@ export class StaticDiscovery implements DiscoverySource {
     const { added } = this.install(content.targets);
     this.appliedText = text;
     this.lastStamp = stamp;
-    for (const t of added) this.logger.info({ service: t.service.name, id: t.service.id }, 'discovered static service');
+    this.logAdded(added);
     if (this.closed) return;
     this.watcher = new FileWatcher({
       file: this.file,
@@ -199,7 +200,7 @@ export class StaticDiscovery implements DiscoverySource {
     else this.lastProblem = null;
     const { added, removed, kept } = this.install(content.targets);
     this.appliedText = text;
-    for (const t of added) this.logger.info({ service: t.service.name, id: t.service.id }, 'discovered static service');
+    this.logAdded(added);
     for (const t of removed) this.logger.info({ service: t.service.name, id: t.service.id }, 'static service removed from file');
     this.logger.info(
       { file: this.file, added: added.length, removed: removed.length, kept },
@@ -210,6 +211,17 @@ export class StaticDiscovery implements DiscoverySource {
 
   private parse(text: string): StaticFileContent {
     return parseStaticFile(text, this.file, { hostname: this.options.hostname, advertiseIp: this.options.advertiseIp });
+  }
+
+  /** Logs each new target, and its unknown ProxyMode (once: a kept target is not new). */
+  private logAdded(added: readonly LoadedTarget[]): void {
+    for (const t of added) {
+      this.logger.info({ service: t.service.name, id: t.service.id }, 'discovered static service');
+      const warning = t.spec.proxyModeWarning;
+      if (warning !== undefined) {
+        this.logger.warn({ file: this.file, index: t.spec.index, service: t.service.name, id: t.service.id, proxyMode: t.service.proxyMode }, `static file ${this.file}: ${warning}`);
+      }
+    }
   }
 
   /** Logs a problem unless it is the one logged last. */

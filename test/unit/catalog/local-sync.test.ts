@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BroadcastScheduler, LocalServiceSync, ServiceStatus, type Service } from '../../../src/catalog/index.js';
+import { BroadcastScheduler, LocalServiceSync, MAX_RECORDS_PER_TURN, ServiceStatus, type Service } from '../../../src/catalog/index.js';
 import { msToTimestamp } from '../../../src/core/index.js';
 import { makeService, makeState } from '../../helpers/catalog.js';
 
@@ -97,4 +97,25 @@ test('start() and dispose() leave no timers behind', () => {
   sync.dispose();
   scheduler.close();
   assert.equal(clock.pendingTimers, 0);
+});
+
+test('a batch larger than MAX_RECORDS_PER_TURN goes to gossip in slices on consecutive turns, in order', () => {
+  const { clock } = makeState();
+  const scheduler = new BroadcastScheduler(clock);
+  const sent: Array<readonly Service[]> = [];
+  scheduler.onDidBroadcast((batch) => sent.push(batch));
+  const batch = Array.from({ length: MAX_RECORDS_PER_TURN * 2 + 7 }, (_, i) => makeService({ id: `s${i}` }));
+  scheduler.send(batch, 2);
+  clock.advance(1000);
+  assert.deepEqual(sent.map((b) => b.length), [MAX_RECORDS_PER_TURN, MAX_RECORDS_PER_TURN, 7]);
+  assert.deepEqual(sent.flat().map((s) => s.id), batch.map((s) => s.id));
+  clock.advance(1000);
+  assert.equal(sent.length, 6, 'the repeat is sliced the same way');
+  assert.equal(sent[3]?.[0]?.updated, (batch[0]?.updated ?? 0n) + 50n);
+  // Closed after the first slice of a send: the other slices never go.
+  scheduler.onDidBroadcast(() => scheduler.close());
+  scheduler.send(batch, 1);
+  clock.advance(1000);
+  assert.equal(sent.length, 7);
+  assert.equal(clock.pendingTimers, 0, 'close() dropped the slices still to come');
 });

@@ -119,12 +119,15 @@ test('a repeated (hostname, id) counts once, with its newest record', () => {
   );
 });
 
-test('mode: tcp, http and ws are kept; empty or unknown is http', () => {
+test('mode: tcp, http and ws in any case are kept; empty is http; unknown (smtp, grpc) is tcp, a byte pipe', () => {
   assert.equal(toProxyMode('tcp'), 'tcp');
   assert.equal(toProxyMode('ws'), 'ws');
   assert.equal(toProxyMode('http'), 'http');
   assert.equal(toProxyMode(''), 'http');
-  assert.equal(toProxyMode('TCP'), 'http');
+  assert.equal(toProxyMode('TCP'), 'tcp');
+  assert.equal(toProxyMode('Http'), 'http');
+  assert.equal(toProxyMode('WS'), 'ws');
+  assert.equal(toProxyMode('smtp'), 'tcp');
   const table = buildRoutingTable([
     svc('a', 'h', '1', { proxyMode: 'tcp', ports: [tcp(1001, 1)] }),
     svc('b', 'h', '2', { proxyMode: 'ws', ports: [tcp(1002, 1)] }),
@@ -133,7 +136,7 @@ test('mode: tcp, http and ws are kept; empty or unknown is http', () => {
   ]);
   assert.deepEqual(
     [...table.routes.values()].map((r) => r.mode),
-    ['tcp', 'ws', 'http', 'http'],
+    ['tcp', 'ws', 'http', 'tcp'],
   );
 });
 

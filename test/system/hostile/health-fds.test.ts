@@ -1,0 +1,202 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, get } from 'node:http';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually } from '../../helpers/eventually.js';
+import { SIDECAR_BIN } from '../../helpers/agent-process.js';
+
+/**
+ * Issue #11 row 5: an agent out of file descriptors must not announce its healthy services
+ * UNHEALTHY. The agent runs under `ulimit -n 64` with two static services whose HttpGet checks
+ * hit a backend in this test (one by IP, one by the name localhost); idle connections to its API use up its descriptors (the API
+ * has no connection cap here) until its checks fail with EMFILE. The services must stay ALIVE,
+ * with one SC_ERR_HEALTH_LOCAL_SHORTAGE warning; once the connections go, checks pass again.
+ * (Before: the first EMFILE made them UNHEALTHY cluster-wide.)
+ */
+const FD_LIMIT = 64;
+const SHORTAGE = 'SC_ERR_HEALTH_LOCAL_SHORTAGE';
+
+type Log = Record<string, unknown>;
+
+test('out of descriptors, healthy services stay ALIVE (checked by IP and by name); the shortage is logged once, and its end', { timeout: 60_000 }, async (t) => {
+  let hits = 0;
+  const backend = createServer((_req, res) => {
+    hits++;
+    res.writeHead(200, { connection: 'close' }).end('ok');
+  });
+  await new Promise<void>((done) => backend.listen(0, '127.0.0.1', done));
+  const backendPort = (backend.address() as net.AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), 'health-fds-'));
+  const file = join(dir, 'static.json');
+  writeFileSync(
+    file,
+    JSON.stringify([
+      {
+        Service: { Name: 'web', Image: 'web:1', Ports: [{ Type: 'tcp', Port: backendPort, ServicePort: 0 }] },
+        Check: { Type: 'HttpGet', Args: `http://127.0.0.1:${backendPort}/health` },
+      },
+      {
+        // By name: out of descriptors the resolver cannot read /etc/hosts and says ENOTFOUND.
+        Service: { Name: 'api', Image: 'api:1', Ports: [{ Type: 'tcp', Port: backendPort, ServicePort: 0 }] },
+        Check: { Type: 'HttpGet', Args: `http://localhost:${backendPort}/health` },
+      },
+    ]),
+  );
+  const args = ['--logging-format', 'json', '--hostname', 'fds', '--discover', 'static', '--static-config', file, '--http-port', '0', '--bind-port', '0', '--advertise-ip', '127.0.0.1', '--no-proxy'];
+  const child = spawn('bash', ['-c', `ulimit -n ${FD_LIMIT}; exec "$0" "$@"`, SIDECAR_BIN, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Log[] = [];
+  let partial = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as Log);
+      } catch {
+        logs.push({ msg: line });
+      }
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const held: net.Socket[] = [];
+  t.after(async () => {
+    for (const s of held) s.destroy();
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    backend.closeAllConnections();
+    await new Promise((done) => backend.close(done));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const pid = child.pid ?? 0;
+  const apiPort = await eventually(
+    () => {
+      if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode}: ${stderr}`);
+      for (const l of logs) {
+        const m = /API on http:\/\/[^:]+:(\d+)\//.exec(String(l['msg'] ?? ''));
+        if (m?.[1] !== undefined) return Number(m[1]);
+      }
+      throw new Error('no API address yet');
+    },
+    { timeoutMs: 20_000 },
+  );
+  // Descriptors below the limit (one may sit above it, inherited from bash before `ulimit`).
+  const fdCount = (): number => readdirSync(`/proc/${pid}/fd`).filter((fd) => Number(fd) < FD_LIMIT).length;
+  /** The statuses of web and api, e.g. [0, 0] when both are ALIVE. */
+  const statuses = async (via?: net.Socket): Promise<Array<number | undefined>> => {
+    const body = via === undefined ? await getClosing(`http://127.0.0.1:${apiPort}/api/services.json`) : await getOver(via, '/api/services.json');
+    const doc = JSON.parse(body) as { Services: Record<string, Array<{ Status: number }>> };
+    return ['web', 'api'].map((name) => doc.Services[name]?.[0]?.Status);
+  };
+  await eventually(async () => assert.deepEqual(await statuses(), [0, 0], 'web and api ALIVE'), { timeoutMs: 15_000 });
+  const fdsBefore = fdCount();
+  assert.match(readFileSync(`/proc/${pid}/limits`, 'utf8'), new RegExp(`Max open files\\s+${FD_LIMIT}\\s`));
+
+  // Use up the agent's descriptors with idle connections to its API, until the table stays full
+  // (a check's own socket may hold the last one for a moment).
+  const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+  const connectOne = async (): Promise<void> => {
+    const socket = net.connect({ host: '127.0.0.1', port: apiPort });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      const at = held.indexOf(socket);
+      if (at >= 0) held.splice(at, 1);
+    });
+    await once(socket, 'connect');
+    held.push(socket);
+  };
+  let fullSamples = 0;
+  for (let attempt = 0; attempt < FD_LIMIT * 4 && fullSamples < 5; attempt++) {
+    if (fdCount() < FD_LIMIT) {
+      fullSamples = 0;
+      await connectOne();
+      await sleep(20);
+    } else {
+      fullSamples++;
+      await sleep(50);
+    }
+  }
+  const fdsFull = fdCount();
+  t.diagnostic(`agent fds: ${fdsBefore} before, ${fdsFull} of ${FD_LIMIT} with ${held.length} idle API connections`);
+  assert.equal(fdsFull, FD_LIMIT, 'descriptors used up');
+
+  const shortageLines = (): Log[] => logs.filter((l) => l['code'] === SHORTAGE && l['level'] === 40);
+  const t0 = Date.now();
+  await eventually(() => shortageLines().length >= 1, { timeoutMs: 10_000, intervalMs: 50 }).catch((err: unknown) => {
+    t.diagnostic(`backend hits ${hits}, fds ${fdCount()}, held ${held.length}; agent logs since full: ${JSON.stringify(logs.filter((l) => Number(l['time'] ?? 0) >= t0))}`);
+    throw err;
+  });
+  const line = shortageLines()[0] ?? {};
+  t.diagnostic(`shortage reported after ${Date.now() - t0} ms: errno=${String(line['errno'])}: ${String(line['msg'])}`);
+  assert.equal(line['errno'], 'EMFILE');
+  assert.match(String(line['msg']), /ulimit -n/);
+  const hitsDuring = hits;
+
+  // Two more check rounds while short: still ALIVE (asked over a connection already open), one line.
+  const via = held[0];
+  assert.ok(via !== undefined);
+  await new Promise((done) => setTimeout(done, 6500));
+  const failures = logs.filter((l) => /Health check failed/.test(String(l['msg'])));
+  assert.deepEqual(failures, [], 'no check counted as failed');
+  assert.deepEqual(await statuses(via), [0, 0], 'both still ALIVE while the agent is out of descriptors');
+  assert.equal(shortageLines().length, 1, 'the shortage is logged once per episode');
+  const changed = logs.filter((l) => /Health status changed|Service status changed/.test(String(l['msg'])) && Number(l['time'] ?? 0) >= t0);
+  assert.deepEqual(changed, [], 'no status change while short');
+  t.diagnostic(`backend hits while short: ${hits - hitsDuring} (checks could not connect)`);
+  const byMsg = new Map<string, number>();
+  for (const l of logs) if (Number(l['time'] ?? 0) >= t0) byMsg.set(String(l['msg']).slice(0, 60), (byMsg.get(String(l['msg']).slice(0, 60)) ?? 0) + 1);
+  t.diagnostic(`agent log lines while short: ${JSON.stringify(Object.fromEntries(byMsg))}`);
+
+  // Release: checks run and pass again, and the end of the episode is logged.
+  for (const s of [...held]) s.destroy();
+  const released = Date.now();
+  await eventually(() => logs.some((l) => l['code'] === SHORTAGE && /is over/.test(String(l['msg']))), { timeoutMs: 15_000, intervalMs: 50 });
+  const hitsAfter = hits;
+  await eventually(() => hits > hitsAfter, { timeoutMs: 5000 });
+  assert.deepEqual(await statuses(), [0, 0]);
+  t.diagnostic(`checks normal again ${Date.now() - released} ms after release; fds now ${fdCount()}; shortage warnings: ${shortageLines().length}`);
+  assert.equal(shortageLines().length, 1);
+});
+
+/** A GET on a connection of its own, closed after the answer (fetch would keep one open in the agent). */
+function getClosing(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+/** A GET on an already open keep-alive connection (the agent cannot accept a new one). */
+async function getOver(socket: net.Socket, path: string): Promise<string> {
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: sidecar\r\nConnection: keep-alive\r\n\r\n`);
+  let data = Buffer.alloc(0);
+  return new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      data = Buffer.concat([data, chunk]);
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = data.subarray(0, end).toString('latin1');
+      const length = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? NaN);
+      if (!Number.isFinite(length)) return reject(new Error(`no Content-Length in ${head}`));
+      if (data.length < end + 4 + length) return;
+      socket.off('data', onData);
+      resolve(data.subarray(end + 4, end + 4 + length).toString('utf8'));
+    };
+    socket.on('data', onData);
+    setTimeout(() => reject(new Error('no answer on the held connection')), 5000).unref();
+  });
+}
