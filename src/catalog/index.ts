@@ -8,6 +8,7 @@ export {
   type Service,
   isAlive,
   isDraining,
+  keepsDraining,
   isTombstone,
   isStale,
   invalidates,

@@ -7,7 +7,7 @@ import {
   TOMBSTONE_COUNT,
   TOMBSTONE_SLEEP_INTERVAL_MS,
 } from './lifespans.js';
-import type { Service } from './service.js';
+import { keepsDraining, type Service } from './service.js';
 import type { ServicesState } from './services-state.js';
 import { ServiceStatus } from './status.js';
 
@@ -95,9 +95,7 @@ export class LocalServiceSync implements Disposable {
     const { state } = this.options;
     return this.options.localServices().map((svc) => {
       const stored = state.getService(svc.hostname, svc.id);
-      return stored?.status === ServiceStatus.DRAINING && svc.status === ServiceStatus.ALIVE
-        ? { ...svc, status: ServiceStatus.DRAINING }
-        : svc;
+      return stored !== undefined && keepsDraining(stored, svc) ? { ...svc, status: ServiceStatus.DRAINING } : svc;
     });
   }
 }

@@ -47,6 +47,16 @@ export function isDraining(svc: Service): boolean {
   return svc.status === ServiceStatus.DRAINING;
 }
 
+/**
+ * The sticky-DRAINING rule (the Go Sidecar's, and every peer's): a stored DRAINING record is
+ * not made ALIVE by a newer ALIVE one, because health keeps passing while an operator
+ * drains. Any other status (UNKNOWN, UNHEALTHY, TOMBSTONE) does replace it, which is how an
+ * undrain travels. The one place this rule is written.
+ */
+export function keepsDraining(stored: Pick<Service, 'status'>, incoming: Pick<Service, 'status'>): boolean {
+  return stored.status === ServiceStatus.DRAINING && incoming.status === ServiceStatus.ALIVE;
+}
+
 /** `Service(<name>-<id>)`: the name of a listener discovered from a service. */
 export function listenerName(svc: Pick<Service, 'name' | 'id'>): string {
   return `Service(${svc.name}-${svc.id})`;

@@ -9,7 +9,7 @@ import {
   TOMBSTONE_COPIES,
   TOMBSTONE_LIFESPAN_NS,
 } from './lifespans.js';
-import { invalidates, isDraining, isTombstone, staleBefore, type Service } from './service.js';
+import { invalidates, isDraining, keepsDraining, isTombstone, staleBefore, type Service } from './service.js';
 import { ServiceStatus } from './status.js';
 
 interface ServerRecord {
@@ -123,11 +123,7 @@ export class ServicesState implements StateView {
     }
     if (!invalidates(incoming, stored)) return;
     server.lastUpdated = incoming.updated;
-    // DRAINING is sticky against ALIVE: health keeps passing while an operator drains.
-    const next =
-      stored.status === ServiceStatus.DRAINING && incoming.status === ServiceStatus.ALIVE
-        ? { ...incoming, status: ServiceStatus.DRAINING }
-        : incoming;
+    const next = keepsDraining(stored, incoming) ? { ...incoming, status: ServiceStatus.DRAINING } : incoming;
     server.services.set(next.id, next);
     this.revision++;
     if (stored.status !== next.status) this.serviceChanged(next, stored.status);

@@ -3,7 +3,7 @@
  * Memberlist engine in the configured dialect and encryption, the Sidecar delegate and
  * replicator, and the background seed joiner.
  */
-import type { Clock, Logger } from '../core/index.js';
+import type { Clock, Event, Logger } from '../core/index.js';
 import type { BroadcastScheduler, ServicesState } from '../catalog/index.js';
 import type { SidecarConfig } from '../config/index.js';
 import {
@@ -18,7 +18,7 @@ import {
   goSidecarDialect,
   membershipOptions,
 } from '../membership/index.js';
-import { Replicator, ServicesDelegate } from '../replication/index.js';
+import { Replicator, ServicesDelegate, type OwnRecordDispute } from '../replication/index.js';
 
 /** How long a stopping agent waits for its leave message to go out. */
 const LEAVE_TIMEOUT_MS = 1500;
@@ -45,6 +45,8 @@ function warnIfPlaintext(config: SidecarConfig, bindHost: string, advertiseIp: s
 export interface ClusterParts {
   readonly memberlist: Memberlist;
   readonly joiner: SeedJoiner;
+  /** Peers' copies of our own services that differ from ours and are not newer. */
+  readonly ownRecordDisputes: Event<OwnRecordDispute>;
   /** Leaves gracefully (peers drop us at once), then stops everything. */
   close(): Promise<void>;
 }
@@ -97,6 +99,7 @@ export async function startCluster(
   return {
     memberlist,
     joiner,
+    ownRecordDisputes: delegate.onDidDisputeOwnRecord,
     close: async () => {
       joiner.close();
       reconnector.close();

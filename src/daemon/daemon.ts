@@ -176,6 +176,7 @@ export class Daemon {
     const cluster: ClusterParts = await startCluster(config, state, scheduler, advertise.ip, clock, log);
     this.closers.push(() => cluster.close());
     this.cluster = cluster;
+    this.disposables.add(cluster.ownRecordDisputes(({ ours, theirs }) => control.peerKeptDrain(ours, theirs)));
     this.disposables.add(
       cluster.memberlist.onDidChangeState((m) => {
         const was = this.suspectHosts.has(m.name);

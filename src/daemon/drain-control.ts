@@ -1,5 +1,5 @@
 import type { Clock, Logger, TimestampSource } from '../core/index.js';
-import { ServiceStatus, isTombstone, lifespans, type BroadcastScheduler, type Service, type ServicesState } from '../catalog/index.js';
+import { ServiceStatus, isTombstone, keepsDraining, lifespans, type BroadcastScheduler, type Service, type ServicesState } from '../catalog/index.js';
 import type { UndrainOutcome } from '../api/index.js';
 
 /**
@@ -46,6 +46,21 @@ export class DrainControl {
 
   get inMaintenance(): boolean {
     return this.maintenance;
+  }
+
+  /**
+   * A peer still holds one of our services DRAINING while we hold it ALIVE: it missed the
+   * UNKNOWN of an undrain (got the ALIVE first, so the sticky rule kept DRAINING). Only a new
+   * UNKNOWN can replace its copy, so the undrain is announced again. Called at most once a
+   * second per service (the delegate's dispute limit); nothing happens for an instance an
+   * operator drained, in maintenance, or while an undrain is still held.
+   */
+  peerKeptDrain(ours: Service, theirs: Service): void {
+    if (!keepsDraining(theirs, ours) || this.maintenance || this.drainedByOperator.has(ours.id) || this.heldUntilMs.has(ours.id)) return;
+    const svc = this.liveLocal(ours.id);
+    if (svc?.status !== ServiceStatus.ALIVE) return;
+    this.options.logger.info({ service: svc.name, id: svc.id }, 'A peer kept a local service DRAINING after its undrain; announcing the undrain again');
+    this.release(svc);
   }
 
   /** Sets a local instance DRAINING; returns it as stored, or undefined when it is not here. */

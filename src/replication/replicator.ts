@@ -1,7 +1,8 @@
 import { BugError, DisposableStore, errorMessage, type Event, type Logger } from '../core/index.js';
-import { encodeService, lifespans, type BroadcastScheduler, type Service, type ServicesState } from '../catalog/index.js';
+import { encodeService, keepsDraining, lifespans, type BroadcastScheduler, type Service, type ServicesState } from '../catalog/index.js';
 import type { GossipCluster, Member } from '../membership/index.js';
 import { formatMemberAddress } from './member-details.js';
+import type { OwnRecordDispute } from './services-delegate.js';
 
 export interface ReplicatorOptions {
   readonly state: ServicesState;
@@ -10,7 +11,7 @@ export interface ReplicatorOptions {
   readonly cluster: GossipCluster;
   readonly logger: Logger;
   /** Our own records a peer holds stale copies of (ServicesDelegate.onDidDisputeOwnRecord): re-announced at once. */
-  readonly disputes?: Event<Service>;
+  readonly disputes?: Event<OwnRecordDispute>;
 }
 
 /** Counters since start (always on). */
@@ -42,7 +43,7 @@ export class Replicator {
   private readonly scheduler: BroadcastScheduler;
   private readonly cluster: GossipCluster;
   private readonly log: Logger;
-  private readonly disputes: Event<Service> | undefined;
+  private readonly disputes: Event<OwnRecordDispute> | undefined;
   private readonly subscriptions = new DisposableStore();
   private started = false;
   private readonly counters = { broadcasts: 0, relayed: 0, hostsExpired: 0, broadcastFailures: 0 };
@@ -81,9 +82,12 @@ export class Replicator {
     subs.add(this.cluster.onDidLeave((m) => this.memberLeft(m)));
     if (this.disputes !== undefined) {
       subs.add(
-        this.disputes((svc) => {
-          this.log.info({ service: svc.name, id: svc.id }, 'A peer holds a stale copy of a local service; announcing ours again');
-          if (this.send(svc)) this.counters.broadcasts++;
+        this.disputes(({ ours, theirs }) => {
+          // A peer that kept DRAINING against our ALIVE keeps it against any ALIVE we send:
+          // only a new undrain (UNKNOWN first) replaces it, and that is the daemon's drain control.
+          if (keepsDraining(theirs, ours)) return;
+          this.log.info({ service: ours.name, id: ours.id }, 'A peer holds a stale copy of a local service; announcing ours again');
+          if (this.send(ours)) this.counters.broadcasts++;
         }),
       );
     }

@@ -37,6 +37,14 @@ const LOG_SAMPLE_CHARS = 200;
 
 const utf8 = new TextDecoder('utf-8');
 
+/** A peer's copy of one of our own services that differs from ours and is not newer. */
+export interface OwnRecordDispute {
+  /** Our current record. */
+  readonly ours: Service;
+  /** What the peer sent. */
+  readonly theirs: Service;
+}
+
 /**
  * The Go Sidecar's memberlist delegate (`services_delegate.go`) over a {@link ServicesState}:
  * node metadata `{"ClusterName":…,"State":"Running"}`, one Service JSON per user message, and
@@ -53,16 +61,17 @@ export class ServicesDelegate implements MembershipDelegate {
   private meta: Uint8Array | undefined;
   private readonly counters = { messagesMerged: 0, messagesMalformed: 0, statesMerged: 0, statesMalformed: 0, stateRecordsSkipped: 0 };
   private readonly clock: Clock;
-  private readonly disputes = new Emitter<Service>();
+  private readonly disputes = new Emitter<OwnRecordDispute>();
   /** Last refutation time per local service ID, so a burst of stale copies costs one. */
   private readonly lastDisputeMs = new Map<string, number>();
   /**
    * A peer holds an older, different record of one of our own services (e.g. a tombstone it
-   * made while cut off from us); fires with our current record, at most once a second per
-   * service, so the replicator can re-announce it (as memberlist refutes a "dead" about
-   * itself). The merge rules alone would leave the peer's copy wrong until our next refresh.
+   * made while cut off from us); fires with our current record and the peer's, at most once a
+   * second per service, so the replicator can re-announce ours (as memberlist refutes a
+   * "dead" about itself). The merge rules alone would leave the peer's copy wrong until our
+   * next refresh.
    */
-  readonly onDidDisputeOwnRecord: Event<Service> = this.disputes.event;
+  readonly onDidDisputeOwnRecord: Event<OwnRecordDispute> = this.disputes.event;
 
   constructor(options: ServicesDelegateOptions) {
     this.state = options.state;
@@ -157,7 +166,7 @@ export class ServicesDelegate implements MembershipDelegate {
     if (now - (this.lastDisputeMs.get(svc.id) ?? -Infinity) < 1000) return;
     this.lastDisputeMs.set(svc.id, now);
     if (this.lastDisputeMs.size > 10_000) this.lastDisputeMs.clear();
-    this.disputes.fire(local);
+    this.disputes.fire({ ours: local, theirs: svc });
   }
 
   private malformed(err: unknown, what: string, payload: Uint8Array): void {

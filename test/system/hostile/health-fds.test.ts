@@ -9,14 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../helpers/eventually.js';
 import { SIDECAR_BIN } from '../../helpers/agent-process.js';
+import { freePort } from '../../helpers/free-port.js';
 
 /**
  * Issue #11 row 5: an agent out of file descriptors must not announce its healthy services
  * UNHEALTHY. The agent runs under `ulimit -n 64` with two static services whose HttpGet checks
- * hit a backend in this test (one by IP, one by the name localhost); idle connections to its API use up its descriptors (the API
- * has no connection cap here) until its checks fail with EMFILE. The services must stay ALIVE,
- * with one SC_ERR_HEALTH_LOCAL_SHORTAGE warning; once the connections go, checks pass again.
- * (Before: the first EMFILE made them UNHEALTHY cluster-wide.)
+ * hit a backend in this test (one by IP, one by the name localhost). The load balancer is
+ * given more connections than the limit allows (`--proxy-max-connections 64`, which the agent
+ * warns about: the fd split of core/fd-limits.ts would have kept it to 16), and idle TCP
+ * connections through it use up the agent's descriptors until its checks fail with EMFILE. The
+ * services must stay ALIVE, with one SC_ERR_HEALTH_LOCAL_SHORTAGE warning; once the connections
+ * go, checks pass again. (Before: the first EMFILE made them UNHEALTHY cluster-wide.)
  */
 const FD_LIMIT = 64;
 const SHORTAGE = 'SC_ERR_HEALTH_LOCAL_SHORTAGE';
@@ -31,13 +34,14 @@ test('out of descriptors, healthy services stay ALIVE (checked by IP and by name
   });
   await new Promise<void>((done) => backend.listen(0, '127.0.0.1', done));
   const backendPort = (backend.address() as net.AddressInfo).port;
+  const servicePort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'health-fds-'));
   const file = join(dir, 'static.json');
   writeFileSync(
     file,
     JSON.stringify([
       {
-        Service: { Name: 'web', Image: 'web:1', Ports: [{ Type: 'tcp', Port: backendPort, ServicePort: 0 }] },
+        Service: { Name: 'web', Image: 'web:1', Ports: [{ Type: 'tcp', Port: backendPort, ServicePort: servicePort }], ProxyMode: 'tcp' },
         Check: { Type: 'HttpGet', Args: `http://127.0.0.1:${backendPort}/health` },
       },
       {
@@ -47,7 +51,7 @@ test('out of descriptors, healthy services stay ALIVE (checked by IP and by name
       },
     ]),
   );
-  const args = ['--logging-format', 'json', '--hostname', 'fds', '--discover', 'static', '--static-config', file, '--http-port', '0', '--bind-port', '0', '--advertise-ip', '127.0.0.1', '--no-proxy'];
+  const args = ['--logging-format', 'json', '--hostname', 'fds', '--discover', 'static', '--static-config', file, '--http-port', '0', '--bind-port', '0', '--advertise-ip', '127.0.0.1', '--proxy-bind-ip', '127.0.0.1', '--proxy-max-connections', '64'];
   const child = spawn('bash', ['-c', `ulimit -n ${FD_LIMIT}; exec "$0" "$@"`, SIDECAR_BIN, ...args], {
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,11 +107,32 @@ test('out of descriptors, healthy services stay ALIVE (checked by IP and by name
   const fdsBefore = fdCount();
   assert.match(readFileSync(`/proc/${pid}/limits`, 'utf8'), new RegExp(`Max open files\\s+${FD_LIMIT}\\s`));
 
-  // Use up the agent's descriptors with idle connections to its API, until the table stays full
-  // (a check's own socket may hold the last one for a moment).
-  const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+  // One API connection opened now and kept busy (a request every 2 s, within the keep-alive
+  // time-out), to read the state while the agent can accept no new connection.
+  const via = net.connect({ host: '127.0.0.1', port: apiPort });
+  via.on('error', () => undefined);
+  await once(via, 'connect');
+  let lastRead = await statuses(via);
+  let lastReadMs = Date.now();
+  const keepReading = async (): Promise<void> => {
+    if (Date.now() - lastReadMs < 2000) return;
+    lastRead = await statuses(via);
+    lastReadMs = Date.now();
+    assert.deepEqual(lastRead, [0, 0], 'web and api stay ALIVE');
+  };
+
+  // Use up the agent's descriptors with idle TCP connections through its load balancer (two
+  // descriptors each) and, when one descriptor is left (a proxied connection needs two), a
+  // /api/watch stream (held open as long as it is read), until the table stays full (a check's
+  // own socket may hold the last one for a moment).
+  const sleep = async (ms: number): Promise<void> => {
+    await keepReading();
+    await new Promise((done) => setTimeout(done, ms));
+  };
+  let watchers = 0;
   const connectOne = async (): Promise<void> => {
-    const socket = net.connect({ host: '127.0.0.1', port: apiPort });
+    const watch = FD_LIMIT - fdCount() === 1;
+    const socket = net.connect({ host: '127.0.0.1', port: watch ? apiPort : servicePort });
     socket.on('error', () => undefined);
     socket.on('close', () => {
       const at = held.indexOf(socket);
@@ -115,6 +140,11 @@ test('out of descriptors, healthy services stay ALIVE (checked by IP and by name
     });
     await once(socket, 'connect');
     held.push(socket);
+    if (watch) {
+      watchers++;
+      socket.write('GET /api/watch HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      socket.resume();
+    }
   };
   let fullSamples = 0;
   for (let attempt = 0; attempt < FD_LIMIT * 4 && fullSamples < 5; attempt++) {
@@ -128,12 +158,18 @@ test('out of descriptors, healthy services stay ALIVE (checked by IP and by name
     }
   }
   const fdsFull = fdCount();
-  t.diagnostic(`agent fds: ${fdsBefore} before, ${fdsFull} of ${FD_LIMIT} with ${held.length} idle API connections`);
+  t.diagnostic(`agent fds: ${fdsBefore} before, ${fdsFull} of ${FD_LIMIT} with ${held.length - watchers} idle connections through the load balancer and ${watchers} watch streams`);
   assert.equal(fdsFull, FD_LIMIT, 'descriptors used up');
 
   const shortageLines = (): Log[] => logs.filter((l) => l['code'] === SHORTAGE && l['level'] === 40);
   const t0 = Date.now();
-  await eventually(() => shortageLines().length >= 1, { timeoutMs: 10_000, intervalMs: 50 }).catch((err: unknown) => {
+  await eventually(
+    async () => {
+      await keepReading();
+      assert.ok(shortageLines().length >= 1);
+    },
+    { timeoutMs: 10_000, intervalMs: 50 },
+  ).catch((err: unknown) => {
     t.diagnostic(`backend hits ${hits}, fds ${fdCount()}, held ${held.length}; agent logs since full: ${JSON.stringify(logs.filter((l) => Number(l['time'] ?? 0) >= t0))}`);
     throw err;
   });
@@ -143,10 +179,9 @@ test('out of descriptors, healthy services stay ALIVE (checked by IP and by name
   assert.match(String(line['msg']), /ulimit -n/);
   const hitsDuring = hits;
 
-  // Two more check rounds while short: still ALIVE (asked over a connection already open), one line.
-  const via = held[0];
-  assert.ok(via !== undefined);
-  await new Promise((done) => setTimeout(done, 6500));
+  // Two more check rounds while short: still ALIVE (asked over the connection already open), one line.
+  const windowEnd = Date.now() + 6500;
+  while (Date.now() < windowEnd) await sleep(250);
   const failures = logs.filter((l) => /Health check failed/.test(String(l['msg'])));
   assert.deepEqual(failures, [], 'no check counted as failed');
   assert.deepEqual(await statuses(via), [0, 0], 'both still ALIVE while the agent is out of descriptors');
@@ -160,6 +195,7 @@ test('out of descriptors, healthy services stay ALIVE (checked by IP and by name
 
   // Release: checks run and pass again, and the end of the episode is logged.
   for (const s of [...held]) s.destroy();
+  via.destroy();
   const released = Date.now();
   await eventually(() => logs.some((l) => l['code'] === SHORTAGE && /is over/.test(String(l['msg']))), { timeoutMs: 15_000, intervalMs: 50 });
   const hitsAfter = hits;

@@ -25,7 +25,7 @@ function setup() {
   /** What a peer that applies every broadcast with the merge rules ends up holding. */
   const peer = new ServicesState({ hostname: 'peer', clusterName: 'default', clock: fx.clock, stamps: fx.stamps, logger: silentLogger() });
   scheduler.onDidBroadcast((batch) => batch.forEach((svc) => peer.addServiceEntry(svc)));
-  return { ...fx, control, sync, sent, health, status, peer, scheduler };
+  return { ...fx, control, sync, sent, health, status, peer, scheduler, fixtureLocal: (id: string) => fx.state.getLocalServiceById(id) };
 }
 
 describe('DrainControl', () => {
@@ -105,5 +105,43 @@ describe('DrainControl', () => {
     t.clock.advance(3000);
     assert.equal(t.status('two'), ServiceStatus.TOMBSTONE);
     assert.equal(t.control.drain('two'), undefined, 'a tombstone cannot be drained');
+  });
+
+  it('a peer that missed the UNKNOWN and kept DRAINING gets the undrain again when it shows us its copy', () => {
+    const t = setup();
+    t.control.drain('one');
+    t.clock.advance(5_000);
+    // A second peer that saw the drain but none of the undrain's UNKNOWNs.
+    const drained = t.peer.getService('chaucer', 'one');
+    assert.ok(drained !== undefined);
+    t.control.undrain('one');
+    t.clock.advance(UNDRAIN_HOLD_MS + 6_000);
+    const ours = t.fixtureLocal('one');
+    assert.equal(ours?.status, ServiceStatus.ALIVE);
+    const late = new ServicesState({ hostname: 'late', clusterName: 'default', clock: t.clock, stamps: t.stamps, logger: silentLogger() });
+    late.addServiceEntry(drained);
+    late.addServiceEntry(ours);
+    const theirs = late.getService('chaucer', 'one');
+    assert.equal(theirs?.status, ServiceStatus.DRAINING, 'the ALIVE alone cannot undo the drain there');
+    assert.ok(theirs !== undefined && ours !== undefined);
+
+    t.control.peerKeptDrain(ours, theirs);
+    assert.equal(t.status('one'), ServiceStatus.UNKNOWN, 'announced UNKNOWN again, held');
+    t.scheduler.onDidBroadcast((batch) => batch.forEach((svc) => late.addServiceEntry(svc)));
+    t.clock.advance(UNDRAIN_HOLD_MS + 6_000);
+    assert.equal(late.getService('chaucer', 'one')?.status, ServiceStatus.ALIVE, 'the late peer is ALIVE now');
+    assert.equal(t.status('one'), ServiceStatus.ALIVE);
+  });
+
+  it('a peer holding DRAINING is left alone while an operator drain or maintenance holds it', () => {
+    const t = setup();
+    const drained = t.control.drain('one');
+    assert.ok(drained !== undefined);
+    const alive = { ...drained, status: ServiceStatus.ALIVE };
+    t.control.peerKeptDrain(alive, drained);
+    assert.equal(t.status('one'), ServiceStatus.DRAINING, 'operator drain: nothing to undo');
+    t.control.setMaintenance(true);
+    t.control.peerKeptDrain(t.fixtureLocal('two') ?? alive, drained);
+    assert.equal(t.status('two'), ServiceStatus.DRAINING, 'maintenance: nothing to undo');
   });
 });

@@ -252,3 +252,17 @@ test('a stale copy of one of our own services (a tombstone made while cut off) i
   delegate.notifyMessage(message({ ...own }));
   assert.equal(cluster.sent.length, before + 2, 'an equal copy is no dispute');
 });
+
+test('a peer that kept DRAINING against our ALIVE is not sent the ALIVE again (it would keep DRAINING); the dispute still fires', () => {
+  const { state, cluster, delegate } = setup();
+  const own = makeService({ id: 'own2', updated: ts('2023-11-14T10:21:39Z') });
+  state.addServiceEntry(own);
+  const disputes: Array<{ ours: Service; theirs: Service }> = [];
+  delegate.onDidDisputeOwnRecord((d) => disputes.push(d));
+  const before = cluster.sent.length;
+  delegate.notifyMessage(message({ ...own, status: ServiceStatus.DRAINING }));
+  assert.equal(cluster.sent.length, before, 'no ALIVE re-announced');
+  assert.equal(disputes.length, 1);
+  assert.equal(disputes[0]?.theirs.status, ServiceStatus.DRAINING);
+  assert.equal(disputes[0]?.ours.status, ServiceStatus.ALIVE);
+});
