@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SIDECAR_BIN } from '../../helpers/agent-process.js';
-import { eventually } from '../../helpers/eventually.js';
+import { startAgent } from '../../helpers/agent-process.js';
 import { freePort } from '../../helpers/free-port.js';
 
 /** One static service instance: name, backend port, ServicePort, mode; checked with HttpGet. */
@@ -40,50 +38,19 @@ export async function startProxyAgent(instances: readonly StaticInstance[], opti
     ),
   );
   const args = [
-    '--logging-format', 'json', '--hostname', 'h1', '--discover', 'static', '--static-config', file,
+    '--hostname', 'h1', '--discover', 'static', '--static-config', file,
     '--http-port', '0', '--bind-port', String(await freePort()), '--advertise-ip', '127.0.0.1', '--proxy-bind-ip', '127.0.0.1',
     ...(options.args ?? []),
   ];
-  const quoted = [SIDECAR_BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const script = options.ulimitFiles === undefined ? `exec ${quoted}` : `ulimit -n ${options.ulimitFiles} && exec ${quoted}`;
-  const child = spawn('bash', ['-c', script], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Array<Record<string, unknown>> = [];
-  let partial = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        logs.push({ msg: line });
-      }
-    }
-  });
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const agent = startAgent(args, {}, options.ulimitFiles === undefined ? {} : { fdLimit: options.ulimitFiles });
+  const { child, logs } = agent;
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await once(child, 'exit');
+    await agent.stop();
     clearTimeout(timer);
   };
   try {
-    const api = await eventually(
-      () => {
-        if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode}: ${stderr}`);
-        for (const l of logs) {
-          const m = /API on (http:\/\/[^/]+)\//.exec(String(l['msg'] ?? ''));
-          if (m?.[1] !== undefined) return m[1];
-        }
-        throw new Error('agent has not logged its API address yet');
-      },
-      { timeoutMs: 20_000, intervalMs: 50 },
-    );
+    const api = await agent.apiUrl();
     const pid = child.pid ?? 0;
     return {
       child,
