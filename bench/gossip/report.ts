@@ -2,7 +2,7 @@
 // them, the goals of issue #6, and the docs/benchmarks.md section they go into.
 import { replaceDocsSection } from '../lib/docs-section.js';
 import type { MembershipOptions } from '../../src/membership/index.js';
-import type { SimulationResult } from '../../src/membership/simulator/index.js';
+import type { SimulationResult } from '../../sim/index.js';
 import {
   modelDeadToAllMs,
   modelFirstProbeMs,

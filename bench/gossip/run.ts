@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LAN_MEMBERSHIP_OPTIONS } from '../../src/membership/index.js';
-import type { SimulationOptions } from '../../src/membership/simulator/index.js';
+import type { SimulationOptions } from '../../sim/index.js';
 import type { OneRunOutput } from './one.js';
 import { renderReport, writeDocsSection, type RunRecord } from './report.js';
 

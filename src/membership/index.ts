@@ -4,7 +4,7 @@
  * the probe/gossip/push-pull engine ({@link Memberlist}), transports and the delegate seam.
  * Imports only core.
  */
-export { type WireFailureReason, type WireFailure, type WireSuccess, type WireResult, wireOk, wireFail } from './wire-result.js';
+export { type WireFailureReason, type WireFailure, type WireSuccess, type WireResult, wireOk, wireFail } from './wire/wire-result.js';
 export {
   MessageType,
   type MessageTag,
@@ -32,7 +32,7 @@ export {
   type Versions,
   parseVsn,
   encodeVsn,
-} from './messages.js';
+} from './wire/messages.js';
 export {
   MAX_COMPOUND_PARTS,
   MAX_COMPOUND_PART_BYTES,
@@ -50,8 +50,8 @@ export {
   type PacketDecodeOptions,
   type DecodedPacket,
   decodePacket,
-} from './codec.js';
-export { MAX_LZW_RATIO, lzwCompress, lzwDecompress, lzwOutputCap } from './lzw.js';
+} from './wire/codec.js';
+export { MAX_LZW_RATIO, lzwCompress, lzwDecompress, lzwOutputCap } from './wire/lzw.js';
 export {
   type PushNodeState,
   type PushPull,
@@ -65,8 +65,8 @@ export {
   type StreamDecodeOptions,
   type StreamReadResult,
   readStream,
-} from './push-pull.js';
-export { VALID_KEY_SIZES_BYTES, decodeKeyBase64, Keyring } from './keyring.js';
+} from './wire/push-pull.js';
+export { VALID_KEY_SIZES_BYTES, decodeKeyBase64, Keyring } from './wire/keyring.js';
 export {
   type EncryptionVersion,
   encryptOverhead,
@@ -77,8 +77,8 @@ export {
   decryptPacket,
   encryptStream,
   decryptStream,
-} from './encryption.js';
-export { LABEL_MAX_SIZE_BYTES, labelHeader, labelOverhead, readLabelHeader, type Labelled } from './label.js';
+} from './wire/encryption.js';
+export { LABEL_MAX_SIZE_BYTES, labelHeader, labelOverhead, readLabelHeader, type Labelled } from './wire/label.js';
 export {
   type MembershipOptions,
   type MembershipProfile,
@@ -87,11 +87,11 @@ export {
   LOCAL_MEMBERSHIP_OPTIONS,
   membershipOptions,
   validateMembershipOptions,
-} from './options.js';
-export { suspicionTimeoutMs, retransmitLimit, PUSH_PULL_SCALE_THRESHOLD, pushPullScaleMs } from './math.js';
-export { Awareness } from './awareness.js';
-export { suspicionTimeoutAfterMs, type SuspicionOptions, Suspicion } from './suspicion.js';
-export { type Broadcast, type BroadcastQueueOptions, MIN_QUEUE_DEPTH, BroadcastQueue } from './broadcast-queue.js';
+} from './engine/options.js';
+export { suspicionTimeoutMs, retransmitLimit, PUSH_PULL_SCALE_THRESHOLD, pushPullScaleMs } from './engine/math.js';
+export { Awareness } from './engine/awareness.js';
+export { suspicionTimeoutAfterMs, type SuspicionOptions, Suspicion } from './engine/suspicion.js';
+export { type Broadcast, type BroadcastQueueOptions, MIN_QUEUE_DEPTH, BroadcastQueue } from './engine/broadcast-queue.js';
 export {
   type MemberState,
   type Member,
@@ -100,17 +100,17 @@ export {
   type AddressConflict,
   type MemberTableOptions,
   MemberTable,
-} from './members.js';
-export { type PeerAddress, type IncomingPacket, type StreamConnection, type Transport, formatPeerAddress } from './transport.js';
-export type { MembershipDelegate, GossipCluster } from './delegate.js';
-export { type WireSettings, WireCodec } from './wire-codec.js';
-export { type MembershipStatsSnapshot } from './membership-stats.js';
-export { type PushPullResult } from './stream-exchange.js';
-export { type MemberlistOptions, Memberlist, SERF_DELEGATE_VERSIONS } from './memberlist.js';
-export { seededRandom, shuffleInPlace } from './random.js';
-export { ipToBytes, bytesToIp } from './ip-bytes.js';
-export { type Joinable, type SeedJoinerOptions, parseSeed, SeedJoiner } from './seed-joiner.js';
-export { type MemoryNetworkOptions, type PacketDropReason, type MemoryHostStats, MemoryNetwork } from './memory-network.js';
-export { MemoryTransport } from './memory-transport.js';
-export { type NetTransportOptions, type NetTransportStats, NetTransport } from './net-transport.js';
-export { type Reconnectable, type ReconnectorOptions, Reconnector } from './reconnector.js';
+} from './engine/members.js';
+export { type PeerAddress, type IncomingPacket, type StreamConnection, type Transport, formatPeerAddress } from './transports/transport.js';
+export type { MembershipDelegate, GossipCluster } from './engine/delegate.js';
+export { type WireSettings, WireCodec } from './wire/wire-codec.js';
+export { type MembershipStatsSnapshot } from './engine/membership-stats.js';
+export { type PushPullResult } from './engine/stream-exchange.js';
+export { type MemberlistOptions, Memberlist, SERF_DELEGATE_VERSIONS } from './engine/memberlist.js';
+export { seededRandom, shuffleInPlace } from './engine/random.js';
+export { ipToBytes, bytesToIp } from './wire/ip-bytes.js';
+export { type Joinable, type SeedJoinerOptions, parseSeed, SeedJoiner } from './engine/seed-joiner.js';
+export { type MemoryNetworkOptions, type PacketDropReason, type MemoryHostStats, MemoryNetwork } from './transports/memory-network.js';
+export { MemoryTransport } from './transports/memory-transport.js';
+export { type NetTransportOptions, type NetTransportStats, NetTransport } from './transports/net-transport.js';
+export { type Reconnectable, type ReconnectorOptions, Reconnector } from './engine/reconnector.js';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../../src/core/index.js';
-import { InboundStreamGate } from '../../../src/membership/inbound-stream-gate.js';
-import { readStreamMessage } from '../../../src/membership/stream-reader.js';
+import { InboundStreamGate } from '../../../src/membership/transports/inbound-stream-gate.js';
+import { readStreamMessage } from '../../../src/membership/transports/stream-reader.js';
 import { WireCodec, goSidecarDialect, type PushNodeState, type StreamConnection } from '../../../src/membership/index.js';
 import { T, concatBytes, msgpack } from '../../helpers/gossip-forge.js';
 

@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRandom, type MembershipStatsSnapshot } from '../../../src/membership/index.js';
-import { MemoryNetwork } from '../../../src/membership/memory-network.js';
+import { MemoryNetwork } from '../../../src/membership/transports/memory-network.js';
 import {
   NodeClock,
   SimClock,
   SimCluster,
-  TimerHeap,
   convergenceTimes,
   simulate,
-  type HeapTimer,
   type SimulationOptions,
   type SimulationResult,
-} from '../../../src/membership/simulator/index.js';
+} from '../../../sim/index.js';
+import { TimerHeap, type HeapTimer } from '../../../src/core/timer-heap.js';
 
 const START = 1_000_000;
 

@@ -6,8 +6,8 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { SidecarError, ErrorCode, splitHostPort, type Clock, type Logger, type TimerHandle } from '../core/index.js';
-import { formatPeerAddress, type PeerAddress } from './transport.js';
+import { SidecarError, ErrorCode, splitHostPort, type Clock, type Logger, type TimerHandle } from '../../core/index.js';
+import { formatPeerAddress, type PeerAddress } from '../transports/transport.js';
 import type { PushPullResult } from './stream-exchange.js';
 
 /** What the joiner needs of a member (Memberlist implements it). */

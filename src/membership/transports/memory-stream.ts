@@ -5,7 +5,7 @@
  * tries to cross it: that chunk and every later one are dropped and the reader waits until
  * someone destroys the stream (as TCP would, until the protocol's own timeout gives up).
  */
-import type { Clock } from '../core/index.js';
+import type { Clock } from '../../core/index.js';
 import type { PeerAddress, StreamConnection } from './transport.js';
 
 /** What a stream needs from its network (implemented by MemoryNetwork). */

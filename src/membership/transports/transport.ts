@@ -4,7 +4,7 @@
  * network of the simulator and fast tests. Transports move bytes only: encryption, labels,
  * compression and CRCs are the protocol's business.
  */
-import type { Event } from '../core/index.js';
+import type { Event } from '../../core/index.js';
 
 /** An IP address (v4 dotted or v6) and port, as peers are reached. */
 export interface PeerAddress {

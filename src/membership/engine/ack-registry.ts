@@ -3,7 +3,7 @@
  * removes it; nacks are counted without removing it; a handler not acked by its deadline is
  * dropped (its owner runs its own timeout logic).
  */
-import type { Clock, TimerHandle } from '../core/index.js';
+import type { Clock, TimerHandle } from '../../core/index.js';
 
 export interface AckHandler {
   onAck(payload: Uint8Array, receivedAtMs: number): void;

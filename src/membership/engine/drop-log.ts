@@ -7,8 +7,8 @@
  * - anything else dropped (malformed, oversized, over a stream limit) is logged at debug, and
  *   at warn, once per reason per minute, when it is sustained.
  */
-import { KeyedLogLimiter, type Clock, type Logger } from '../core/index.js';
-import type { WireFailure, WireFailureReason } from './wire-result.js';
+import { KeyedLogLimiter, type Clock, type Logger } from '../../core/index.js';
+import type { WireFailure, WireFailureReason } from '../wire/wire-result.js';
 
 /** Least time between two warnings about one peer address, or about one drop reason, in ms. Default 60 000. */
 export const DROP_WARN_INTERVAL_MS = 60_000;

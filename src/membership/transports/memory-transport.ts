@@ -1,5 +1,5 @@
 /** One node's {@link Transport} on a MemoryNetwork (made by `MemoryNetwork.createTransport`). */
-import { Emitter, ErrorCode, SidecarError } from '../core/index.js';
+import { Emitter, ErrorCode, SidecarError } from '../../core/index.js';
 import type { MemoryStream } from './memory-stream.js';
 import { formatPeerAddress, type IncomingPacket, type PeerAddress, type StreamConnection, type Transport } from './transport.js';
 

@@ -3,7 +3,7 @@
  * imports the catalog: the Sidecar layer in `replication/` implements {@link MembershipDelegate}
  * and talks to the cluster through {@link GossipCluster}.
  */
-import type { Event } from '../core/index.js';
+import type { Event } from '../../core/index.js';
 import type { Member } from './members.js';
 
 export interface MembershipDelegate {

@@ -3,7 +3,6 @@
  * network and a simulated clock, deterministic for a given seed. Used by the gossip benchmark
  * (bench/gossip) and the simulator tests.
  */
-export { TimerHeap, type HeapTimer } from './timer-heap.js';
 export { SimClock, type SimClockOptions } from './sim-clock.js';
 export { NodeClock } from './node-clock.js';
 export { RecordDelegate, makeRecordPayload, type HeldRecord, type RecordDelegateOptions } from './record-delegate.js';

@@ -6,15 +6,15 @@
  * our own event loop stalled is extended instead of accusing the peer (the ack is most
  * likely sitting unread in our socket buffer).
  */
-import type { TimerHandle } from '../core/index.js';
+import type { TimerHandle } from '../../core/index.js';
 import type { AckHandler } from './ack-registry.js';
-import { encodeMessage } from './codec.js';
+import { encodeMessage } from '../wire/codec.js';
 import type { Member } from './members.js';
-import type { IndirectPing, Ping } from './messages.js';
+import type { IndirectPing, Ping } from '../wire/messages.js';
 import { addressOf, peerAddress, peerMaxProtocol, type ProtocolContext } from './protocol-context.js';
 import { shuffleInPlace } from './random.js';
 import type { StreamExchange } from './stream-exchange.js';
-import type { PeerAddress } from './transport.js';
+import type { PeerAddress } from '../transports/transport.js';
 
 /** A deadline counts as missed through our own fault when it fires this late (ms, or half the probe timeout if larger). */
 const MIN_STALL_LATENESS_MS = 50;

@@ -5,7 +5,7 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect, isIPv6, type Server, type Socket } from 'node:net';
-import { Emitter, ErrorCode, SidecarError, errorMessage, type Clock, type Logger } from '../core/index.js';
+import { Emitter, ErrorCode, SidecarError, errorMessage, type Clock, type Logger } from '../../core/index.js';
 import { NetStream, normalizeHost } from './net-stream.js';
 import { formatPeerAddress, type IncomingPacket, type PeerAddress, type StreamConnection, type Transport } from './transport.js';
 

@@ -1,5 +1,5 @@
 /** The measures the simulator reports: spread times over a population, and traffic per node. */
-import type { MemoryNetwork } from '../memory-network.js';
+import type { MemoryNetwork } from '../src/membership/index.js';
 
 /** The fractions of a population convergence is reported at. */
 export const CONVERGENCE_FRACTIONS = [0.5, 0.99, 0.999, 1] as const;

@@ -1,10 +1,10 @@
 /** Reads one whole stream message from a connection, within a deadline and size limits. */
-import type { Clock } from '../core/index.js';
+import type { Clock } from '../../core/index.js';
 import type { StreamAdmission } from './inbound-stream-gate.js';
-import type { StreamCursor, StreamReadResult } from './push-pull.js';
+import type { StreamCursor, StreamReadResult } from '../wire/push-pull.js';
 import type { StreamConnection } from './transport.js';
-import type { WireCodec } from './wire-codec.js';
-import { wireFail, type WireFailure } from './wire-result.js';
+import type { WireCodec } from '../wire/wire-codec.js';
+import { wireFail, type WireFailure } from '../wire/wire-result.js';
 
 /** A finished read: a whole message, or why there is none. */
 export type StreamMessageResult = Exclude<StreamReadResult, { readonly status: 'incomplete' }>;

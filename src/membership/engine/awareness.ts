@@ -5,7 +5,7 @@
  * and intervals are multiplied by score + 1, so a struggling node waits longer before it
  * accuses anyone.
  */
-import { Emitter, type Event } from '../core/index.js';
+import { Emitter, type Event } from '../../core/index.js';
 
 export class Awareness {
   private score = 0;

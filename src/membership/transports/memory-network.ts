@@ -19,7 +19,7 @@
  * packets): senders must not change an array after sending it (the codec makes a new one per
  * packet), and receivers must not change what they receive (one array may go to many peers).
  */
-import { BugError, ErrorCode, SidecarError, type Clock, type TimerHandle } from '../core/index.js';
+import { BugError, ErrorCode, SidecarError, type Clock, type TimerHandle } from '../../core/index.js';
 import { MemoryStream, type StreamLink } from './memory-stream.js';
 import { MemoryTransport, transportClosedError, type TransportLink } from './memory-transport.js';
 import { formatPeerAddress, type PeerAddress, type StreamConnection } from './transport.js';

@@ -4,9 +4,8 @@
  * graceful leave) and returns what each measured plus what the run cost. Same options and
  * seed, same result (except the `cost` part, which is wall-clock time).
  */
-import { BugError } from '../../core/index.js';
-import { suspicionTimeoutMs } from '../math.js';
-import { seededRandom } from '../random.js';
+import { BugError } from '../src/core/index.js';
+import { seededRandom, suspicionTimeoutMs } from '../src/membership/index.js';
 import type { TrafficRate } from './metrics.js';
 import { measureTraffic } from './metrics.js';
 import {

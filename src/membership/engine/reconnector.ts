@@ -4,11 +4,11 @@
  * each declared the other dead find each other again once the network heals, which memberlist
  * alone never does after it stops gossiping to the dead.
  */
-import type { Clock, Disposable, Event, Logger, TimerHandle } from '../core/index.js';
+import type { Clock, Disposable, Event, Logger, TimerHandle } from '../../core/index.js';
 import type { Member } from './members.js';
 import { addressOf } from './protocol-context.js';
 import type { PushPullResult } from './stream-exchange.js';
-import { formatPeerAddress, type PeerAddress } from './transport.js';
+import { formatPeerAddress, type PeerAddress } from '../transports/transport.js';
 
 export interface Reconnectable {
   join(seeds: readonly PeerAddress[]): Promise<PushPullResult[]>;

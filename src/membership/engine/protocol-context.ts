@@ -3,19 +3,19 @@
  * one node's settings, state and ways to send. The facade builds it; parts never reach
  * around it.
  */
-import type { Clock, Logger } from '../core/index.js';
+import type { Clock, Logger } from '../../core/index.js';
 import type { AckRegistry } from './ack-registry.js';
 import type { Awareness } from './awareness.js';
 import type { DropLog } from './drop-log.js';
-import type { InboundStreamGate } from './inbound-stream-gate.js';
+import type { InboundStreamGate } from '../transports/inbound-stream-gate.js';
 import type { MembershipDelegate } from './delegate.js';
-import { bytesToIp } from './ip-bytes.js';
+import { bytesToIp } from '../wire/ip-bytes.js';
 import type { GossipQueues } from './gossip-queues.js';
 import type { Member, MemberBroadcast, MemberTable } from './members.js';
 import type { MembershipStats } from './membership-stats.js';
 import type { MembershipOptions } from './options.js';
-import type { PeerAddress, Transport } from './transport.js';
-import type { WireCodec } from './wire-codec.js';
+import type { PeerAddress, Transport } from '../transports/transport.js';
+import type { WireCodec } from '../wire/wire-codec.js';
 
 export interface ProtocolContext {
   readonly localName: string;

@@ -4,7 +4,7 @@
  * records) in the space left.
  */
 import { BroadcastQueue } from './broadcast-queue.js';
-import { COMPOUND_PART_OVERHEAD_BYTES } from './wire-codec.js';
+import { COMPOUND_PART_OVERHEAD_BYTES } from '../wire/wire-codec.js';
 
 export interface GossipQueuesOptions {
   readonly numNodes: () => number;

@@ -3,10 +3,10 @@
  * join and periodically), user messages too big for a packet, the TCP fallback ping, and
  * answering all three when a peer connects to us.
  */
-import type { PushPull, StreamMessage } from './push-pull.js';
+import type { PushPull, StreamMessage } from '../wire/push-pull.js';
 import type { ProtocolContext } from './protocol-context.js';
-import { awaitPeerClose, readStreamMessage, type StreamReadLimits } from './stream-reader.js';
-import { formatPeerAddress, type PeerAddress, type StreamConnection } from './transport.js';
+import { awaitPeerClose, readStreamMessage, type StreamReadLimits } from '../transports/stream-reader.js';
+import { formatPeerAddress, type PeerAddress, type StreamConnection } from '../transports/transport.js';
 
 /** Outcome of a push/pull with one peer. */
 export type PushPullResult = { readonly ok: true; readonly nodes: number } | { readonly ok: false; readonly error: string };

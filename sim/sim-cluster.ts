@@ -4,16 +4,20 @@
  * so one seed always gives the same run. Nodes can be warm-started (every node knows every
  * other one before it starts, as after a settled join) or joined for real.
  */
-import { BugError, Emitter, silentLogger, type Event, type Logger } from '../../core/index.js';
-import { Memberlist } from '../memberlist.js';
-import type { Member } from '../members.js';
-import { DEFAULT_VSN, type Alive } from '../messages.js';
-import { MemoryNetwork } from '../memory-network.js';
-import { goSidecarDialect } from '../messages.js';
-import { LAN_MEMBERSHIP_OPTIONS, type MembershipOptions } from '../options.js';
-import { seededRandom } from '../random.js';
-import type { PeerAddress } from '../transport.js';
-import { ipToBytes } from '../ip-bytes.js';
+import { BugError, Emitter, silentLogger, type Event, type Logger } from '../src/core/index.js';
+import {
+  DEFAULT_VSN,
+  LAN_MEMBERSHIP_OPTIONS,
+  Memberlist,
+  MemoryNetwork,
+  goSidecarDialect,
+  ipToBytes,
+  seededRandom,
+  type Alive,
+  type Member,
+  type MembershipOptions,
+  type PeerAddress,
+} from '../src/membership/index.js';
 import { NodeClock } from './node-clock.js';
 import { RecordDelegate, type HeldRecord } from './record-delegate.js';
 import { SimClock } from './sim-clock.js';

@@ -3,7 +3,7 @@
  * it fires late, reports the lateness as an event-loop stall (Awareness.noteEventLoopDelayMs).
  * Works on any Clock, so the simulator's stalled nodes see the same signal.
  */
-import type { Clock, TimerHandle } from '../core/index.js';
+import type { Clock, TimerHandle } from '../../core/index.js';
 import type { Awareness } from './awareness.js';
 
 export class LoopMonitor {

@@ -6,7 +6,7 @@
  * cluster (as Sidecar's Replicator does with every accepted remote record). Push/pull carries
  * every record held, as a JSON array.
  */
-import type { MembershipDelegate } from '../delegate.js';
+import type { MembershipDelegate } from '../src/membership/index.js';
 
 /** The newest version of one record this node holds, and when it got it. */
 export interface HeldRecord {

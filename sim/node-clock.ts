@@ -10,7 +10,7 @@
  * stall end here is scheduled first, so at the end the held timers (and the promise callbacks
  * they resolve) run before the held I/O, as in Node's timers phase before its poll phase.
  */
-import type { Clock, TimerHandle } from '../../core/index.js';
+import type { Clock, TimerHandle } from '../src/core/index.js';
 import type { SimClock } from './sim-clock.js';
 
 interface NodeTimer {

@@ -4,7 +4,7 @@
  * the minimum as k independent peers confirm the suspicion, so a node that many peers cannot
  * reach is declared dead quickly, while a lone accuser (perhaps the unhealthy one) waits long.
  */
-import type { Clock, TimerHandle } from '../core/index.js';
+import type { Clock, TimerHandle } from '../../core/index.js';
 
 /**
  * The total timeout after n of k confirmations: max − log(n + 1)/log(k + 1) × (max − min),

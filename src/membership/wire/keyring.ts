@@ -3,7 +3,7 @@
  * extra keys that are tried when decrypting, so keys can be rotated without downtime (install
  * the new key everywhere, make it primary everywhere, then remove the old one).
  */
-import { ErrorCode, SidecarError } from '../core/index.js';
+import { ErrorCode, SidecarError } from '../../core/index.js';
 
 /** AES-128, AES-192 or AES-256 (memberlist `ValidateKey`). */
 export const VALID_KEY_SIZES_BYTES: readonly number[] = [16, 24, 32];

@@ -1,8 +1,7 @@
 /**
- * The simulator's clock: simulated time that moves only when the run loop moves it, with a
- * binary-heap timer queue (core's FakeClock scans every timer per step, too slow for thousands
- * of nodes with several timers each). Timers due at the same time fire in the order they were
- * scheduled, so one seed always gives the same run.
+ * The simulator's clock: core's {@link FakeClock} (simulated time, a binary-heap timer queue,
+ * ties fired in scheduling order, so one seed always gives the same run) driven by an async run
+ * loop.
  *
  * The protocol uses promises for streams (push/pull, TCP fallback pings), so the run loop lets
  * pending promise callbacks run (one macrotask turn: `setImmediate`) after the timers of each
@@ -10,16 +9,7 @@
  * one quantum of simulated time after the timer that resolved it (0 with the default 1 ms and
  * whole-millisecond latencies), which is the simulated cost of a turn of the event loop.
  */
-import { BugError, type Clock, type TimerHandle } from '../../core/index.js';
-import { TimerHeap, type HeapTimer } from './timer-heap.js';
-
-interface SimTimer extends HeapTimer {
-  readonly fn: () => void;
-  /** Repeat period for intervals; null for one-shot timers. */
-  readonly intervalMs: number | null;
-  /** Let promise callbacks run right after this timer, before any other timer at this time. */
-  readonly yieldAfter: boolean;
-}
+import { BugError, FakeClock, type Clock, type TimerHandle } from '../src/core/index.js';
 
 export interface SimClockOptions {
   /**
@@ -38,25 +28,23 @@ export interface SimClockOptions {
 const setImmediatePromise = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class SimClock implements Clock {
-  private now: number;
-  private seq = 0;
-  private readonly heap = new TimerHeap<SimTimer>();
+  /** The timers and the time: core's FakeClock, which this drives slice by slice. */
+  private readonly timers: FakeClock;
   private readonly quantumMs: number;
   private running = false;
-  private fired = 0;
 
   constructor(options: SimClockOptions = {}) {
-    this.now = options.startMs ?? 1_000_000;
+    this.timers = new FakeClock(options.startMs ?? 1_000_000);
     this.quantumMs = options.microtaskQuantumMs ?? 1;
     if (!(this.quantumMs > 0)) throw new BugError(`microtaskQuantumMs must be > 0, not ${this.quantumMs}`);
   }
 
   nowMs(): number {
-    return this.now;
+    return this.timers.nowMs();
   }
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
-    return this.add(fn, delayMs, null, false);
+    return this.timers.setTimeout(fn, delayMs);
   }
 
   /**
@@ -65,39 +53,39 @@ export class SimClock implements Clock {
    * before the I/O that waited for it, as in Node's timers phase).
    */
   setTimeoutYielding(fn: () => void, delayMs: number): TimerHandle {
-    return this.add(fn, delayMs, null, true);
+    return this.timers.setTimeoutYielding(fn, delayMs);
   }
 
   setInterval(fn: () => void, intervalMs: number): TimerHandle {
-    return this.add(fn, intervalMs, Math.max(1, intervalMs), false);
+    return this.timers.setInterval(fn, intervalMs);
   }
 
   clearTimeout(handle: TimerHandle): void {
-    this.heap.cancel(handle as SimTimer);
+    this.timers.clearTimeout(handle);
   }
 
   clearInterval(handle: TimerHandle): void {
-    this.heap.cancel(handle as SimTimer);
+    this.timers.clearInterval(handle);
   }
 
   /** Timers scheduled and not yet fired or cancelled. */
   get pendingTimers(): number {
-    return this.heap.size;
+    return this.timers.pendingTimers;
   }
 
   /** Timers fired since the clock was made (a cost measure for the simulator's reports). */
   get firedTimers(): number {
-    return this.fired;
+    return this.timers.firedTimers;
   }
 
   /** Due time of the next timer, or undefined when none is pending. */
   get nextDueMs(): number | undefined {
-    return this.heap.peek()?.at;
+    return this.timers.nextDueMs;
   }
 
   /** Moves time forward by `ms`, firing every timer that falls due, in order. */
   advance(ms: number): Promise<void> {
-    return this.runUntil(this.now + ms);
+    return this.runUntil(this.timers.nowMs() + ms);
   }
 
   /**
@@ -107,30 +95,22 @@ export class SimClock implements Clock {
   async runUntil(targetMs: number): Promise<void> {
     if (this.running) throw new BugError('SimClock.runUntil called while the clock is already running');
     this.running = true;
+    const timers = this.timers;
     try {
       for (;;) {
-        const first = this.heap.peek();
-        if (first === undefined || first.at > targetMs) break;
+        const first = timers.nextDueMs;
+        if (first === undefined || first > targetMs) break;
         // This slice: timers due before the next multiple of the quantum (and not after the target).
-        const sliceEndMs = (Math.floor(first.at / this.quantumMs) + 1) * this.quantumMs;
+        const sliceEndMs = (Math.floor(first / this.quantumMs) + 1) * this.quantumMs;
         for (;;) {
-          const next = this.heap.peek();
-          if (next === undefined || next.at >= sliceEndMs || next.at > targetMs) break;
-          this.heap.pop();
-          if (next.at > this.now) this.now = next.at;
-          this.fired++;
-          if (next.intervalMs !== null) {
-            // Same object, so the caller's handle still cancels it.
-            next.at += next.intervalMs;
-            next.seq = this.seq++;
-            this.heap.push(next);
-          }
-          next.fn();
-          if (next.yieldAfter) break;
+          const due = timers.nextDueMs;
+          if (due === undefined || due >= sliceEndMs) break;
+          const fired = timers.fireNext(targetMs);
+          if (fired === undefined || fired.yieldAfter) break;
         }
         await setImmediatePromise();
       }
-      if (targetMs > this.now) this.now = targetMs;
+      timers.advanceTo(targetMs);
     } finally {
       this.running = false;
     }
@@ -141,10 +121,10 @@ export class SimClock implements Clock {
    * simulated time have passed. Returns true when `done()` held.
    */
   async runWhile(notDone: () => boolean, maxMs: number, stepMs = 10): Promise<boolean> {
-    const end = this.now + maxMs;
+    const end = this.timers.nowMs() + maxMs;
     while (notDone()) {
-      if (this.now >= end) return false;
-      await this.runUntil(Math.min(end, this.now + stepMs));
+      if (this.timers.nowMs() >= end) return false;
+      await this.runUntil(Math.min(end, this.timers.nowMs() + stepMs));
     }
     return true;
   }
@@ -161,12 +141,5 @@ export class SimClock implements Clock {
       throw new BugError(`operation did not finish within ${maxMs} ms of simulated time`);
     }
     return watched;
-  }
-
-  private add(fn: () => void, delayMs: number, intervalMs: number | null, yieldAfter: boolean): SimTimer {
-    const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
-    const timer: SimTimer = { at: this.now + delay, seq: this.seq++, cancelled: false, queued: false, fn, intervalMs, yieldAfter };
-    this.heap.push(timer);
-    return timer;
   }
 }

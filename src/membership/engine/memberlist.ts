@@ -4,27 +4,27 @@
  * queues every gossip interval, runs push/pull anti-entropy, answers peers, and carries the
  * delegate's user messages.
  */
-import { Emitter, SidecarError, ErrorCode, systemClock, type Clock, type Disposable, type Event, type Logger, type TimerHandle } from '../core/index.js';
+import { Emitter, SidecarError, ErrorCode, systemClock, type Clock, type Disposable, type Event, type Logger, type TimerHandle } from '../../core/index.js';
 import { AckRegistry } from './ack-registry.js';
 import { Awareness } from './awareness.js';
-import { encodeMessage } from './codec.js';
+import { encodeMessage } from '../wire/codec.js';
 import { DropLog } from './drop-log.js';
-import { InboundStreamGate } from './inbound-stream-gate.js';
+import { InboundStreamGate } from '../transports/inbound-stream-gate.js';
 import type { GossipCluster, MembershipDelegate } from './delegate.js';
 import { GossipQueues, packBatches } from './gossip-queues.js';
-import { ipToBytes } from './ip-bytes.js';
+import { ipToBytes } from '../wire/ip-bytes.js';
 import { LoopMonitor } from './loop-monitor.js';
 import { MemberTable, type Member, type MemberBroadcast } from './members.js';
 import { MembershipStats, type MembershipStatsSnapshot } from './membership-stats.js';
-import { DEFAULT_VSN, META_MAX_SIZE_BYTES, type Alive, type PacketMessage } from './messages.js';
+import { DEFAULT_VSN, META_MAX_SIZE_BYTES, type Alive, type PacketMessage } from '../wire/messages.js';
 import { pushPullScaleMs } from './math.js';
 import { LAN_MEMBERSHIP_OPTIONS, validateMembershipOptions, type MembershipOptions } from './options.js';
 import { Prober } from './prober.js';
 import { addressOf, peerMaxProtocol, type ProtocolContext } from './protocol-context.js';
-import { DEFAULT_STREAM_LIMITS } from './push-pull.js';
+import { DEFAULT_STREAM_LIMITS } from '../wire/push-pull.js';
 import { StreamExchange, type PushPullResult } from './stream-exchange.js';
-import { formatPeerAddress, type IncomingPacket, type PeerAddress, type Transport } from './transport.js';
-import { COMPOUND_HEADER_OVERHEAD_BYTES, COMPOUND_PART_OVERHEAD_BYTES, WireCodec, type WireSettings } from './wire-codec.js';
+import { formatPeerAddress, type IncomingPacket, type PeerAddress, type Transport } from '../transports/transport.js';
+import { COMPOUND_HEADER_OVERHEAD_BYTES, COMPOUND_PART_OVERHEAD_BYTES, WireCodec, type WireSettings } from '../wire/wire-codec.js';
 
 export interface MemberlistOptions {
   /** This node's name, unique in the cluster (the Go Sidecar uses the hostname). */

@@ -4,10 +4,10 @@
  * gossip as data and the caller encodes and queues them (named by node, so a newer message
  * about a node replaces the older one in the broadcast queue).
  */
-import { Emitter, type Clock, type Event } from '../core/index.js';
-import type { Alive, Dead, Suspect } from './messages.js';
-import { NodeStateType } from './messages.js';
-import type { PushNodeState } from './push-pull.js';
+import { Emitter, type Clock, type Event } from '../../core/index.js';
+import type { Alive, Dead, Suspect } from '../wire/messages.js';
+import { NodeStateType } from '../wire/messages.js';
+import type { PushNodeState } from '../wire/push-pull.js';
 import { suspicionTimeoutMs } from './math.js';
 import { Suspicion } from './suspicion.js';
 import type { Awareness } from './awareness.js';
