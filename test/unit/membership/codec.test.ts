@@ -1,20 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  STOCK_MEMBERLIST,
-  goSidecarDialect,
-  encodeMessage,
-  decodeMessage,
-  encodeCompound,
-  decodeCompound,
-  addCrc,
-  compressMessage,
-  encodePacket,
-  decodePacket,
-  Keyring,
-  MessageType,
-  type PacketMessage,
-} from '../../../src/membership/index.js';
+import { STOCK_MEMBERLIST, goSidecarDialect, Keyring } from '../../../src/membership/index.js';
+import { encodeMessage, decodeMessage, encodeCompound, decodeCompound, addCrc, compressMessage, encodePacket, decodePacket } from '../../../src/membership/wire/codec.js';
+import { MessageType, type PacketMessage } from '../../../src/membership/wire/messages.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const SIDECAR = goSidecarDialect('default');

@@ -1,19 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDecipheriv } from 'node:crypto';
-import {
-  Keyring,
-  decodeKeyBase64,
-  encryptPayload,
-  decryptPayload,
-  encryptPacket,
-  decryptPacket,
-  encryptStream,
-  decryptStream,
-  encryptedLength,
-  encryptOverhead,
-  MessageType,
-} from '../../../src/membership/index.js';
+import { Keyring } from '../../../src/membership/index.js';
+import { decodeKeyBase64 } from '../../../src/membership/wire/keyring.js';
+import { encryptPayload, decryptPayload, encryptPacket, decryptPacket, encryptStream, decryptStream, encryptedLength, encryptOverhead } from '../../../src/membership/wire/encryption.js';
+import { MessageType } from '../../../src/membership/wire/messages.js';
 import { ErrorCode, hasCode } from '../../../src/core/index.js';
 
 const plain = new TextEncoder().encode('memberlist gossip payload');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { seededRandom, type MembershipStatsSnapshot } from '../../../src/membership/index.js';
+import { seededRandom } from '../../../src/membership/index.js';
+import { type MembershipStatsSnapshot } from '../../../src/membership/engine/membership-stats.js';
 import { MemoryNetwork } from '../../../src/membership/transports/memory-network.js';
 import {
   NodeClock,
