@@ -1,5 +1,5 @@
 // Gossip benchmark: thousands of real Memberlist nodes on the deterministic simulator
-// (src/membership/simulator), Go Sidecar LAN settings, at several cluster sizes and loss rates;
+// (sim/), Go Sidecar LAN settings, at several cluster sizes and loss rates;
 // broadcast convergence, failure detection, graceful leave, 2 s event-loop stalls and traffic,
 // with the closed-form model's predictions beside them (bench/gossip/model.ts).
 //
