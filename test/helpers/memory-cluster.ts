@@ -1,6 +1,14 @@
 /** N Memberlist nodes on one MemoryNetwork and a FakeClock, for fast cluster tests. */
 import { FakeClock, silentLogger } from '../../src/core/index.js';
-import { Memberlist, seededRandom, type Keyring, type MembershipDelegate, type MembershipOptions, goSidecarDialect, MemoryNetwork } from '../../src/membership/index.js';
+import {
+  Memberlist,
+  seededRandom,
+  type Keyring,
+  type MembershipDelegate,
+  type MembershipOptions,
+  goSidecarDialect,
+  MemoryNetwork,
+} from '../../src/membership/index.js';
 import { type WireDialect } from '../../src/membership/wire/messages.js';
 
 /** A delegate that records what it is given and, like Sidecar's, relays what it had not seen. */

@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { STOCK_MEMBERLIST, goSidecarDialect, Keyring } from '../../../src/membership/index.js';
-import { encodeMessage, decodeMessage, encodeCompound, decodeCompound, addCrc, compressMessage, encodePacket, decodePacket } from '../../../src/membership/wire/codec.js';
+import {
+  encodeMessage,
+  decodeMessage,
+  encodeCompound,
+  decodeCompound,
+  addCrc,
+  compressMessage,
+  encodePacket,
+  decodePacket,
+} from '../../../src/membership/wire/codec.js';
 import { MessageType, type PacketMessage } from '../../../src/membership/wire/messages.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { createDecipheriv } from 'node:crypto';
 import { Keyring } from '../../../src/membership/index.js';
 import { decodeKeyBase64 } from '../../../src/membership/wire/keyring.js';
-import { encryptPayload, decryptPayload, encryptPacket, decryptPacket, encryptStream, decryptStream, encryptedLength, encryptOverhead } from '../../../src/membership/wire/encryption.js';
+import {
+  encryptPayload,
+  decryptPayload,
+  encryptPacket,
+  decryptPacket,
+  encryptStream,
+  decryptStream,
+  encryptedLength,
+  encryptOverhead,
+} from '../../../src/membership/wire/encryption.js';
 import { MessageType } from '../../../src/membership/wire/messages.js';
 import { ErrorCode, hasCode } from '../../../src/core/index.js';
 

@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { STOCK_MEMBERLIST, goSidecarDialect, Keyring } from '../../../src/membership/index.js';
-import { encodeStreamMessage, encodeStream, readStream, DEFAULT_STREAM_LIMITS, type PushPull, type StreamMessage, type StreamDecodeOptions, type StreamReadResult } from '../../../src/membership/wire/push-pull.js';
+import {
+  encodeStreamMessage,
+  encodeStream,
+  readStream,
+  DEFAULT_STREAM_LIMITS,
+  type PushPull,
+  type StreamMessage,
+  type StreamDecodeOptions,
+  type StreamReadResult,
+} from '../../../src/membership/wire/push-pull.js';
 import { MessageType, NodeStateType } from '../../../src/membership/wire/messages.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
