@@ -2,7 +2,7 @@
 // starts it in its own process so each run gets a fresh heap and its own peak RSS.
 // Reads GOSSIP_RUN (JSON SimulationOptions without callbacks); prints progress lines on stderr
 // and the result as one JSON line on stdout.
-import { simulate, type SimulationOptions, type SimulationResult } from '../../src/membership/simulator/index.js';
+import { simulate, type SimulationOptions, type SimulationResult } from '../../sim/index.js';
 
 export interface OneRunOutput {
   readonly result: SimulationResult;

@@ -2,7 +2,8 @@
 // 5,000 (each direction of a push/pull blocks the event loop, and so the load balancer,
 // for that long). Plain and LZW-compressed, Go Sidecar dialect, no encryption.
 //   node --import tsx bench/gossip/push-pull-codec.ts [sizes=100,1000,5000]
-import { encodeStream, goSidecarDialect, readStream, type PushNodeState, type StreamMessage } from '../../src/membership/index.js';
+import { goSidecarDialect } from '../../src/membership/index.js';
+import { encodeStream, readStream, type PushNodeState, type StreamMessage } from '../../src/membership/wire/push-pull.js';
 
 const sizes = (process.argv[2] ?? '100,1000,5000').split(',').map(Number);
 const dialect = goSidecarDialect('default');

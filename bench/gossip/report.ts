@@ -2,7 +2,7 @@
 // them, the goals of issue #6, and the docs/benchmarks.md section they go into.
 import { replaceDocsSection } from '../lib/docs-section.js';
 import type { MembershipOptions } from '../../src/membership/index.js';
-import type { SimulationResult } from '../../src/membership/simulator/index.js';
+import type { SimulationResult } from '../../sim/index.js';
 import {
   modelDeadToAllMs,
   modelFirstProbeMs,
@@ -99,7 +99,7 @@ export function renderReport(runs: readonly RunRecord[], m: MembershipOptions, e
   const out: string[] = [];
   out.push(...environment.map((e) => `- ${e}`), '');
   out.push(
-    `Real \`Memberlist\` nodes, thousands in one process, on the in-memory network and a simulated clock (\`src/membership/simulator\`), ` +
+    `Real \`Memberlist\` nodes, thousands in one process, on the in-memory network and a simulated clock (\`sim/\`), ` +
       `Go Sidecar settings: gossip every ${m.gossipIntervalMs} ms to ${m.gossipNodes} peers, probe every ${m.probeIntervalMs} ms ` +
       `(timeout ${m.probeTimeoutMs} ms), suspicion mult ${m.suspicionMult} (max ×${m.suspicionMaxTimeoutMult}), retransmit mult ${m.retransmitMult} ` +
       `(user messages ${m.userRetransmitMult}), push/pull every ${m.pushPullIntervalMs / 1000} s scaled by cluster size. ` +

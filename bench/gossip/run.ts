@@ -1,5 +1,5 @@
 // Gossip benchmark: thousands of real Memberlist nodes on the deterministic simulator
-// (src/membership/simulator), Go Sidecar LAN settings, at several cluster sizes and loss rates;
+// (sim/), Go Sidecar LAN settings, at several cluster sizes and loss rates;
 // broadcast convergence, failure detection, graceful leave, 2 s event-loop stalls and traffic,
 // with the closed-form model's predictions beside them (bench/gossip/model.ts).
 //
@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LAN_MEMBERSHIP_OPTIONS } from '../../src/membership/index.js';
-import type { SimulationOptions } from '../../src/membership/simulator/index.js';
+import type { SimulationOptions } from '../../sim/index.js';
 import type { OneRunOutput } from './one.js';
 import { renderReport, writeDocsSection, type RunRecord } from './report.js';
 

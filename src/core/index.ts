@@ -18,7 +18,7 @@ export {
 } from './timestamp.js';
 export { type Clock, type TimerHandle, systemClock, sleep } from './clock.js';
 export { splitHostPort } from './host-port.js';
-export { FakeClock } from './fake-clock.js';
+export { FakeClock, type FakeTimer } from './fake-clock.js';
 export { TimestampSource } from './timestamp-source.js';
 export {
   type GoJson,

@@ -6,10 +6,10 @@ import {
   type Keyring,
   type MembershipDelegate,
   type MembershipOptions,
-  type WireDialect,
   goSidecarDialect,
   MemoryNetwork,
 } from '../../src/membership/index.js';
+import { type WireDialect } from '../../src/membership/wire/messages.js';
 
 /** A delegate that records what it is given and, like Sidecar's, relays what it had not seen. */
 export class RecordingDelegate implements MembershipDelegate {

@@ -4,8 +4,8 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, FakeClock, hasCode, silentLogger } from '../../src/core/index.js';
-import { NetTransport, type NetTransportOptions } from '../../src/membership/net-transport.js';
-import type { IncomingPacket, StreamConnection } from '../../src/membership/transport.js';
+import { NetTransport, type NetTransportOptions } from '../../src/membership/transports/net-transport.js';
+import type { IncomingPacket, StreamConnection } from '../../src/membership/transports/transport.js';
 import { eventually } from '../helpers/eventually.js';
 
 const HOST = '127.0.0.1';

@@ -8,15 +8,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import {
-  STOCK_MEMBERLIST,
-  DEFAULT_VSN,
-  encodeMessage,
-  encodeCompound,
-  encodePacket,
-  decodePacket,
-  type PacketMessage,
-} from '../../../src/membership/index.js';
+import { STOCK_MEMBERLIST, DEFAULT_VSN } from '../../../src/membership/index.js';
+import { encodeMessage, encodeCompound, encodePacket, decodePacket } from '../../../src/membership/wire/codec.js';
+import { type PacketMessage } from '../../../src/membership/wire/messages.js';
 import { eventually } from '../../helpers/eventually.js';
 
 const serfInstalled = spawnSync('serf', ['version'], { stdio: 'ignore' }).status === 0;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Awareness } from '../../../src/membership/index.js';
+import { Awareness } from '../../../src/membership/engine/awareness.js';
 
 test('score is clamped to 0..max − 1 and scales timeouts by score + 1', () => {
   const a = new Awareness(8, 500);

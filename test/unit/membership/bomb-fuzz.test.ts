@@ -5,16 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DEFAULT_STREAM_LIMITS,
-  MAX_LZW_RATIO,
-  MAX_PACKET_DECOMPRESSED_BYTES,
-  lzwOutputCap,
-  decodePacket,
-  goSidecarDialect,
-  lzwDecompress,
-  readStream,
-} from '../../../src/membership/index.js';
+import { goSidecarDialect } from '../../../src/membership/index.js';
+import { DEFAULT_STREAM_LIMITS, readStream } from '../../../src/membership/wire/push-pull.js';
+import { MAX_LZW_RATIO, lzwOutputCap, lzwDecompress } from '../../../src/membership/wire/lzw.js';
+import { MAX_PACKET_DECOMPRESSED_BYTES, decodePacket } from '../../../src/membership/wire/codec.js';
 import { MsgpackOut, T, alive, compound, compress, concatBytes, lzwEncode, lzwZeros, msgpack } from '../../helpers/gossip-forge.js';
 
 const SIDECAR = goSidecarDialect('default');

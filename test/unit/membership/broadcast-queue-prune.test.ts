@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BroadcastQueue } from '../../../src/membership/index.js';
+import { BroadcastQueue } from '../../../src/membership/engine/broadcast-queue.js';
 import { seededRandom } from './seeded-random.js';
 
 /**

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BroadcastQueue, type Broadcast } from '../../../src/membership/index.js';
+import { BroadcastQueue, type Broadcast } from '../../../src/membership/engine/broadcast-queue.js';
 
 const msg = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (list: Uint8Array[]): string[] => list.map((m) => new TextDecoder().decode(m));

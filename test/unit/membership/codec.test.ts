@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { STOCK_MEMBERLIST, goSidecarDialect, Keyring } from '../../../src/membership/index.js';
 import {
-  STOCK_MEMBERLIST,
-  goSidecarDialect,
   encodeMessage,
   decodeMessage,
   encodeCompound,
@@ -11,10 +10,8 @@ import {
   compressMessage,
   encodePacket,
   decodePacket,
-  Keyring,
-  MessageType,
-  type PacketMessage,
-} from '../../../src/membership/index.js';
+} from '../../../src/membership/wire/codec.js';
+import { MessageType, type PacketMessage } from '../../../src/membership/wire/messages.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const SIDECAR = goSidecarDialect('default');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../../src/core/index.js';
-import { DropLog, SUSTAINED_DROPS } from '../../../src/membership/drop-log.js';
+import { DropLog, SUSTAINED_DROPS } from '../../../src/membership/engine/drop-log.js';
 import { LEVEL, captureLogger } from '../../helpers/log-capture.js';
 
 test('an untrusted peer is warned about once per address per minute, with the count held back', () => {

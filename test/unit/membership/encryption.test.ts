@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDecipheriv } from 'node:crypto';
+import { Keyring } from '../../../src/membership/index.js';
+import { decodeKeyBase64 } from '../../../src/membership/wire/keyring.js';
 import {
-  Keyring,
-  decodeKeyBase64,
   encryptPayload,
   decryptPayload,
   encryptPacket,
@@ -12,8 +12,8 @@ import {
   decryptStream,
   encryptedLength,
   encryptOverhead,
-  MessageType,
-} from '../../../src/membership/index.js';
+} from '../../../src/membership/wire/encryption.js';
+import { MessageType } from '../../../src/membership/wire/messages.js';
 import { ErrorCode, hasCode } from '../../../src/core/index.js';
 
 const plain = new TextEncoder().encode('memberlist gossip payload');

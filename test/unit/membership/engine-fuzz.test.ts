@@ -5,16 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  DEFAULT_VSN,
-  Keyring,
-  encodeMessage,
-  encodePacket,
-  encryptPacket,
-  goSidecarDialect,
-  seededRandom,
-  type PacketMessage,
-} from '../../../src/membership/index.js';
+import { DEFAULT_VSN, Keyring, goSidecarDialect, seededRandom } from '../../../src/membership/index.js';
+import { encodeMessage, encodePacket } from '../../../src/membership/wire/codec.js';
+import { encryptPacket } from '../../../src/membership/wire/encryption.js';
+import { type PacketMessage } from '../../../src/membership/wire/messages.js';
 import { MemoryCluster } from '../../helpers/memory-cluster.js';
 
 function tableOf(c: MemoryCluster, i: number): string {

@@ -1,18 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  goSidecarDialect,
-  encodeMessage,
-  encodeCompound,
-  encodePacket,
-  decodePacket,
-  encodeStream,
-  readStream,
-  lzwDecompress,
-  Keyring,
-  type PacketMessage,
-  type StreamMessage,
-} from '../../../src/membership/index.js';
+import { goSidecarDialect, Keyring } from '../../../src/membership/index.js';
+import { encodeMessage, encodeCompound, encodePacket, decodePacket } from '../../../src/membership/wire/codec.js';
+import { encodeStream, readStream, type StreamMessage } from '../../../src/membership/wire/push-pull.js';
+import { lzwDecompress } from '../../../src/membership/wire/lzw.js';
+import { type PacketMessage } from '../../../src/membership/wire/messages.js';
 import { seededRandom } from './seeded-random.js';
 
 const SIDECAR = goSidecarDialect('default');

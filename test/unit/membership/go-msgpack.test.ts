@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode } from '@msgpack/msgpack';
-import { GoMsgpackWriter, msgpackObjectEnd, readFields, readGoStruct, writeGoStruct } from '../../../src/membership/go-msgpack.js';
+import { GoMsgpackWriter, msgpackObjectEnd, readFields, readGoStruct, writeGoStruct } from '../../../src/membership/wire/go-msgpack.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 

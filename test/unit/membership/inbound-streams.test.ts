@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../../src/core/index.js';
-import { InboundStreamGate } from '../../../src/membership/inbound-stream-gate.js';
-import { readStreamMessage } from '../../../src/membership/stream-reader.js';
-import { WireCodec, goSidecarDialect, type PushNodeState, type StreamConnection } from '../../../src/membership/index.js';
+import { InboundStreamGate } from '../../../src/membership/transports/inbound-stream-gate.js';
+import { readStreamMessage } from '../../../src/membership/transports/stream-reader.js';
+import { goSidecarDialect } from '../../../src/membership/index.js';
+import { WireCodec } from '../../../src/membership/wire/wire-codec.js';
+import { type PushNodeState } from '../../../src/membership/wire/push-pull.js';
+import { type StreamConnection } from '../../../src/membership/transports/transport.js';
 import { T, concatBytes, msgpack } from '../../helpers/gossip-forge.js';
 
 const SIDECAR = goSidecarDialect('default');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lzwCompress, lzwDecompress } from '../../../src/membership/index.js';
+import { lzwCompress, lzwDecompress } from '../../../src/membership/wire/lzw.js';
 import { seededRandom } from './seeded-random.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

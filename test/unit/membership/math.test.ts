@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { suspicionTimeoutMs, retransmitLimit, pushPullScaleMs } from '../../../src/membership/index.js';
+import { suspicionTimeoutMs } from '../../../src/membership/index.js';
+import { retransmitLimit, pushPullScaleMs } from '../../../src/membership/engine/math.js';
 
 test('suspicionTimeoutMs: mult × max(1, log10 n) × interval, scale truncated to thousandths', () => {
   assert.equal(suspicionTimeoutMs(4, 0, 1000), 4000); // n < 1 counts as 1

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../../src/core/index.js';
-import { Awareness, MemberTable, NodeStateType, type Alive, type Member, type MemberBroadcast } from '../../../src/membership/index.js';
+import { type Alive, type Member } from '../../../src/membership/index.js';
+import { Awareness } from '../../../src/membership/engine/awareness.js';
+import { MemberTable, type MemberBroadcast } from '../../../src/membership/engine/members.js';
+import { NodeStateType } from '../../../src/membership/wire/messages.js';
 
 const VSN = Uint8Array.of(1, 5, 2, 0, 0, 0);
 const ip = (last: number): Uint8Array => Uint8Array.of(10, 0, 0, last);

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode, FakeClock, hasCode } from '../../../src/core/index.js';
-import { MemoryNetwork, type MemoryNetworkOptions } from '../../../src/membership/memory-network.js';
-import type { IncomingPacket, PeerAddress, StreamConnection } from '../../../src/membership/transport.js';
+import { MemoryNetwork, type MemoryNetworkOptions } from '../../../src/membership/transports/memory-network.js';
+import type { IncomingPacket, PeerAddress, StreamConnection } from '../../../src/membership/transports/transport.js';
 import { seededRandom } from './seeded-random.js';
 
 const A: PeerAddress = { host: '10.0.0.1', port: 7946 };

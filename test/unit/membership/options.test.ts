@@ -1,12 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  LAN_MEMBERSHIP_OPTIONS,
-  LOCAL_MEMBERSHIP_OPTIONS,
-  STOCK_LAN_MEMBERSHIP_OPTIONS,
-  membershipOptions,
-  validateMembershipOptions,
-} from '../../../src/membership/index.js';
+import { LAN_MEMBERSHIP_OPTIONS, membershipOptions } from '../../../src/membership/index.js';
+import { LOCAL_MEMBERSHIP_OPTIONS, STOCK_LAN_MEMBERSHIP_OPTIONS, validateMembershipOptions } from '../../../src/membership/engine/options.js';
 
 test('the default profile is the Go Sidecar: fork LAN config plus Sidecar overrides', () => {
   const o = membershipOptions();

@@ -1,20 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { STOCK_MEMBERLIST, goSidecarDialect, Keyring } from '../../../src/membership/index.js';
 import {
-  STOCK_MEMBERLIST,
-  goSidecarDialect,
   encodeStreamMessage,
   encodeStream,
   readStream,
-  Keyring,
-  MessageType,
-  NodeStateType,
   DEFAULT_STREAM_LIMITS,
   type PushPull,
   type StreamMessage,
   type StreamDecodeOptions,
   type StreamReadResult,
-} from '../../../src/membership/index.js';
+} from '../../../src/membership/wire/push-pull.js';
+import { MessageType, NodeStateType } from '../../../src/membership/wire/messages.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const SIDECAR = goSidecarDialect('default');

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock, silentLogger } from '../../../src/core/index.js';
-import { Reconnector, SeedJoiner, parseSeed, type Joinable, type PeerAddress, type PushPullResult } from '../../../src/membership/index.js';
+import { Reconnector, SeedJoiner, type PeerAddress } from '../../../src/membership/index.js';
+import { parseSeed, type Joinable } from '../../../src/membership/engine/seed-joiner.js';
+import { type PushPullResult } from '../../../src/membership/engine/stream-exchange.js';
 import { MemoryCluster } from '../../helpers/memory-cluster.js';
 
 describe('parseSeed', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../../src/core/index.js';
-import { Suspicion, suspicionTimeoutAfterMs } from '../../../src/membership/index.js';
+import { Suspicion, suspicionTimeoutAfterMs } from '../../../src/membership/engine/suspicion.js';
 
 const MIN = 5000;
 const MAX = 30000;
