@@ -1,13 +1,14 @@
 import { Command } from '@commander-js/extra-typings';
-import { createLogger, errorMessage, SidecarError, type Logger } from '../core/index.js';
+import { createLogger, errorMessage, ErrorCode, hasCode, SidecarError, type Logger } from '../core/index.js';
 import { loadConfig, type ConfigKey, type LoadedConfig, type RawFlag } from '../config/index.js';
 import { Daemon, closeOnSignal } from '../daemon/index.js';
 import { startCpuProfile } from './cpu-profile.js';
 import { addSettingOptions, collectFlags } from './flags.js';
 
-/** Exit codes: 0 clean stop, 1 failed at run time, 2 bad configuration. */
+/** Exit codes: 0 clean stop, 1 failed at run time, 2 bad configuration, 70 a bug (EX_SOFTWARE). */
 export const EXIT_RUNTIME_FAILURE = 1;
 export const EXIT_BAD_CONFIG = 2;
+export const EXIT_BUG = 70;
 
 export interface CommandContext {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -26,7 +27,8 @@ export function configure(
     const logger = createLogger({ level: loaded.config.loggingLevel, format: loaded.config.loggingFormat });
     return { loaded, logger };
   } catch (err) {
-    if (!(err instanceof SidecarError)) throw err;
+    // Only bad configuration exits 2; anything else (a BugError included) is a bug: runCli reports it.
+    if (!hasCode(err, ErrorCode.CONFIG_INVALID)) throw err;
     ctx.stderr.write(`sidecar: ${err.message}\n`);
     ctx.setExitCode(EXIT_BAD_CONFIG);
     return null;
