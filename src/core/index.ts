@@ -31,7 +31,7 @@ export {
   toGoJson,
 } from './go-json.js';
 export { type Disposable, toDisposable, DisposableStore } from './disposable.js';
-export { type Event, Emitter } from './emitter.js';
+export { type Event, type ListenerErrorHandler, Emitter, rethrowAsync } from './emitter.js';
 export {
   type Logger,
   type LogLevel,
