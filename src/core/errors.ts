@@ -43,6 +43,10 @@ export const ErrorCode = {
   HEALTH_LOCAL_SHORTAGE: 'SC_ERR_HEALTH_LOCAL_SHORTAGE',
   /** The CPU profile file (-p) is a symlink, not a regular file, or another user's; nothing is written. */
   CPU_PROFILE_UNSAFE: 'SC_ERR_CPU_PROFILE_UNSAFE',
+  /** The Docker Engine does not answer (socket missing, refused, timed out); discovery keeps its last services and retries. */
+  DOCKER_UNREACHABLE: 'SC_ERR_DOCKER_UNREACHABLE',
+  /** The load balancer could not bind a ServicePort on its bind IP (address not on this host, port in use, privileged port). */
+  PROXY_BIND: 'SC_ERR_PROXY_BIND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
