@@ -3,14 +3,15 @@ import { toDisposable, type Disposable } from './disposable.js';
 /** Subscribe to an event; dispose the handle to unsubscribe. */
 export type Event<T> = (listener: (value: T) => void) => Disposable;
 
-/** What happens to an exception thrown by a listener (see {@link rethrowAsync}). */
-export type ListenerErrorHandler = (err: unknown) => void;
+/** What happens to an exception thrown by a listener, with the value it was given (see {@link rethrowAsync}). */
+export type ListenerErrorHandler<T = unknown> = (err: unknown, value: T) => void;
 
 /**
  * The default for a listener's exception: thrown again on a fresh stack (a microtask), so it
  * reaches `uncaughtException` like any other bug and is never silent, while the producer that
  * fired the event and the listeners after the bad one run to completion. core has no logger
- * to report it through, and swallowing it would hide a bug.
+ * to report it through, and swallowing it would hide a bug. A producer that can say more (the
+ * peer a packet came from) and should survive its listeners' bugs passes a handler that logs.
  */
 export function rethrowAsync(err: unknown): void {
   queueMicrotask(() => {
@@ -27,7 +28,7 @@ export function rethrowAsync(err: unknown): void {
 export class Emitter<T> {
   private listeners: Array<(value: T) => void> = [];
 
-  constructor(private readonly onListenerError: ListenerErrorHandler = rethrowAsync) {}
+  constructor(private readonly onListenerError: ListenerErrorHandler<T> = rethrowAsync) {}
 
   readonly event: Event<T> = (listener) => {
     this.listeners = [...this.listeners, listener];
@@ -45,7 +46,7 @@ export class Emitter<T> {
       try {
         listener(value);
       } catch (err) {
-        this.onListenerError(err);
+        this.onListenerError(err, value);
       }
     }
   }

@@ -1,6 +1,6 @@
 import { Emitter, ErrorCode, errorMessage, type Clock, type Event, type Logger, type TimerHandle } from '../../core/index.js';
-import type { Service } from '../../catalog/index.js';
-import type { CheckSpec, DiscoverySource, ListenerSpec } from '../source.js';
+import type { CheckSpec, Service } from '../../catalog/index.js';
+import type { DiscoverySource, ListenerSpec } from '../source.js';
 import { mapContainer, containerName, type MappedContainer } from './container-mapper.js';
 import type { DockerClient } from './docker-client.js';
 import { DockerEventStream, type DockerEventsOwner } from './docker-event-stream.js';

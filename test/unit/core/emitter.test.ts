@@ -4,7 +4,7 @@ import { Emitter } from '../../../src/core/index.js';
 
 test('a listener that throws breaks neither the producer nor the other listeners', () => {
   const errors: unknown[] = [];
-  const emitter = new Emitter<number>((err) => errors.push(err));
+  const emitter = new Emitter<number>((err, value) => errors.push([err, value]));
   const seen: string[] = [];
   emitter.event((v) => seen.push(`a${v}`));
   emitter.event(() => {
@@ -15,7 +15,9 @@ test('a listener that throws breaks neither the producer nor the other listeners
   emitter.fire(2);
   assert.deepEqual(seen, ['a1', 'c1', 'a2', 'c2']);
   assert.equal(errors.length, 2);
-  assert.equal((errors[0] as Error).message, 'bad subscriber');
+  const [err, value] = errors[0] as [Error, number];
+  assert.equal(err.message, 'bad subscriber');
+  assert.equal(value, 1);
 });
 
 test('by default a listener exception is thrown again on a fresh stack, not swallowed', () => {
