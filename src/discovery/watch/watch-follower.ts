@@ -1,6 +1,6 @@
 import { request, type ClientRequest } from 'node:http';
-import { Backoff, JsonStreamSplitter, errorMessage, type Clock, type Logger, type TimerHandle } from '../core/index.js';
-import { parseState, type Service } from '../catalog/index.js';
+import { Backoff, JsonStreamSplitter, errorMessage, type Clock, type Logger, type TimerHandle } from '../../core/index.js';
+import { parseState, type Service } from '../../catalog/index.js';
 
 export interface WatchFollowerOptions {
   /** `host:port` of a Sidecar's HTTP API. */
