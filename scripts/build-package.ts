@@ -1,6 +1,6 @@
 // Builds dist/cli.js, the entry of the npm package (`bin.sidecar`): src/main.ts bundled by
 // scripts/bundle.ts, executable, with the agent's V8 flags on its `#!` line. Runs from the
-// `prepare` (npm ci, npm install in the checkout) and `prepack` (npm pack) scripts.
+// `prepare` script, which npm runs on `npm ci`, on `npm install` in the checkout and on `npm pack`.
 //   npm run build
 import { chmodSync } from 'node:fs';
 import { resolve } from 'node:path';

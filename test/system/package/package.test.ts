@@ -10,7 +10,7 @@ import { eventually } from '../../helpers/eventually.js';
 import { VERSION } from '../../../src/cli/version.js';
 
 /**
- * The npm package is conventional: `npm pack` (which builds dist/cli.js in `prepack`), then
+ * The npm package is conventional: `npm pack` (which builds dist/cli.js in `prepare`), then
  * `npm install --omit=dev <tarball>` in an empty folder outside the checkout gives a
  * `sidecar` that runs with no dev dependency (no tsx, no TypeScript) and no autocannon.
  */
