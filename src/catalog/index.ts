@@ -38,6 +38,7 @@ export {
   encodeNodeMeta,
 } from './codec.js';
 export type { ChangeEvent } from './change-event.js';
+export type { CheckSpec } from './check-spec.js';
 export { ServicesState, type ServicesStateOptions } from './services-state.js';
 export { BroadcastScheduler, MAX_RECORDS_PER_TURN } from './broadcast-scheduler.js';
 export { LocalServiceSync, type LocalSyncOptions } from './local-sync.js';

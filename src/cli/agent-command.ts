@@ -1,13 +1,14 @@
 import { Command } from '@commander-js/extra-typings';
-import { createLogger, errorMessage, SidecarError, type Logger } from '../core/index.js';
+import { BugError, createLogger, errorMessage, ErrorCode, hasCode, SidecarError, type Logger } from '../core/index.js';
 import { loadConfig, type ConfigKey, type LoadedConfig, type RawFlag } from '../config/index.js';
 import { Daemon, closeOnSignal } from '../daemon/index.js';
 import { startCpuProfile } from './cpu-profile.js';
 import { addSettingOptions, collectFlags } from './flags.js';
 
-/** Exit codes: 0 clean stop, 1 failed at run time, 2 bad configuration. */
+/** Exit codes: 0 clean stop, 1 failed at run time, 2 bad configuration, 70 a bug (EX_SOFTWARE). */
 export const EXIT_RUNTIME_FAILURE = 1;
 export const EXIT_BAD_CONFIG = 2;
+export const EXIT_BUG = 70;
 
 export interface CommandContext {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -26,7 +27,8 @@ export function configure(
     const logger = createLogger({ level: loaded.config.loggingLevel, format: loaded.config.loggingFormat });
     return { loaded, logger };
   } catch (err) {
-    if (!(err instanceof SidecarError)) throw err;
+    // Only bad configuration exits 2; anything else (a BugError included) is a bug: runCli reports it.
+    if (!hasCode(err, ErrorCode.CONFIG_INVALID)) throw err;
     ctx.stderr.write(`sidecar: ${err.message}\n`);
     ctx.setExitCode(EXIT_BAD_CONFIG);
     return null;
@@ -39,10 +41,7 @@ export async function runDaemon(ctx: CommandContext, loaded: LoadedConfig, logge
   try {
     await daemon.start();
   } catch (err) {
-    const code = err instanceof SidecarError ? err.code : undefined;
-    logger.fatal({ code }, `Start-up failed: ${errorMessage(err)}`);
-    await daemon.close();
-    ctx.setExitCode(EXIT_RUNTIME_FAILURE);
+    await daemon.close().finally(() => ctx.setExitCode(logFailure(logger, 'Start-up failed', err)));
     return;
   }
   await closeOnSignal(() => daemon.close(), logger);
@@ -65,8 +64,7 @@ export function agentCommand(ctx: CommandContext): Command<[], Record<string, un
       try {
         stopProfile = await startCpuProfile(configured.logger);
       } catch (err) {
-        configured.logger.fatal({ code: err instanceof SidecarError ? err.code : undefined }, errorMessage(err));
-        ctx.setExitCode(EXIT_RUNTIME_FAILURE);
+        ctx.setExitCode(logFailure(configured.logger, null, err));
         return;
       }
     }
@@ -74,4 +72,18 @@ export function agentCommand(ctx: CommandContext): Command<[], Record<string, un
     await stopProfile?.();
   });
   return command;
+}
+
+/**
+ * Logs a failure that stops the command and returns its exit code: a BugError is a bug
+ * (exit 70, asks to be reported), anything else a run-time failure (exit 1) with its code.
+ */
+function logFailure(logger: Logger, what: string | null, err: unknown): number {
+  const prefix = what === null ? '' : `${what}: `;
+  if (err instanceof BugError) {
+    logger.fatal({ code: err.code, stack: err.stack }, `${prefix}a bug; please report it: ${err.message}`);
+    return EXIT_BUG;
+  }
+  logger.fatal({ code: err instanceof SidecarError ? err.code : undefined }, `${prefix}${errorMessage(err)}`);
+  return EXIT_RUNTIME_FAILURE;
 }

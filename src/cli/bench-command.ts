@@ -1,5 +1,5 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import type { CommandContext } from './agent-command.js';
 
 function positiveInt(name: string) {
@@ -13,6 +13,24 @@ function positiveInt(name: string) {
 /** One line per second while the load runs. */
 function progressLine(second: number, duration: number, requests: number, errors: number): string {
   return `[${String(second).padStart(String(duration).length)}/${duration} s] ${requests.toLocaleString('en-US')} req/s${errors > 0 ? `, ${errors} errors` : ''}\n`;
+}
+
+type Autocannon = typeof autocannon;
+
+/**
+ * autocannon, loaded only when `sidecar bench` runs: the agent does not need it, so the
+ * package lists it as an optional peer (installed for development, not with the agent).
+ * Resolves to null when it is not installed.
+ */
+async function loadAutocannon(): Promise<Autocannon | null> {
+  try {
+    const mod = (await import('autocannon')) as { default: Autocannon };
+    return mod.default;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return null;
+    throw err;
+  }
 }
 
 /**
@@ -40,6 +58,12 @@ export function benchCommand(ctx: CommandContext & { stdout?: NodeJS.WritableStr
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
         ctx.stderr.write(`sidecar bench: only http:// and https:// URLs are supported, got ${parsed.protocol}\n`);
         ctx.setExitCode(2);
+        return;
+      }
+      const autocannon = await loadAutocannon();
+      if (autocannon === null) {
+        ctx.stderr.write('sidecar bench: needs the optional package autocannon, which is not installed; run `npm install autocannon@^8` next to sidecar\n');
+        ctx.setExitCode(1);
         return;
       }
       out.write(`Loading ${parsed.href} with ${opts.connections} connections for ${opts.duration} s…\n`);

@@ -1,3 +1,4 @@
 /** cli: the `sidecar` command line (commander). */
-export { runCli, buildProgram } from './program.js';
+export { runCli, buildProgram, describeBug } from './program.js';
+export { EXIT_BUG } from './agent-command.js';
 export { VERSION } from './version.js';

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
-import { agentCommand, type CommandContext } from './agent-command.js';
+import { ErrorCode } from '../core/index.js';
+import { agentCommand, EXIT_BUG, type CommandContext } from './agent-command.js';
 import { demoCommand } from './demo-command.js';
 import { proxyCommand } from './proxy-command.js';
 import { benchCommand } from './bench-command.js';
@@ -36,7 +37,17 @@ export async function runCli(argv: readonly string[], ctx?: Partial<CommandConte
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    throw err;
+    context.stderr.write(describeBug(err));
+    return EXIT_BUG;
   }
   return exitCode;
+}
+
+/**
+ * What the CLI prints when a command throws something it did not expect: a BugError or any
+ * other exception is a bug, never bad configuration (exit 2) or a run-time failure (exit 1).
+ */
+export function describeBug(err: unknown): string {
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return `sidecar: a bug; please report it (${ErrorCode.BUG}): ${detail}\n`;
 }

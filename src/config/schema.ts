@@ -371,7 +371,9 @@ export const SETTINGS: readonly Setting[] = [
     parse: asInt(1, 1_000_000),
     defaultValue: fixed(1024),
     defaultText: '1024',
-    doc: 'Incoming gossip messages queued before new ones are dropped.',
+    // memberlist queues incoming user and alive messages for a separate goroutine and drops them past this depth;
+    // here each packet is handled as it is read, on the event loop, so there is no such queue to bound.
+    doc: 'Accepted for Go Sidecar compatibility and ignored: memberlist bounds a queue of incoming gossip messages waiting for another goroutine with it; this agent handles each message as it arrives, so there is no such queue.',
     origin: 'go',
   }),
   setting({

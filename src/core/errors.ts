@@ -43,27 +43,39 @@ export const ErrorCode = {
   HEALTH_LOCAL_SHORTAGE: 'SC_ERR_HEALTH_LOCAL_SHORTAGE',
   /** The CPU profile file (-p) is a symlink, not a regular file, or another user's; nothing is written. */
   CPU_PROFILE_UNSAFE: 'SC_ERR_CPU_PROFILE_UNSAFE',
+  /** The Docker Engine does not answer (socket missing, refused, timed out); discovery keeps its last services and retries. */
+  DOCKER_UNREACHABLE: 'SC_ERR_DOCKER_UNREACHABLE',
+  /** The load balancer could not bind a ServicePort on its bind IP (address not on this host, port in use, privileged port). */
+  PROXY_BIND: 'SC_ERR_PROXY_BIND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** The codes of operational errors: every code but {@link ErrorCode.BUG}, which only a {@link BugError} carries. */
+export type OperationalErrorCode = Exclude<ErrorCode, typeof ErrorCode.BUG>;
+
 /** An expected, operational failure with a stable code. */
 export class SidecarError extends Error {
   override readonly name: string = 'SidecarError';
-  readonly code: ErrorCode;
+  readonly code: OperationalErrorCode;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: OperationalErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }
 }
 
-/** A broken invariant. Never catch this to carry on. */
-export class BugError extends SidecarError {
+/**
+ * A broken invariant. Never catch this to carry on. Deliberately not a {@link SidecarError}:
+ * code that catches operational errors (bad configuration, a refused connection) must not
+ * mistake a bug for one of them; a bug exits with its own code and asks to be reported.
+ */
+export class BugError extends Error {
   override readonly name = 'BugError';
+  readonly code = ErrorCode.BUG;
 
-  constructor(message: string) {
-    super(ErrorCode.BUG, message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
   }
 }
 

@@ -2,7 +2,7 @@
  * core: the vocabulary every other folder shares — errors, time, timers, events, disposables,
  * logging, Go-compatible JSON and `host:port` addresses. Imports nothing of ours.
  */
-export { ErrorCode, SidecarError, BugError, hasCode, errorMessage } from './errors.js';
+export { ErrorCode, SidecarError, BugError, hasCode, errorMessage, type OperationalErrorCode } from './errors.js';
 export { assertNever } from './assert.js';
 export {
   type Timestamp,
@@ -31,7 +31,8 @@ export {
   toGoJson,
 } from './go-json.js';
 export { type Disposable, toDisposable, DisposableStore } from './disposable.js';
-export { type Event, Emitter } from './emitter.js';
+export { Backoff, type BackoffOptions } from './backoff.js';
+export { type Event, type ListenerErrorHandler, Emitter, rethrowAsync } from './emitter.js';
 export {
   type Logger,
   type LogLevel,

@@ -1,7 +1,6 @@
 import {
+  BugError,
   DisposableStore,
-  ErrorCode,
-  SidecarError,
   TimestampSource,
   apiMaxConnections,
   readFdLimits,
@@ -78,13 +77,13 @@ export class Daemon {
 
   /** The state (for tests and embedding). Throws before start(). */
   get state(): ServicesState {
-    if (this.servicesState === undefined) throw new SidecarError(ErrorCode.BUG, 'daemon not started');
+    if (this.servicesState === undefined) throw new BugError('daemon not started');
     return this.servicesState;
   }
 
   /** Where the HTTP API listens. */
   apiAddress(): { host: string; port: number } {
-    if (this.api === undefined) throw new SidecarError(ErrorCode.BUG, 'daemon not started');
+    if (this.api === undefined) throw new BugError('daemon not started');
     return this.api.address();
   }
 

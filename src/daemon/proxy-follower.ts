@@ -1,7 +1,7 @@
 import { systemClock, type Clock, type Logger } from '../core/index.js';
 import type { SidecarConfig } from '../config/index.js';
 import { LoadBalancer } from '../proxy/index.js';
-import { WatchFollower } from './watch-follower.js';
+import { WatchFollower } from '../discovery/index.js';
 import { logProxyFdBudget, proxyFdBudget, type ProxyFdBudget } from './proxy-fd-budget.js';
 
 export interface ProxyFollowerOptions {
@@ -15,7 +15,10 @@ export interface ProxyFollowerOptions {
 /**
  * `sidecar proxy --follow`: only the load balancer, fed by another Sidecar's watch stream.
  * The routes stay as they were while that Sidecar restarts, so traffic keeps flowing across
- * agent upgrades.
+ * agent upgrades. This is the composition root of that mode (it wires discovery's
+ * WatchFollower to proxy's LoadBalancer with the configured fd budget), so it stays in
+ * daemon: proxy may not import discovery or config, and cli reaches components only
+ * through daemon.
  */
 export class ProxyFollower {
   private readonly lb: LoadBalancer;

@@ -1,6 +1,6 @@
 import { DisposableStore, type Event } from '../core/index.js';
-import type { Service } from '../catalog/index.js';
-import type { CheckSpec, DiscoverySource, ListenerSpec } from './source.js';
+import type { CheckSpec, Service } from '../catalog/index.js';
+import type { DiscoverySource, ListenerSpec } from './source.js';
 
 /**
  * Several discovery sources as one, in the configured order (SIDECAR_DISCOVERY): services

@@ -1,12 +1,5 @@
 import type { Event } from '../core/index.js';
-import type { Service } from '../catalog/index.js';
-
-/** A health check as discovery describes it: `type` is `HttpGet`, `External`, … or `''` for "use the default". */
-export interface CheckSpec {
-  readonly type: string;
-  /** Argument string; may hold `{{ host }}`, `{{ tcp N }}`… templates (rendered by health). */
-  readonly args: string;
-}
+import type { CheckSpec, Service } from '../catalog/index.js';
 
 /** A URL that wants StateChangedEvent POSTs, found by discovery (static ListenPort, SidecarListener label). */
 export interface ListenerSpec {

@@ -1,7 +1,6 @@
 import PQueue from 'p-queue';
 import { Emitter, ErrorCode, SidecarError, errorMessage, redactUrls, type Clock, type Event, type Logger, type TimerHandle, type Timestamp } from '../core/index.js';
-import { ServiceStatus, statusString, type Service, type StatusCode } from '../catalog/index.js';
-import type { CheckSpec } from '../discovery/index.js';
+import { ServiceStatus, statusString, type CheckSpec, type Service, type StatusCode } from '../catalog/index.js';
 import type { CheckOutcome, Checker } from './checker.js';
 import { checkerFor as defaultCheckerFor, isKnownCheckType, suggestCheckType } from './checker-registry.js';
 import { defaultCheckFor, type CheckPlan } from './default-check.js';

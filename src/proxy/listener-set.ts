@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { errorMessage, type Clock, type Logger, type TimerHandle } from '../core/index.js';
+import { ErrorCode, errorMessage, type Clock, type Logger, type TimerHandle } from '../core/index.js';
 import { TcpForwarder, type EndpointPicker, type ForwarderStats, type TcpForwarderOptions } from './tcp-forwarder.js';
 import { HttpForwarder, type HttpForwarderOptions, type HttpForwarderStats } from './http/index.js';
 
@@ -190,7 +190,7 @@ export class ListenerSet {
         const errno = err.code ?? 'UNKNOWN';
         const message = bindFailureMessage(bindIp, listener.port, errno, err);
         if (listener.bindError?.errno !== errno) {
-          listener.logger.error({ errno, bindIp }, message);
+          listener.logger.error({ code: ErrorCode.PROXY_BIND, errno, bindIp }, message);
         } else {
           listener.logger.debug({ errno, bindIp }, 'proxy bind retry failed again');
         }

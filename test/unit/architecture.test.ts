@@ -14,7 +14,7 @@ const ALLOWED: Record<string, Record<string, 'yes' | 'type'>> = {
   membership: { core: 'yes' },
   replication: { core: 'yes', catalog: 'yes', membership: 'yes' },
   discovery: { core: 'yes', catalog: 'yes' },
-  health: { core: 'yes', catalog: 'yes', discovery: 'type' },
+  health: { core: 'yes', catalog: 'yes' },
   proxy: { core: 'yes', catalog: 'yes', health: 'type' },
   listeners: { core: 'yes', catalog: 'yes' },
   api: { core: 'yes', catalog: 'yes', membership: 'type', health: 'type', proxy: 'type' },

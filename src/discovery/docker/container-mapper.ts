@@ -1,6 +1,6 @@
 import { NS_PER_SECOND } from '../../core/index.js';
-import { ServiceStatus, listenerName, normalizeProxyMode, unknownProxyModeMessage, type Port, type Service } from '../../catalog/index.js';
-import type { CheckSpec, ListenerSpec } from '../source.js';
+import { ServiceStatus, listenerName, normalizeProxyMode, unknownProxyModeMessage, type CheckSpec, type Port, type Service } from '../../catalog/index.js';
+import type { ListenerSpec } from '../source.js';
 import type { ContainerSummary, DockerPortSummary } from './docker-types.js';
 import type { ServiceNamer } from './namer.js';
 

@@ -1,5 +1,5 @@
 /** Docker discovery: the running containers of a Docker Engine as services (docs/labels.md). */
-export { DockerDiscovery, type DockerDiscoveryOptions } from './docker-source.js';
+export { DockerDiscovery, type DockerDiscoveryOptions } from './docker-discovery.js';
 export type { DockerClient, EventHandlers, EventSubscription } from './docker-client.js';
 export { WATCHED_EVENTS } from './docker-client.js';
 export { DockerodeClient, type DockerodeClientOptions } from './dockerode-client.js';

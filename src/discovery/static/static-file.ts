@@ -1,6 +1,5 @@
 import { ErrorCode, SidecarError, errorMessage, encodeGoJson, redactUrls } from '../../core/index.js';
-import { ServiceStatus, decodeService, normalizeProxyMode, serviceToGoJson, unknownProxyModeMessage, type Port, type Service } from '../../catalog/index.js';
-import type { CheckSpec } from '../source.js';
+import { ServiceStatus, decodeService, normalizeProxyMode, serviceToGoJson, unknownProxyModeMessage, type CheckSpec, type Port, type Service } from '../../catalog/index.js';
 import { locateJsonError } from './json-error-position.js';
 
 /**

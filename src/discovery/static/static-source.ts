@@ -10,8 +10,8 @@ import {
   type Event,
   type Logger,
 } from '../../core/index.js';
-import { listenerName, type Service } from '../../catalog/index.js';
-import type { CheckSpec, DiscoverySource, ListenerSpec } from '../source.js';
+import { listenerName, type CheckSpec, type Service } from '../../catalog/index.js';
+import type { DiscoverySource, ListenerSpec } from '../source.js';
 import { FileWatcher, type FileCheckReason } from './file-watcher.js';
 import { parseStaticFile, staticFileError, type StaticFileContent, type StaticTargetSpec } from './static-file.js';
 

@@ -6,7 +6,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { SidecarError, ErrorCode, splitHostPort, type Clock, type Logger, type TimerHandle } from '../../core/index.js';
+import { Backoff, SidecarError, ErrorCode, splitHostPort, type Clock, type Logger, type TimerHandle } from '../../core/index.js';
 import { formatPeerAddress, type PeerAddress } from '../transports/transport.js';
 import type { PushPullResult } from './stream-exchange.js';
 
@@ -54,13 +54,13 @@ async function dnsResolve(host: string): Promise<string[]> {
 
 export class SeedJoiner {
   private timer: TimerHandle | null = null;
-  private backoffMs: number;
+  private readonly backoff: Backoff;
   private joined = false;
   private closed = false;
   private attempts = 0;
 
   constructor(private readonly options: SeedJoinerOptions) {
-    this.backoffMs = options.initialBackoffMs ?? 1000;
+    this.backoff = new Backoff({ initialMs: options.initialBackoffMs ?? 1000, maxMs: options.maxBackoffMs ?? 30_000 });
     for (const seed of options.seeds) parseSeed(seed, options.defaultPort);
   }
 
@@ -106,15 +106,14 @@ export class SeedJoiner {
     const ok = results.filter((r) => r.ok).length;
     if (ok > 0) {
       this.joined = true;
-      this.backoffMs = this.options.initialBackoffMs ?? 1000;
+      this.backoff.reset();
       logger.info({ seedsReached: ok, members: this.options.member.numMembers }, 'joined the cluster');
       if (errors.length > 0) logger.warn({ errors }, 'some seeds could not be reached');
       this.schedule(this.options.aloneCheckMs ?? 5000, true);
       return true;
     }
-    logger.warn({ errors, attempt: this.attempts, retryInMs: this.backoffMs }, 'could not join any seed; running alone and retrying');
-    this.schedule(this.backoffMs, false);
-    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 30_000);
+    logger.warn({ errors, attempt: this.attempts, retryInMs: this.backoff.peekMs }, 'could not join any seed; running alone and retrying');
+    this.schedule(this.backoff.next(), false);
     return false;
   }
 

@@ -90,8 +90,14 @@ export class NetTransport implements Transport {
   private boundPort = 0;
   private starting: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
-  private readonly packets = new Emitter<IncomingPacket>();
-  private readonly incomingStreams = new Emitter<StreamConnection>();
+  // A bug in a packet or stream handler is logged and survived (hostile input must not stop the agent).
+  private readonly packets = new Emitter<IncomingPacket>((err, packet) =>
+    this.options.logger.error({ err: errorMessage(err), from: formatPeerAddress(packet.from) }, 'packet handler failed'),
+  );
+  private readonly incomingStreams = new Emitter<StreamConnection>((err, stream) => {
+    this.options.logger.error({ err: errorMessage(err), from: formatPeerAddress(stream.remote) }, 'stream handler failed');
+    stream.destroy();
+  });
   readonly onPacket = this.packets.event;
   readonly onStream = this.incomingStreams.event;
   private readonly streams = new Set<NetStream>();
@@ -326,11 +332,7 @@ export class NetTransport implements Transport {
       from: { host: normalizeHost(host), port },
       receivedAtMs: this.options.clock.nowMs(),
     };
-    try {
-      this.packets.fire(packet);
-    } catch (err) {
-      this.options.logger.error({ err: errorMessage(err), from: formatPeerAddress(packet.from) }, 'packet handler failed');
-    }
+    this.packets.fire(packet);
   }
 
   private accept(socket: Socket): void {
@@ -343,12 +345,7 @@ export class NetTransport implements Transport {
     socket.setNoDelay(true);
     this.counters.streamsAccepted++;
     const stream = this.track(socket, { host: normalizeHost(host), port });
-    try {
-      this.incomingStreams.fire(stream);
-    } catch (err) {
-      this.options.logger.error({ err: errorMessage(err), from: formatPeerAddress(stream.remote) }, 'stream handler failed');
-      stream.destroy();
-    }
+    this.incomingStreams.fire(stream);
   }
 
   private track(socket: Socket, remote: PeerAddress): NetStream {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
-import { ErrorCode, SidecarError, silentLogger } from '../../../src/core/index.js';
+import { BugError, ErrorCode, SidecarError, silentLogger } from '../../../src/core/index.js';
 import { ApiServer } from '../../../src/api/index.js';
 import { makeState } from '../../helpers/catalog.js';
 import { eventually } from '../../helpers/eventually.js';
@@ -68,6 +68,6 @@ test('close() is idempotent, closes idle keep-alive connections, and forbids a r
   const closing = [api.close(), api.close()];
   await Promise.all(closing);
   await eventually(() => assert.equal(socketClosed, true));
-  await assert.rejects(api.start(), (err: unknown) => err instanceof SidecarError && err.code === ErrorCode.BUG);
+  await assert.rejects(api.start(), (err: unknown) => err instanceof BugError && err.code === ErrorCode.BUG);
   agent.destroy();
 });

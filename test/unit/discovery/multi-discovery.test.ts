@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Emitter } from '../../../src/core/index.js';
 import type { Service } from '../../../src/catalog/index.js';
-import { MultiDiscovery, type CheckSpec, type DiscoverySource, type ListenerSpec } from '../../../src/discovery/index.js';
+import { MultiDiscovery, type DiscoverySource, type ListenerSpec } from '../../../src/discovery/index.js';
+import type { CheckSpec } from '../../../src/catalog/index.js';
 import { makeService } from '../../helpers/catalog.js';
 
 class FakeSource implements DiscoverySource {

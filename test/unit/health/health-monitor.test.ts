@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock, silentLogger, type Logger } from '../../../src/core/index.js';
 import { ServiceStatus, type Service } from '../../../src/catalog/index.js';
-import type { CheckSpec } from '../../../src/discovery/index.js';
+import type { CheckSpec } from '../../../src/catalog/index.js';
 import { HealthMonitor, type CheckOutcome, type Checker, type HealthMonitorOptions, type StatusChange } from '../../../src/health/index.js';
 import { makeService } from '../../helpers/catalog.js';
 import { captureLogger, LEVEL } from '../../helpers/log-capture.js';

@@ -1,6 +1,6 @@
 import { request, type ClientRequest } from 'node:http';
-import { JsonStreamSplitter, errorMessage, type Clock, type Logger, type TimerHandle } from '../core/index.js';
-import { parseState, type Service } from '../catalog/index.js';
+import { Backoff, JsonStreamSplitter, errorMessage, type Clock, type Logger, type TimerHandle } from '../../core/index.js';
+import { parseState, type Service } from '../../catalog/index.js';
 
 export interface WatchFollowerOptions {
   /** `host:port` of a Sidecar's HTTP API. */
@@ -28,14 +28,14 @@ export interface WatchFollowerOptions {
 export class WatchFollower {
   private req: ClientRequest | undefined;
   private timer: TimerHandle | undefined;
-  private backoffMs: number;
+  private readonly backoff: Backoff;
   private closed = false;
   private connectedOnce = false;
   private outageLogged = false;
   private documents = 0;
 
   constructor(private readonly options: WatchFollowerOptions) {
-    this.backoffMs = options.minBackoffMs ?? 500;
+    this.backoff = new Backoff({ initialMs: options.minBackoffMs ?? 500, maxMs: options.maxBackoffMs ?? 10_000 });
   }
 
   start(): void {
@@ -73,7 +73,7 @@ export class WatchFollower {
             this.documents++;
             if (!gotDocument) {
               gotDocument = true;
-              this.backoffMs = this.options.minBackoffMs ?? 500;
+              this.backoff.reset();
               if (!this.connectedOnce || this.outageLogged) logger.info({ target }, 'Following the Sidecar state stream');
               this.connectedOnce = true;
               this.outageLogged = false;
@@ -118,7 +118,6 @@ export class WatchFollower {
     this.timer = this.options.clock.setTimeout(() => {
       this.timer = undefined;
       this.connect();
-    }, this.backoffMs);
-    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 10_000);
+    }, this.backoff.next());
   }
 }

@@ -1,8 +1,9 @@
-import { Emitter, errorMessage, type Clock, type Event, type Logger, type TimerHandle } from '../../core/index.js';
-import type { Service } from '../../catalog/index.js';
-import type { CheckSpec, DiscoverySource, ListenerSpec } from '../source.js';
+import { Emitter, ErrorCode, errorMessage, type Clock, type Event, type Logger, type TimerHandle } from '../../core/index.js';
+import type { CheckSpec, Service } from '../../catalog/index.js';
+import type { DiscoverySource, ListenerSpec } from '../source.js';
 import { mapContainer, containerName, type MappedContainer } from './container-mapper.js';
-import type { DockerClient, EventSubscription } from './docker-client.js';
+import type { DockerClient } from './docker-client.js';
+import { DockerEventStream, type DockerEventsOwner } from './docker-event-stream.js';
 import { resolveDockerEndpoint } from './docker-endpoint.js';
 import { DockerodeClient } from './dockerode-client.js';
 import {
@@ -10,7 +11,6 @@ import {
   summaryFromDetails,
   toHealthStatus,
   type ContainerSummary,
-  type DockerEvent,
   type DockerHealthStatus,
 } from './docker-types.js';
 import type { ServiceNamer } from './namer.js';
@@ -60,11 +60,9 @@ interface Entry {
 
 /** Inspects run at once when many containers are new (start-up with 100 containers). */
 const INSPECT_CONCURRENCY = 8;
-/** Signals after which a `kill` means the container is going away (`docker stop`, `docker kill`). */
-const TERMINATING_SIGNALS = new Set(['', '2', '3', '9', '15', 'SIGINT', 'SIGQUIT', 'SIGKILL', 'SIGTERM', 'INT', 'QUIT', 'KILL', 'TERM']);
-
-// Longer than the ~400-line guideline on purpose: polls, events and the reachability
-// tracking share one set of sequence guards (touched/killed/entries) that must change together.
+// Longer than the ~400-line guideline on purpose: polls, the reactions to events and the
+// reachability tracking share one set of sequence guards (touched/killed/entries) that must
+// change together. The event stream itself (reconnects, parsing) is docker-event-stream.ts.
 
 /**
  * Docker discovery: the running containers of one Docker Engine as services, like the Go
@@ -78,7 +76,7 @@ const TERMINATING_SIGNALS = new Set(['', '2', '3', '9', '15', 'SIGINT', 'SIGQUIT
  * `staleAfterMs` passes without a successful list; the outage and the recovery are logged
  * once each. A missing Engine never fails start().
  */
-export class DockerDiscovery implements DiscoverySource {
+export class DockerDiscovery implements DiscoverySource, DockerEventsOwner {
   readonly name = 'docker';
   private readonly changed = new Emitter<void>();
   readonly onDidChange: Event<void> = this.changed.event;
@@ -91,7 +89,7 @@ export class DockerDiscovery implements DiscoverySource {
   private readonly reconnectMaxMs: number;
   private readonly killGraceMs: number;
   private client: DockerClient | null = null;
-  private endpoint: string;
+  endpoint: string;
 
   /** Running containers by 12-char ID (null mapping = opted out). */
   private entries = new Map<string, Entry>();
@@ -114,11 +112,7 @@ export class DockerDiscovery implements DiscoverySource {
   private pollTimer: TimerHandle | null = null;
   private polling: Promise<void> | null = null;
   private pollAgain = false;
-  private subscription: EventSubscription | null = null;
-  private connecting = false;
-  private reconnectTimer: TimerHandle | null = null;
-  private reconnectDelayMs: number;
-  private eventsLost = false;
+  private events: DockerEventStream | null = null;
 
   private lastListOkMs: number | null = null;
   private outageSinceMs: number | null = null;
@@ -135,7 +129,6 @@ export class DockerDiscovery implements DiscoverySource {
     this.reconnectMinMs = options.reconnectMinMs ?? 500;
     this.reconnectMaxMs = options.reconnectMaxMs ?? 10_000;
     this.killGraceMs = options.killGraceMs ?? 30_000;
-    this.reconnectDelayMs = this.reconnectMinMs;
     this.endpoint = options.client?.endpoint ?? (options.dockerUrl === '' ? 'DOCKER_HOST' : options.dockerUrl);
   }
 
@@ -157,10 +150,18 @@ export class DockerDiscovery implements DiscoverySource {
         onBadEventLine: (line) => this.log.warn({ line }, 'Ignoring a Docker event that is not JSON'),
       });
     }
+    this.events = new DockerEventStream({
+      client: this.client,
+      owner: this,
+      clock: this.clock,
+      logger: this.log,
+      reconnectMinMs: this.reconnectMinMs,
+      reconnectMaxMs: this.reconnectMaxMs,
+    });
     await this.pollNow();
     if (this.closed) return;
     this.pollTimer = this.clock.setInterval(() => this.requestPoll(), this.pollIntervalMs);
-    void this.connectEvents();
+    this.events.open();
   }
 
   services(): readonly Service[] {
@@ -194,11 +195,8 @@ export class DockerDiscovery implements DiscoverySource {
     if (this.closing !== null) return this.closing;
     this.closed = true;
     if (this.pollTimer !== null) this.clock.clearInterval(this.pollTimer);
-    if (this.reconnectTimer !== null) this.clock.clearTimeout(this.reconnectTimer);
     this.pollTimer = null;
-    this.reconnectTimer = null;
-    this.subscription?.close();
-    this.subscription = null;
+    this.events?.close();
     this.closing = (async () => {
       await this.polling;
       this.client?.close();
@@ -214,6 +212,10 @@ export class DockerDiscovery implements DiscoverySource {
   // ---- polling ----
 
   /** Starts a poll, or asks the running one to go once more. */
+  resync(): void {
+    this.requestPoll();
+  }
+
   private requestPoll(): void {
     if (this.closed) return;
     if (this.polling !== null) {
@@ -225,7 +227,7 @@ export class DockerDiscovery implements DiscoverySource {
 
   private pollNow(): Promise<void> {
     this.polling = this.poll()
-      .catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'Docker poll failed'))
+      .catch((err: unknown) => this.log.error({ code: ErrorCode.DOCKER_UNREACHABLE, err: errorMessage(err) }, 'Docker poll failed'))
       .finally(() => {
         this.polling = null;
         if (this.pollAgain && !this.closed) {
@@ -354,10 +356,10 @@ export class DockerDiscovery implements DiscoverySource {
     if (this.outageSinceMs !== null) return;
     this.outageSinceMs = this.clock.nowMs();
     if (this.lastListOkMs === null) {
-      this.log.warn({ endpoint: this.endpoint }, `Docker not reachable at ${this.endpoint}: ${errorMessage(err)}; will keep trying`);
+      this.log.warn({ code: ErrorCode.DOCKER_UNREACHABLE, endpoint: this.endpoint }, `Docker not reachable at ${this.endpoint}: ${errorMessage(err)}; will keep trying`);
     } else {
       this.log.warn(
-        { endpoint: this.endpoint, kept: this.servicesView.length },
+        { code: ErrorCode.DOCKER_UNREACHABLE, endpoint: this.endpoint, kept: this.servicesView.length },
         `Docker not reachable at ${this.endpoint}: ${errorMessage(err)}; keeping the ${this.servicesView.length} last known services for up to ${Math.round(this.staleAfterMs / 1000)} s and will keep trying`,
       );
     }
@@ -375,11 +377,7 @@ export class DockerDiscovery implements DiscoverySource {
     this.withdrawn = false;
     if (wasWithdrawn) this.changed.fire();
     // After an outage the event stream is reopened at once rather than at the end of its back-off.
-    if (recovered && this.subscription === null && !this.connecting && !this.closed) {
-      if (this.reconnectTimer !== null) this.clock.clearTimeout(this.reconnectTimer);
-      this.reconnectTimer = null;
-      void this.connectEvents();
-    }
+    if (recovered && !this.closed) this.events?.reopenNow();
   }
 
   private checkStale(): void {
@@ -392,88 +390,21 @@ export class DockerDiscovery implements DiscoverySource {
     this.changed.fire();
   }
 
-  // ---- events ----
+  // ---- events (the stream is DockerEventStream; these are its calls) ----
 
-  private async connectEvents(): Promise<void> {
-    const client = this.client;
-    if (client === null || this.closed || this.subscription !== null || this.connecting) return;
-    this.connecting = true;
-    let sub: EventSubscription;
-    try {
-      sub = await client.subscribe({
-        onEvent: (event) => this.onEvent(event),
-        onClose: (err) => this.onEventsClosed(sub, err),
-      });
-    } catch (err) {
-      this.connecting = false;
-      this.log.debug({ err: errorMessage(err), retryInMs: this.reconnectDelayMs }, 'Could not open the Docker event stream');
-      this.scheduleReconnect();
-      return;
-    }
-    this.connecting = false;
-    if (this.closed) {
-      sub.close();
-      return;
-    }
-    this.subscription = sub;
-    this.reconnectDelayMs = this.reconnectMinMs;
-    if (this.eventsLost) this.log.info({ endpoint: this.endpoint }, 'Docker event stream reopened');
-    this.eventsLost = false;
-    this.requestPoll(); // resync whatever happened while the stream was closed
+  healthChanged(id: string, status: DockerHealthStatus): void {
+    if (!this.closed) this.health.set(id, status);
   }
 
-  private onEventsClosed(sub: EventSubscription, err: Error | null): void {
-    if (this.subscription !== sub) return;
-    this.subscription = null;
+  containerStarted(fullId: string, id: string): void {
+    if (!this.closed) void this.onStart(fullId, id);
+  }
+
+  containerStopped(id: string, action: string, terminating: boolean): void {
     if (this.closed) return;
-    if (!this.eventsLost) {
-      this.log.info({ endpoint: this.endpoint, reason: err === null ? 'ended' : err.message }, 'Docker event stream lost; reopening it');
-    }
-    this.eventsLost = true;
-    this.requestPoll();
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.closed || this.reconnectTimer !== null) return;
-    const delay = this.reconnectDelayMs;
-    this.reconnectDelayMs = Math.min(this.reconnectMaxMs, this.reconnectDelayMs * 2);
-    this.reconnectTimer = this.clock.setTimeout(() => {
-      this.reconnectTimer = null;
-      void this.connectEvents();
-    }, delay);
-  }
-
-  private onEvent(event: DockerEvent): void {
-    if (this.closed || (event.Type !== undefined && event.Type !== 'container')) return;
-    const fullId = event.Actor?.ID ?? event.id ?? '';
-    if (fullId.length < 12) return;
-    const id = fullId.slice(0, 12);
-    const action = event.Action ?? event.status ?? '';
-    if (action.startsWith('health_status')) {
-      const status = toHealthStatus(action.slice(action.indexOf(':') + 1).trim());
-      if (status !== undefined) this.health.set(id, status);
-      return;
-    }
-    switch (action) {
-      case 'start':
-        void this.onStart(fullId, id);
-        return;
-      case 'kill': {
-        const signal = event.Actor?.Attributes?.['signal'] ?? '';
-        if (!TERMINATING_SIGNALS.has(signal.toUpperCase())) return; // HUP, USR1…: a reload, not a stop
-        this.killed.set(id, this.clock.nowMs() + this.killGraceMs);
-        this.remove(id, action);
-        return;
-      }
-      case 'die':
-      case 'stop':
-        this.killed.delete(id);
-        this.remove(id, action);
-        return;
-      default:
-        return;
-    }
+    if (terminating) this.killed.set(id, this.clock.nowMs() + this.killGraceMs);
+    else this.killed.delete(id);
+    this.remove(id, action);
   }
 
   private remove(id: string, action: string): void {
