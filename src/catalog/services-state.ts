@@ -1,4 +1,4 @@
-import { Emitter, EPOCH, type Clock, type Event, type Logger, type Timestamp, msToTimestamp, TimestampSource } from '../core/index.js';
+import { Emitter, EPOCH, rethrowToProducer, type Clock, type Event, type Logger, type Timestamp, msToTimestamp, TimestampSource } from '../core/index.js';
 import type { ChangeEvent } from './change-event.js';
 import type { ServerView, StateView } from './codec.js';
 import { groupByService } from './codec.js';
@@ -40,8 +40,10 @@ export class ServicesState implements StateView {
   private readonly records = new Map<string, ServerRecord>();
   private lastChangedAt: Timestamp = EPOCH;
   private revision = 0;
-  private readonly changed = new Emitter<ChangeEvent>();
-  private readonly relay = new Emitter<Service>();
+  // A listener's bug reaches the caller of the merge once every listener has run: the gossip
+  // delegate logs it and carries on, a local caller crashes as for any bug.
+  private readonly changed = new Emitter<ChangeEvent>(rethrowToProducer);
+  private readonly relay = new Emitter<Service>(rethrowToProducer);
   private readonly clock: Clock;
   private readonly stamps: TimestampSource;
   private readonly log: Logger;

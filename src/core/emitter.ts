@@ -20,10 +20,19 @@ export function rethrowAsync(err: unknown): void {
 }
 
 /**
+ * Hands a listener's exception back to the producer that fired the event, once every listener
+ * has run: for producers whose callers already catch and log their consumers' bugs (the
+ * services state, whose merges the gossip delegate guards).
+ */
+export function rethrowToProducer(err: unknown): void {
+  throw err;
+}
+
+/**
  * A typed, synchronous event source. Listeners run in subscription order on the caller's
  * stack; they must not block (hand slow work to a queue of their own). A listener that throws
- * does not break the producer nor the other listeners: its exception goes to
- * `onListenerError` (by default {@link rethrowAsync}).
+ * does not stop the listeners after it: every listener runs, then each exception goes to
+ * `onListenerError` (by default {@link rethrowAsync}, so the producer is not broken either).
  */
 export class Emitter<T> {
   private listeners: Array<(value: T) => void> = [];
@@ -42,13 +51,15 @@ export class Emitter<T> {
   }
 
   fire(value: T): void {
+    let errors: unknown[] | undefined;
     for (const listener of this.listeners) {
       try {
         listener(value);
       } catch (err) {
-        this.onListenerError(err, value);
+        (errors ??= []).push(err);
       }
     }
+    if (errors !== undefined) for (const err of errors) this.onListenerError(err, value);
   }
 
   dispose(): void {

@@ -32,7 +32,7 @@ export {
 } from './go-json.js';
 export { type Disposable, toDisposable, DisposableStore } from './disposable.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
-export { type Event, type ListenerErrorHandler, Emitter, rethrowAsync } from './emitter.js';
+export { type Event, type ListenerErrorHandler, Emitter, rethrowAsync, rethrowToProducer } from './emitter.js';
 export {
   type Logger,
   type LogLevel,

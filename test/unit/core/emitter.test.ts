@@ -1,6 +1,6 @@
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { Emitter } from '../../../src/core/index.js';
+import { Emitter, rethrowToProducer } from '../../../src/core/index.js';
 
 test('a listener that throws breaks neither the producer nor the other listeners', () => {
   const errors: unknown[] = [];
@@ -48,4 +48,15 @@ test('disposing a subscription stops its deliveries', () => {
   emitter.fire(2);
   assert.deepEqual(seen, [1]);
   assert.equal(emitter.hasListeners, false);
+});
+
+test('rethrowToProducer: every listener runs, then the exception reaches the code that fired', () => {
+  const seen: string[] = [];
+  const emitter = new Emitter<number>(rethrowToProducer);
+  emitter.event(() => {
+    throw new Error('first listener bug');
+  });
+  emitter.event((n) => seen.push(`second got ${n}`));
+  assert.throws(() => emitter.fire(7), /first listener bug/);
+  assert.deepEqual(seen, ['second got 7'], 'the listener after the bad one still ran');
 });
