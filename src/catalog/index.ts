@@ -1,6 +1,6 @@
 /**
- * catalog: the Sidecar data model (Service, Server, State), its exact JSON encoding, the
- * merge rules and the loops that keep local records fresh. No I/O.
+ * catalog: the Sidecar data model (Service, Server, State), its exact JSON encoding and the
+ * merge rules. No I/O and no timers (the send schedules are replication's).
  */
 export { ServiceStatus, type StatusCode, statusString } from './status.js';
 export {
@@ -39,6 +39,5 @@ export {
 } from './codec.js';
 export type { ChangeEvent } from './change-event.js';
 export { ServicesState, type ServicesStateOptions } from './services-state.js';
-export { BroadcastScheduler, MAX_RECORDS_PER_TURN } from './broadcast-scheduler.js';
-export { LocalServiceSync, type LocalSyncOptions } from './local-sync.js';
+export type { UndrainOutcome } from './undrain-outcome.js';
 export { PROXY_MODES, type KnownProxyMode, normalizeProxyMode, unknownProxyModeMessage } from './proxy-mode.js';

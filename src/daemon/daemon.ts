@@ -11,30 +11,20 @@ import {
   type FdLimits,
   type Logger,
 } from '../core/index.js';
-import {
-  BroadcastScheduler,
-  LocalServiceSync,
-  ServicesState,
-  encodeStateChangedEvent,
-  type Service,
-} from '../catalog/index.js';
+import { ServicesState, encodeStateChangedEvent, type Service } from '../catalog/index.js';
 import { chooseAdvertiseIp, formatGoDuration, type LoadedConfig, type SidecarConfig } from '../config/index.js';
 import type { MultiDiscovery } from '../discovery/index.js';
 import { DockerHealthChecker, HealthMonitor, checkerFor } from '../health/index.js';
 import { ListenerManager } from '../listeners/index.js';
 import { ApiServer, loadApiTls, loadApiToken } from '../api/index.js';
 import { LoadBalancer } from '../proxy/index.js';
-import { apiMembers, memberDetails } from '../replication/index.js';
+import { BroadcastScheduler, LocalServices, apiMembers, memberDetails } from '../replication/index.js';
 import { startCluster, type ClusterParts } from './cluster.js';
 import { buildDiscovery } from './discovery-factory.js';
 import { withoutSuspectHosts } from './suspect-hosts.js';
-import { localServiceIdsFn, localServicesFn } from './local-services.js';
 import { logProxyFdBudget, proxyFdBudget } from './proxy-fd-budget.js';
-import { DrainControl } from './drain-control.js';
 import { agentHostNames } from './agent-host-names.js';
 
-/** How often health checks are matched to discovered services (the Go Sidecar's 500 ms). */
-const HEALTH_WATCH_INTERVAL_MS = 500;
 /** How often discovered listeners are added and removed (the Go Sidecar's 1 s). */
 const LISTENER_SYNC_INTERVAL_MS = 1000;
 
@@ -141,34 +131,23 @@ export class Daemon {
     this.disposables.add(state.onDidChangeService((event) => listeners.notify(event)));
     this.disposables.add(state.onDidChangeService((event) => this.logChange(event.service, event.previousStatus)));
 
-    const control = new DrainControl({ state, stamps, scheduler, clock, logger: log.child({ component: 'drain' }) });
-    const discovered = localServicesFn(discovery, health, stamps);
-    const sync = new LocalServiceSync({
+    // The one owner of this host's services: discovery changes and health results are
+    // stamped, merged and announced when they happen; it also feeds health the list.
+    const local = new LocalServices({
       state,
+      stamps,
       scheduler,
       clock,
-      localServices: () => control.adjust(discovered()),
-      localIds: localServiceIdsFn(discovery),
+      logger: log.child({ component: 'local' }),
+      discovery,
+      health: {
+        statusOf: (id) => health.statusOf(id),
+        onDidChangeStatus: health.onDidChangeStatus,
+        track: (services) => health.sync(services, (svc) => discovery.healthCheck(svc)),
+      },
     });
-    this.disposables.add(sync);
-    const watchHealth = (): void => health.sync(discovery.services(), (svc) => discovery.healthCheck(svc));
-    this.every(HEALTH_WATCH_INTERVAL_MS, watchHealth);
+    this.disposables.add(local);
     this.every(LISTENER_SYNC_INTERVAL_MS, () => listeners.sync(discovery.listeners()));
-    // A container that stops (or a static entry that goes away) is tombstoned at once rather
-    // than at the next 2 s tombstone round, and a new one is announced at once.
-    const syncDiscoveryChange = this.coalesced(() => {
-      sync.tombstoneTick();
-      sync.aliveTick();
-    });
-    this.disposables.add(
-      discovery.onDidChange(() => {
-        watchHealth();
-        syncDiscoveryChange();
-      }),
-    );
-    // Push health changes to the state promptly, but after the current health round or
-    // sync has finished (a tick in the middle of one would see half-created checks).
-    this.disposables.add(health.onDidChangeStatus(this.coalesced(() => sync.aliveTick())));
 
     const balancer = config.proxyDisabled ? undefined : this.startLoadBalancer(state);
     const lb = balancer?.lb;
@@ -176,7 +155,7 @@ export class Daemon {
     const cluster: ClusterParts = await startCluster(config, state, scheduler, advertise.ip, clock, log);
     this.closers.push(() => cluster.close());
     this.cluster = cluster;
-    this.disposables.add(cluster.ownRecordDisputes(({ ours, theirs }) => control.peerKeptDrain(ours, theirs)));
+    this.disposables.add(cluster.ownRecordDisputes(({ ours, theirs }) => local.peerKeptDrain(ours, theirs)));
     this.disposables.add(
       cluster.memberlist.onDidChangeState((m) => {
         const was = this.suspectHosts.has(m.name);
@@ -202,9 +181,9 @@ export class Daemon {
       state,
       members: () => apiMembers(cluster.memberlist.liveMembers()),
       memberDetails: () => memberDetails(cluster.memberlist.members()),
-      drain: (id) => control.drain(id),
-      undrain: (id) => control.undrain(id),
-      maintenance: { isOn: () => control.inMaintenance, set: (on) => control.setMaintenance(on) },
+      drain: (id) => local.drain(id),
+      undrain: (id) => local.undrain(id),
+      maintenance: { isOn: () => local.inMaintenance, set: (on) => local.setMaintenance(on) },
       ...(apiToken.token === undefined ? {} : { token: apiToken.token }),
       ...(apiTls === undefined ? {} : { tls: apiTls }),
       hostNames: agentHostNames(config, advertise.ip),
@@ -221,10 +200,8 @@ export class Daemon {
 
     listeners.start();
     listeners.sync(discovery.listeners());
-    watchHealth();
     health.start();
-    sync.aliveTick();
-    sync.start();
+    local.start();
 
     this.logStartSummary(discovery, docker === null ? notes : [docker.statusSummary(), ...notes], advertise.ip);
   }

@@ -1,5 +1,6 @@
 import { BugError, DisposableStore, errorMessage, type Event, type Logger } from '../core/index.js';
-import { encodeService, keepsDraining, lifespans, type BroadcastScheduler, type Service, type ServicesState } from '../catalog/index.js';
+import { encodeService, keepsDraining, lifespans, type Service, type ServicesState } from '../catalog/index.js';
+import type { BroadcastScheduler } from './broadcast-scheduler.js';
 import type { GossipCluster, Member } from '../membership/index.js';
 import { formatMemberAddress } from './member-details.js';
 import type { OwnRecordDispute } from './services-delegate.js';

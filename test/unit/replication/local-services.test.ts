@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BroadcastScheduler, LocalServiceSync, MAX_RECORDS_PER_TURN, ServiceStatus, type Service } from '../../../src/catalog/index.js';
+import { ServiceStatus, type Service } from '../../../src/catalog/index.js';
+import { BroadcastScheduler, MAX_RECORDS_PER_TURN } from '../../../src/replication/index.js';
+import { localServicesOn } from '../../helpers/local-services.js';
 import { msToTimestamp } from '../../../src/core/index.js';
 import { makeService, makeState } from '../../helpers/catalog.js';
 
@@ -10,12 +12,8 @@ function setup(initial: Service[]) {
   const sent: Array<readonly Service[]> = [];
   scheduler.onDidBroadcast((batch) => sent.push(batch));
   let local = initial;
-  const sync = new LocalServiceSync({
-    state: fixture.state,
-    scheduler,
-    clock: fixture.clock,
-    localServices: () => local.map((s) => ({ ...s, updated: fixture.stamps.now() })),
-  });
+  // The Go Sidecar's 1 s refresh, which these tests were written for.
+  const sync = localServicesOn(fixture, scheduler, () => local, { refreshIntervalMs: 1000 }).local;
   return { ...fixture, scheduler, sent, sync, setLocal: (s: Service[]) => (local = s) };
 }
 

@@ -1,6 +1,5 @@
 import { Emitter, type Clock, type Event, type TimerHandle } from '../core/index.js';
-import { REPEAT_BUMP_NS, RETRANSMIT_INTERVAL_MS } from './lifespans.js';
-import type { Service } from './service.js';
+import { lifespans, type Service } from '../catalog/index.js';
 
 /**
  * Records handed to gossip in one timer turn. A larger batch goes out in slices of this many
@@ -10,9 +9,11 @@ import type { Service } from './service.js';
 export const MAX_RECORDS_PER_TURN = 500;
 
 /**
- * Sends a batch of records to gossip a number of times, {@link RETRANSMIT_INTERVAL_MS}
- * apart, starting one interval from now. Repeat n carries `Updated` + 50 ns × n so peers
- * treat each repeat as newer and relay it on.
+ * Sends a batch of records to gossip a number of times, {@link lifespans.RETRANSMIT_INTERVAL_MS}
+ * apart. Repeat n carries `Updated` + 50 ns × n so peers treat each repeat as newer and relay
+ * it on. By default the first send is one interval from now (the Go Sidecar's schedule);
+ * `startNow` sends the first copy at once, for a change this host just made (issue #16: a
+ * change reaches the other hosts in one gossip round, not one second later).
  */
 export class BroadcastScheduler {
   private readonly batches = new Emitter<readonly Service[]>();
@@ -26,19 +27,25 @@ export class BroadcastScheduler {
 
   constructor(private readonly clock: Clock) {}
 
-  send(services: readonly Service[], repeats: number): void {
+  /** `repeats` sends in all; with `startNow` the first goes at once, else one interval from now. */
+  send(services: readonly Service[], repeats: number, startNow = false): void {
     if (this.closed || services.length === 0 || repeats < 1) return;
     const batch = [...services];
     let sent = 0;
+    if (startNow) {
+      this.fireInSlices(batch, 0);
+      sent++;
+      if (sent >= repeats) return;
+    }
     const handle = this.clock.setInterval(() => {
-      const bump = REPEAT_BUMP_NS * BigInt(sent);
+      const bump = lifespans.REPEAT_BUMP_NS * BigInt(sent);
       this.fireInSlices(bump === 0n ? batch : batch.map((svc) => ({ ...svc, updated: svc.updated + bump })), 0);
       sent++;
       if (sent >= repeats) {
         this.clock.clearInterval(handle);
         this.timers.delete(handle);
       }
-    }, RETRANSMIT_INTERVAL_MS);
+    }, lifespans.RETRANSMIT_INTERVAL_MS);
     this.timers.add(handle);
   }
 
