@@ -71,7 +71,7 @@ test('no console calls and no untyped any in src/', () => {
   assert.deepEqual(problems, []);
 });
 
-test('src/catalog is model, merge rules and codec: no timers (send schedules are replication's)', () => {
+test('src/catalog is model, merge rules and codec: no timers (the send schedules belong to replication)', () => {
   const problems: string[] = [];
   for (const file of files(join(SRC, 'catalog'))) {
     const lines = readFileSync(file, 'utf8').split('\n');
