@@ -252,14 +252,17 @@ export function changeEventToGoJson(event: ChangeEvent, encode: ServiceEncoder =
   ]);
 }
 
-/** The body POSTed to URL listeners: `{"State": <full state>, "ChangeEvent": {…}}`, compact. */
+/** `{"State": <full state>, "ChangeEvent": {…}}`: the body POSTed to URL listeners. */
+export function stateChangedEventToGoJson(state: GoJson, event: ChangeEvent, encode: ServiceEncoder = serviceToGoJson): GoJson {
+  return new Map<string, GoJson>([
+    ['State', state],
+    ['ChangeEvent', changeEventToGoJson(event, encode)],
+  ]);
+}
+
+/** The listener body, compact (the agent sends {@link StateJson.stateChangedEvent}, which shares the state's encoding). */
 export function encodeStateChangedEvent(state: StateView, event: ChangeEvent, encode: ServiceEncoder = serviceToGoJson): string {
-  return encodeGoJson(
-    new Map<string, GoJson>([
-      ['State', stateToGoJson(state, encode)],
-      ['ChangeEvent', changeEventToGoJson(event, encode)],
-    ]),
-  );
+  return encodeGoJson(stateChangedEventToGoJson(stateToGoJson(state, encode), event, encode));
 }
 
 /** Memberlist node metadata of a Sidecar node: `{"ClusterName":"<name>","State":"Running"}`. */

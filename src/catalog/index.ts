@@ -35,9 +35,11 @@ export {
   parseJson,
   changeEventToGoJson,
   encodeStateChangedEvent,
+  stateChangedEventToGoJson,
   encodeNodeMeta,
 } from './codec.js';
 export type { ChangeEvent } from './change-event.js';
 export { ServicesState, type ServicesStateOptions } from './services-state.js';
+export { StateJson, type VersionedStateView } from './state-json.js';
 export type { UndrainOutcome } from './undrain-outcome.js';
 export { PROXY_MODES, type KnownProxyMode, normalizeProxyMode, unknownProxyModeMessage } from './proxy-mode.js';

@@ -11,7 +11,7 @@ import {
   type FdLimits,
   type Logger,
 } from '../core/index.js';
-import { ServicesState, encodeStateChangedEvent, type Service } from '../catalog/index.js';
+import { ServicesState, type Service } from '../catalog/index.js';
 import { chooseAdvertiseIp, formatGoDuration, type LoadedConfig, type SidecarConfig } from '../config/index.js';
 import type { MultiDiscovery } from '../discovery/index.js';
 import { DockerHealthChecker, HealthMonitor, checkerFor } from '../health/index.js';
@@ -125,7 +125,7 @@ export class Daemon {
       clock,
       logger: log.child({ component: 'listeners' }),
       staticUrls: config.listenerUrls,
-      body: (event) => encodeStateChangedEvent(state, event),
+      body: (event) => state.json.stateChangedEvent(event),
     });
     this.closers.push(() => listeners.close());
     this.disposables.add(state.onDidChangeService((event) => listeners.notify(event)));
