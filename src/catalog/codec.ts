@@ -53,6 +53,30 @@ export function encodeService(svc: Service): string {
   return encodeGoJson(serviceToGoJson(svc));
 }
 
+/**
+ * A record's compact JSON cut around its `Updated` value, so that copies differing only in
+ * `Updated` (the timed repeats of a broadcast, +50 ns each) are not encoded again.
+ */
+export interface ServiceJsonTemplate {
+  /** Everything up to and including `"Updated":`. */
+  readonly head: string;
+  /** Everything after the `Updated` value. */
+  readonly tail: string;
+}
+
+/** Encodes `svc` once, cut around `Updated` (field names are never escaped and values' quotes are, so the cut is unique). */
+export function serviceJsonTemplate(svc: Service): ServiceJsonTemplate {
+  const json = encodeService(svc);
+  const value = `"${formatTimestamp(svc.updated)}"`;
+  const at = json.indexOf(`,"Updated":${value},`) + ',"Updated":'.length;
+  return { head: json.slice(0, at), tail: json.slice(at + value.length) };
+}
+
+/** The JSON of a template's record with `Updated` = `updated`: equal to encodeService of that copy. */
+export function serviceJsonWithUpdated(template: ServiceJsonTemplate, updated: Timestamp): string {
+  return `${template.head}"${formatTimestamp(updated)}"${template.tail}`;
+}
+
 /** Read-only view of one host's records, as the state encoder needs it. */
 export interface ServerView {
   readonly name: string;

@@ -23,15 +23,13 @@ export class StateJson {
 
   constructor(private readonly state: VersionedStateView) {}
 
+  /** One record's compact JSON, cached per record, for embedding in a document. */
+  readonly service: ServiceEncoder = (svc) => this.serviceRaw(svc);
+
   /** One record's compact JSON (a gossip message), cached per record. */
-  readonly service: ServiceEncoder = (svc) => {
-    let raw = this.records.get(svc);
-    if (raw === undefined) {
-      raw = new RawJson(encodeService(svc));
-      this.records.set(svc, raw);
-    }
-    return raw;
-  };
+  serviceText(svc: Service): string {
+    return this.serviceRaw(svc).text;
+  }
 
   /** The compact full state as text. */
   text(): string {
@@ -54,6 +52,15 @@ export class StateJson {
     this.sync();
     this.raw ??= new RawJson(encodeGoJson(stateToGoJson(this.state, this.service)));
     return this.raw;
+  }
+
+  private serviceRaw(svc: Service): RawJson {
+    let raw = this.records.get(svc);
+    if (raw === undefined) {
+      raw = new RawJson(encodeService(svc));
+      this.records.set(svc, raw);
+    }
+    return raw;
   }
 
   private sync(): void {

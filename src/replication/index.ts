@@ -7,8 +7,8 @@
  * Imports only core, catalog and membership.
  */
 export { ServicesDelegate, type ServicesDelegateOptions, type ServicesDelegateStats, type OwnRecordDispute } from './services-delegate.js';
-export { Replicator, type ReplicatorOptions, type ReplicatorStats, broadcastKey } from './replicator.js';
+export { Replicator, type ReplicatorOptions, type ReplicatorStats } from './replicator.js';
 export { type NodeMeta, type MemberDetail, apiMembers, memberDetails, decodeNodeMeta, formatMemberAddress } from './member-details.js';
-export { BroadcastScheduler, MAX_RECORDS_PER_TURN } from './broadcast-scheduler.js';
+export { BroadcastScheduler, MAX_RECORDS_PER_TURN, broadcastKey, type OutgoingRecord } from './broadcast-scheduler.js';
 export { LocalServices, REFRESH_INTERVAL_MS, type LocalServicesOptions, type LocalDiscovery, type LocalHealth } from './local-services.js';
 export { UNDRAIN_HOLD_MS } from './drain-policy.js';

@@ -117,3 +117,29 @@ test('a batch larger than MAX_RECORDS_PER_TURN goes to gossip in slices on conse
   assert.equal(sent.length, 7);
   assert.equal(clock.pendingTimers, 0, 'close() dropped the slices still to come');
 });
+
+test('a discovery change is stamped, merged and announced on the next turn, first copy at once, without a refresh round', () => {
+  const fixture = makeState('2023-11-14T10:21:35Z');
+  const scheduler = new BroadcastScheduler(fixture.clock);
+  const sent: Array<readonly Service[]> = [];
+  scheduler.onDidBroadcast((batch) => sent.push(batch));
+  let list: Service[] = [];
+  const { local, changed } = localServicesOn(fixture, scheduler, () => list);
+  local.start();
+  list = [makeService({ id: 'new1' })];
+  changed();
+  fixture.clock.advance(0);
+  assert.equal(fixture.state.getLocalServiceById('new1')?.status, ServiceStatus.ALIVE);
+  assert.equal(fixture.state.getLocalServiceById('new1')?.updated, msToTimestamp(fixture.clock.nowMs()), 'stamped now');
+  assert.deepEqual(sent.map((b) => b.map((s) => s.id)), [['new1']], 'the first copy went at once');
+  fixture.clock.advance(4000);
+  assert.equal(sent.length, 5, 'and 4 repeats, 1 s apart');
+  list = [];
+  changed();
+  fixture.clock.advance(0);
+  assert.equal(fixture.state.getLocalServiceById('new1')?.status, ServiceStatus.TOMBSTONE, 'gone: tombstoned at once');
+  assert.ok(sent.at(-1)?.every((s) => s.status === ServiceStatus.TOMBSTONE));
+  local.dispose();
+  scheduler.close();
+  assert.equal(fixture.clock.pendingTimers, 0);
+});
