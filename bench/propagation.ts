@@ -8,12 +8,13 @@
  * The goal (issue #16 item 1): ≤ 300 ms p50 on loopback. The Go Sidecar: about 5.3 s.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../test/helpers/eventually.js';
 import { freePort } from '../test/helpers/free-port.js';
 import { startAgent, type AgentProcess } from '../test/helpers/agent-process.js';
+import { throughProxy } from '../test/helpers/through-proxy.js';
 
 const N = Number(process.env['N'] ?? 10);
 const PROXY_IP = '127.0.0.2';
@@ -30,21 +31,6 @@ function staticEntry(name: string, backendPort: number, servicePort: number): un
 async function aliveOnA(api: string, name: string): Promise<boolean> {
   const doc = (await (await fetch(`${api}/api/services.json`)).json()) as ServicesDoc;
   return (doc.Services[name] ?? []).some((s) => s.Hostname === 'b' && s.Status === 0);
-}
-
-/** What the backend behind the proxy port said ('' when refused or cut). */
-function throughProxy(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect({ host: PROXY_IP, port });
-    let got = '';
-    const timer = setTimeout(() => s.destroy(), 500);
-    s.on('data', (c: Buffer) => (got += c.toString()));
-    s.on('error', () => undefined);
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve(got);
-    });
-  });
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -91,7 +77,7 @@ async function main(): Promise<void> {
         async () => {
           if (aliveMs < 0 && (await aliveOnA(apiA, name))) aliveMs = Math.round(performance.now() - t0);
           if (aliveMs < 0) throw new Error(`${name} not ALIVE on a yet`);
-          if ((await throughProxy(servicePort)) !== 'hello from b') throw new Error(`${name} not routed on a yet`);
+          if ((await throughProxy(PROXY_IP, servicePort, 500)) !== 'hello from b') throw new Error(`${name} not routed on a yet`);
         },
         { timeoutMs: 30_000, intervalMs: 10 },
       );
