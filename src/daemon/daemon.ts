@@ -200,8 +200,10 @@ export class Daemon {
 
     listeners.start();
     listeners.sync(discovery.listeners());
-    health.start();
+    // Health learns the services before its rounds start, so their first checks come with
+    // the first (spread) round rather than all at once.
     local.start();
+    health.start();
 
     this.logStartSummary(discovery, docker === null ? notes : [docker.statusSummary(), ...notes], advertise.ip);
   }
