@@ -111,7 +111,10 @@ export class LocalServices implements Disposable {
     const { state, scheduler, clock } = this.options;
     const nowMs = clock.nowMs();
     const services = this.current(nowMs);
-    const dueForRefresh = nowMs - this.lastAnnounceMs >= lifespans.ALIVE_BROADCAST_INTERVAL_MS;
+    // Half a round early rather than a whole round late: a timer a few ms early must not push
+    // the minute's re-announce to the next round (70 s of the 80 s lifespan).
+    const slackMs = (this.options.refreshIntervalMs ?? REFRESH_INTERVAL_MS) / 2;
+    const dueForRefresh = nowMs - this.lastAnnounceMs >= lifespans.ALIVE_BROADCAST_INTERVAL_MS - slackMs;
     let haveNew = false;
     const batch: Service[] = [];
     for (const svc of services) {

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ServiceStatus, type Service } from '../../../src/catalog/index.js';
+import { ServiceStatus, ServicesState, type Service } from '../../../src/catalog/index.js';
 import { BroadcastScheduler, MAX_RECORDS_PER_TURN } from '../../../src/replication/index.js';
 import { localServicesOn } from '../../helpers/local-services.js';
-import { msToTimestamp } from '../../../src/core/index.js';
+import { msToTimestamp, silentLogger } from '../../../src/core/index.js';
 import { makeService, makeState } from '../../helpers/catalog.js';
 
 function setup(initial: Service[]) {
@@ -142,4 +142,27 @@ test('a discovery change is stamped, merged and announced on the next turn, firs
   local.dispose();
   scheduler.close();
   assert.equal(fixture.clock.pendingTimers, 0);
+});
+
+test('refreshed every 10 s (the default): our records stay at most 10 s old and a peer that hears only the broadcasts never expires them', () => {
+  const fixture = makeState('2023-11-14T10:21:35Z');
+  const scheduler = new BroadcastScheduler(fixture.clock);
+  const peer = new ServicesState({ hostname: 'peer', clusterName: 'default', clock: fixture.clock, stamps: fixture.stamps, logger: silentLogger() });
+  scheduler.onDidBroadcast((batch) => batch.forEach((svc) => peer.addServiceEntry(svc)));
+  const { local } = localServicesOn(fixture, scheduler, () => [makeService()]);
+  local.start();
+  let refreshes = 0;
+  let lastUpdated = fixture.state.getLocalServiceById('deadbeef123')?.updated;
+  for (let s = 0; s < 600; s++) {
+    fixture.clock.advance(1000);
+    const updated = fixture.state.getLocalServiceById('deadbeef123')?.updated;
+    if (updated !== lastUpdated) refreshes++;
+    lastUpdated = updated;
+    assert.ok(msToTimestamp(fixture.clock.nowMs()) - (updated ?? 0n) <= 10_000_000_000n, `at most 10 s old at ${s} s`);
+    assert.deepEqual(peer.tombstoneExpired(), [], `nothing expired on the peer at ${s} s`);
+  }
+  assert.equal(peer.getService('chaucer', 'deadbeef123')?.status, ServiceStatus.ALIVE);
+  assert.ok(refreshes <= 61, `${refreshes} refreshes in 10 min, not one a second`);
+  local.dispose();
+  scheduler.close();
 });
