@@ -206,7 +206,7 @@ export class LocalServices implements Disposable {
   }
 
   /**
-   * The event path: health told of a changed list; each record whose status differs from the
+   * The event path: health told of a changed list; each discovered record whose status differs from the
    * stored one stamped, merged and announced (first copy at once); vanished ones tombstoned.
    * Unchanged records are neither copied nor stamped.
    */
@@ -226,9 +226,9 @@ export class LocalServices implements Disposable {
       const status = this.statusOf(svc, nowMs);
       const stored = state.getLocalServiceById(svc.id);
       if (stored !== undefined && stored.status === status) continue;
-      const next: Service = { ...svc, status, updated: stamps.now() };
-      state.addServiceEntry(next);
-      changed.push(next);
+      state.addServiceEntry({ ...svc, status, updated: stamps.now() });
+      const merged = state.getLocalServiceById(svc.id);
+      if (merged?.status === status) changed.push(merged);
     }
     this.drains.retainOnly(present);
     const vanished = state.tombstoneVanished(present);
