@@ -6,7 +6,6 @@ import {
   apiMaxConnections,
   readFdLimits,
   systemClock,
-  toDisposable,
   type Clock,
   type FdLimits,
   type Logger,
@@ -25,8 +24,6 @@ import { withoutSuspectHosts } from './suspect-hosts.js';
 import { logProxyFdBudget, proxyFdBudget } from './proxy-fd-budget.js';
 import { agentHostNames } from './agent-host-names.js';
 
-/** How often discovered listeners are added and removed (the Go Sidecar's 1 s). */
-const LISTENER_SYNC_INTERVAL_MS = 1000;
 
 /** The standard checkers, with `DockerHealth` answered from Docker discovery. */
 function dockerAwareCheckers(dockerHealth: DockerHealthChecker): (type: string) => ReturnType<typeof checkerFor> {
@@ -147,7 +144,8 @@ export class Daemon {
       },
     });
     this.disposables.add(local);
-    this.every(LISTENER_SYNC_INTERVAL_MS, () => listeners.sync(discovery.listeners()));
+    // Discovered listeners change only with discovery (the Go Sidecar looked every second).
+    this.disposables.add(discovery.onDidChange(this.coalesced(() => listeners.sync(discovery.listeners()))));
 
     const balancer = config.proxyDisabled ? undefined : this.startLoadBalancer(state);
     const lb = balancer?.lb;
@@ -266,11 +264,6 @@ export class Daemon {
         if (!this.disposables.isDisposed) fn();
       }, 0);
     };
-  }
-
-  private every(intervalMs: number, fn: () => void): void {
-    const handle = this.clock.setInterval(fn, intervalMs);
-    this.disposables.add(toDisposable(() => this.clock.clearInterval(handle)));
   }
 
   private logConfig(): void {
