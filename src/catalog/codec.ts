@@ -1,4 +1,5 @@
 import {
+  BugError,
   ErrorCode,
   SidecarError,
   RawJson,
@@ -64,11 +65,15 @@ export interface ServiceJsonTemplate {
   readonly tail: string;
 }
 
-/** Encodes `svc` once, cut around `Updated` (field names are never escaped and values' quotes are, so the cut is unique). */
-export function serviceJsonTemplate(svc: Service): ServiceJsonTemplate {
-  const json = encodeService(svc);
+/**
+ * `svc`'s JSON (`json`, when already encoded, else encoded now) cut around `Updated` (field
+ * names are never escaped and values' quotes are, so the cut is unique).
+ */
+export function serviceJsonTemplate(svc: Service, json: string = encodeService(svc)): ServiceJsonTemplate {
   const value = `"${formatTimestamp(svc.updated)}"`;
-  const at = json.indexOf(`,"Updated":${value},`) + ',"Updated":'.length;
+  const field = json.indexOf(`,"Updated":${value},`);
+  if (field < 0) throw new BugError(`serviceJsonTemplate: no Updated ${value} in the JSON of ${svc.hostname}/${svc.id}`);
+  const at = field + ',"Updated":'.length;
   return { head: json.slice(0, at), tail: json.slice(at + value.length) };
 }
 

@@ -96,7 +96,7 @@ export class Daemon {
       logger: log.child({ component: 'state' }),
     });
     this.servicesState = state;
-    const scheduler = new BroadcastScheduler(clock);
+    const scheduler = new BroadcastScheduler(clock, (svc) => state.json.serviceText(svc));
     this.closers.push(async () => {
       scheduler.close();
       state.close();

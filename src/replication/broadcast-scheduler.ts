@@ -1,5 +1,5 @@
 import { Emitter, type Clock, type Event, type TimerHandle } from '../core/index.js';
-import { lifespans, serviceJsonTemplate, serviceJsonWithUpdated, type Service, type ServiceJsonTemplate } from '../catalog/index.js';
+import { encodeService, lifespans, serviceJsonTemplate, serviceJsonWithUpdated, type Service, type ServiceJsonTemplate } from '../catalog/index.js';
 
 /**
  * Records handed to gossip in one timer turn. A larger batch goes out in slices of this many
@@ -49,7 +49,14 @@ export class BroadcastScheduler {
   /** One timed send of a batch, encoded: the replicator hands each record to gossip. */
   readonly onDidSend: Event<readonly OutgoingRecord[]> = this.outgoing.event;
 
-  constructor(private readonly clock: Clock) {}
+  /**
+   * `encode`: a record's compact JSON; the agent passes the state's cached encoding
+   * (ServicesState.json), so a record merged and announced is encoded once for both.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly encode: (svc: Service) => string = encodeService,
+  ) {}
 
   /** `repeats` sends in all; with `startNow` the first goes at once, else one interval from now. */
   send(services: readonly Service[], repeats: number, startNow = false): void {
@@ -106,7 +113,7 @@ export class BroadcastScheduler {
     if (!this.outgoing.hasListeners) return;
     this.outgoing.fire(
       slice.map((p) => {
-        p.template ??= serviceJsonTemplate(p.service);
+        p.template ??= serviceJsonTemplate(p.service, this.encode(p.service));
         return { service: p.service, key: broadcastKey(p.service), json: serviceJsonWithUpdated(p.template, p.service.updated + bump) };
       }),
     );
