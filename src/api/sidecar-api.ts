@@ -1,5 +1,5 @@
 import { LogLimiter, encodeGoJsonPretty, type Clock, type Logger } from '../core/index.js';
-import { statusString, type Service } from '../catalog/index.js';
+import { statusString, type Service, type UndrainOutcome } from '../catalog/index.js';
 import type { ApiHandler, ApiRequest } from './api-request.js';
 import { goQuote } from './go-quote.js';
 import { CORS_HEADERS, JSON_TYPE, sendBody, sendEmpty, sendJsonError, sendNotFound } from './http-replies.js';
@@ -9,6 +9,8 @@ import { RouteTable } from './route-table.js';
 import type { MutationGuard } from './mutation-guard.js';
 import type { ApiMember, StateDocuments } from './state-documents.js';
 import type { WatchHub } from './watch-hub.js';
+
+export type { UndrainOutcome };
 
 export interface SidecarApiOptions {
   readonly documents: StateDocuments;
@@ -29,15 +31,6 @@ export interface SidecarApiOptions {
   readonly proxyStatus?: (() => unknown) | undefined;
   readonly logger: Logger;
 }
-
-/** What an undrain did. */
-export type UndrainOutcome =
-  | { readonly kind: 'notFound' }
-  /** Announced UNKNOWN; its health check makes it ALIVE again. */
-  | { readonly kind: 'undrained'; readonly service: Service }
-  | { readonly kind: 'notDraining'; readonly service: Service }
-  /** The host is in maintenance: every local service stays DRAINING until it is turned off. */
-  | { readonly kind: 'maintenance'; readonly service: Service };
 
 /** The host-wide maintenance switch: while on, every local service is DRAINING. */
 export interface MaintenanceSwitch {

@@ -1,8 +1,6 @@
-import { EPOCH, RawJson, encodeGoJson, encodeGoJsonPretty, formatTimestamp, sortedMap, type GoJson } from '../core/index.js';
+import { EPOCH, encodeGoJson, encodeGoJsonPretty, formatTimestamp, sortedMap, type GoJson } from '../core/index.js';
 import {
   byServiceToGoJson,
-  encodeService,
-  encodeState,
   serviceToGoJson,
   type Service,
   type ServicesState,
@@ -17,25 +15,23 @@ export interface ApiMember {
  * The JSON documents of the API, encoded once per state version and shared by every request
  * and watcher until the state changes (`ServicesState.version` is bumped on every mutation).
  * Records are immutable, so each record's encoding is also kept (weakly) across versions:
- * after a change only the changed records are encoded again.
+ * after a change only the changed records are encoded again. The compact full state and the
+ * compact records are the state's own ({@link ServicesState.json}), shared with push/pull
+ * and the URL listeners.
  */
 export class StateDocuments {
   private version = -1;
   private groups: Map<string, Service[]> | undefined;
-  private stateDoc: Buffer | undefined;
   private byServiceDoc: Buffer | undefined;
   private servicesDoc: { readonly membersKey: string; readonly body: Buffer } | undefined;
   private readonly oneServiceDocs = new Map<string, Buffer>();
-  private readonly compact = new WeakMap<Service, RawJson>();
   private readonly pretty = new WeakMap<Service, GoJson>();
 
   constructor(private readonly state: ServicesState) {}
 
-  /** Compact full state (`/api/state.json`, `/watch?by_service=false`). */
+  /** Compact full state (`/api/state.json`, `/watch?by_service=false`): the state's one encoding, shared with push/pull and URL listeners. */
   stateJson(): Buffer {
-    this.sync();
-    this.stateDoc ??= Buffer.from(encodeState(this.state, this.compactService), 'utf8');
-    return this.stateDoc;
+    return this.state.json.buffer();
   }
 
   /** Compact by-service map (the default `/watch` document). */
@@ -94,20 +90,14 @@ export class StateDocuments {
     if (this.state.version === this.version) return;
     this.version = this.state.version;
     this.groups = undefined;
-    this.stateDoc = undefined;
     this.byServiceDoc = undefined;
     this.servicesDoc = undefined;
     this.oneServiceDocs.clear();
   }
 
-  private readonly compactService = (svc: Service): GoJson => {
-    let raw = this.compact.get(svc);
-    if (raw === undefined) {
-      raw = new RawJson(encodeService(svc));
-      this.compact.set(svc, raw);
-    }
-    return raw;
-  };
+  private get compactService(): (svc: Service) => GoJson {
+    return this.state.json.service;
+  }
 
   private readonly prettyService = (svc: Service): GoJson => {
     let json = this.pretty.get(svc);

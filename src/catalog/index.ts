@@ -1,6 +1,6 @@
 /**
- * catalog: the Sidecar data model (Service, Server, State), its exact JSON encoding, the
- * merge rules and the loops that keep local records fresh. No I/O.
+ * catalog: the Sidecar data model (Service, Server, State), its exact JSON encoding and the
+ * merge rules. No I/O and no timers (the send schedules are replication's).
  */
 export { ServiceStatus, type StatusCode, statusString } from './status.js';
 export {
@@ -22,6 +22,9 @@ export {
   type StateView,
   type DecodedState,
   type ServiceEncoder,
+  type ServiceJsonTemplate,
+  serviceJsonTemplate,
+  serviceJsonWithUpdated,
   GO_ZERO_TIME,
   serviceToGoJson,
   encodeService,
@@ -35,11 +38,12 @@ export {
   parseJson,
   changeEventToGoJson,
   encodeStateChangedEvent,
+  stateChangedEventToGoJson,
   encodeNodeMeta,
 } from './codec.js';
 export type { ChangeEvent } from './change-event.js';
 export type { CheckSpec } from './check-spec.js';
 export { ServicesState, type ServicesStateOptions } from './services-state.js';
-export { BroadcastScheduler, MAX_RECORDS_PER_TURN } from './broadcast-scheduler.js';
-export { LocalServiceSync, type LocalSyncOptions } from './local-sync.js';
+export { StateJson, type VersionedStateView } from './state-json.js';
+export type { UndrainOutcome } from './undrain-outcome.js';
 export { PROXY_MODES, type KnownProxyMode, normalizeProxyMode, unknownProxyModeMessage } from './proxy-mode.js';

@@ -11,6 +11,7 @@ import {
 } from './lifespans.js';
 import { invalidates, isDraining, keepsDraining, isTombstone, staleBefore, type Service } from './service.js';
 import { ServiceStatus } from './status.js';
+import { StateJson } from './state-json.js';
 
 interface ServerRecord {
   readonly name: string;
@@ -37,6 +38,8 @@ export interface ServicesStateOptions {
 export class ServicesState implements StateView {
   readonly hostname: string;
   readonly clusterName: string;
+  /** The compact full-state JSON, encoded once per version and shared by the API, push/pull and URL listeners. */
+  readonly json: StateJson = new StateJson(this);
   private readonly records = new Map<string, ServerRecord>();
   private lastChangedAt: Timestamp = EPOCH;
   private revision = 0;

@@ -4,7 +4,7 @@
  * replicator, and the background seed joiner.
  */
 import type { Clock, Event, Logger } from '../core/index.js';
-import type { BroadcastScheduler, ServicesState } from '../catalog/index.js';
+import type { ServicesState } from '../catalog/index.js';
 import type { SidecarConfig } from '../config/index.js';
 import {
   Keyring,
@@ -18,7 +18,7 @@ import {
   goSidecarDialect,
   membershipOptions,
 } from '../membership/index.js';
-import { Replicator, ServicesDelegate, type OwnRecordDispute } from '../replication/index.js';
+import { Replicator, ServicesDelegate, type BroadcastScheduler, type OwnRecordDispute } from '../replication/index.js';
 
 /** How long a stopping agent waits for its leave message to go out. */
 const LEAVE_TIMEOUT_MS = 1500;

@@ -5,37 +5,24 @@ import {
   apiMaxConnections,
   readFdLimits,
   systemClock,
-  toDisposable,
   type Clock,
   type FdLimits,
   type Logger,
 } from '../core/index.js';
-import {
-  BroadcastScheduler,
-  LocalServiceSync,
-  ServicesState,
-  encodeStateChangedEvent,
-  type Service,
-} from '../catalog/index.js';
+import { ServicesState, type Service } from '../catalog/index.js';
 import { chooseAdvertiseIp, formatGoDuration, type LoadedConfig, type SidecarConfig } from '../config/index.js';
 import type { MultiDiscovery } from '../discovery/index.js';
 import { DockerHealthChecker, HealthMonitor, checkerFor } from '../health/index.js';
 import { ListenerManager } from '../listeners/index.js';
 import { ApiServer, loadApiTls, loadApiToken } from '../api/index.js';
 import { LoadBalancer } from '../proxy/index.js';
-import { apiMembers, memberDetails } from '../replication/index.js';
+import { BroadcastScheduler, LocalServices, apiMembers, memberDetails } from '../replication/index.js';
 import { startCluster, type ClusterParts } from './cluster.js';
 import { buildDiscovery } from './discovery-factory.js';
 import { withoutSuspectHosts } from './suspect-hosts.js';
-import { localServiceIdsFn, localServicesFn } from './local-services.js';
 import { logProxyFdBudget, proxyFdBudget } from './proxy-fd-budget.js';
-import { DrainControl } from './drain-control.js';
 import { agentHostNames } from './agent-host-names.js';
 
-/** How often health checks are matched to discovered services (the Go Sidecar's 500 ms). */
-const HEALTH_WATCH_INTERVAL_MS = 500;
-/** How often discovered listeners are added and removed (the Go Sidecar's 1 s). */
-const LISTENER_SYNC_INTERVAL_MS = 1000;
 
 /** The standard checkers, with `DockerHealth` answered from Docker discovery. */
 function dockerAwareCheckers(dockerHealth: DockerHealthChecker): (type: string) => ReturnType<typeof checkerFor> {
@@ -108,7 +95,7 @@ export class Daemon {
       logger: log.child({ component: 'state' }),
     });
     this.servicesState = state;
-    const scheduler = new BroadcastScheduler(clock);
+    const scheduler = new BroadcastScheduler(clock, (svc) => state.json.serviceText(svc));
     this.closers.push(async () => {
       scheduler.close();
       state.close();
@@ -134,40 +121,30 @@ export class Daemon {
       clock,
       logger: log.child({ component: 'listeners' }),
       staticUrls: config.listenerUrls,
-      body: (event) => encodeStateChangedEvent(state, event),
+      body: (event) => state.json.stateChangedEvent(event),
     });
     this.closers.push(() => listeners.close());
     this.disposables.add(state.onDidChangeService((event) => listeners.notify(event)));
     this.disposables.add(state.onDidChangeService((event) => this.logChange(event.service, event.previousStatus)));
 
-    const control = new DrainControl({ state, stamps, scheduler, clock, logger: log.child({ component: 'drain' }) });
-    const discovered = localServicesFn(discovery, health, stamps);
-    const sync = new LocalServiceSync({
+    // The one owner of this host's services: discovery changes and health results are
+    // stamped, merged and announced when they happen; it also feeds health the list.
+    const local = new LocalServices({
       state,
+      stamps,
       scheduler,
       clock,
-      localServices: () => control.adjust(discovered()),
-      localIds: localServiceIdsFn(discovery),
+      logger: log.child({ component: 'local' }),
+      discovery,
+      health: {
+        statusOf: (id) => health.statusOf(id),
+        onDidChangeStatus: health.onDidChangeStatus,
+        track: (services) => health.sync(services, (svc) => discovery.healthCheck(svc)),
+      },
     });
-    this.disposables.add(sync);
-    const watchHealth = (): void => health.sync(discovery.services(), (svc) => discovery.healthCheck(svc));
-    this.every(HEALTH_WATCH_INTERVAL_MS, watchHealth);
-    this.every(LISTENER_SYNC_INTERVAL_MS, () => listeners.sync(discovery.listeners()));
-    // A container that stops (or a static entry that goes away) is tombstoned at once rather
-    // than at the next 2 s tombstone round, and a new one is announced at once.
-    const syncDiscoveryChange = this.coalesced(() => {
-      sync.tombstoneTick();
-      sync.aliveTick();
-    });
-    this.disposables.add(
-      discovery.onDidChange(() => {
-        watchHealth();
-        syncDiscoveryChange();
-      }),
-    );
-    // Push health changes to the state promptly, but after the current health round or
-    // sync has finished (a tick in the middle of one would see half-created checks).
-    this.disposables.add(health.onDidChangeStatus(this.coalesced(() => sync.aliveTick())));
+    this.disposables.add(local);
+    // Discovered listeners change only with discovery (the Go Sidecar looked every second).
+    this.disposables.add(discovery.onDidChange(this.coalesced(() => listeners.sync(discovery.listeners()))));
 
     const balancer = config.proxyDisabled ? undefined : this.startLoadBalancer(state);
     const lb = balancer?.lb;
@@ -175,7 +152,7 @@ export class Daemon {
     const cluster: ClusterParts = await startCluster(config, state, scheduler, advertise.ip, clock, log);
     this.closers.push(() => cluster.close());
     this.cluster = cluster;
-    this.disposables.add(cluster.ownRecordDisputes(({ ours, theirs }) => control.peerKeptDrain(ours, theirs)));
+    this.disposables.add(cluster.ownRecordDisputes(({ ours, theirs }) => local.peerKeptDrain(ours, theirs)));
     this.disposables.add(
       cluster.memberlist.onDidChangeState((m) => {
         const was = this.suspectHosts.has(m.name);
@@ -201,9 +178,9 @@ export class Daemon {
       state,
       members: () => apiMembers(cluster.memberlist.liveMembers()),
       memberDetails: () => memberDetails(cluster.memberlist.members()),
-      drain: (id) => control.drain(id),
-      undrain: (id) => control.undrain(id),
-      maintenance: { isOn: () => control.inMaintenance, set: (on) => control.setMaintenance(on) },
+      drain: (id) => local.drain(id),
+      undrain: (id) => local.undrain(id),
+      maintenance: { isOn: () => local.inMaintenance, set: (on) => local.setMaintenance(on) },
       ...(apiToken.token === undefined ? {} : { token: apiToken.token }),
       ...(apiTls === undefined ? {} : { tls: apiTls }),
       hostNames: agentHostNames(config, advertise.ip),
@@ -220,10 +197,10 @@ export class Daemon {
 
     listeners.start();
     listeners.sync(discovery.listeners());
-    watchHealth();
+    // Health learns the services before its rounds start, so their first checks come with
+    // the first (spread) round rather than all at once.
+    local.start();
     health.start();
-    sync.aliveTick();
-    sync.start();
 
     this.logStartSummary(discovery, docker === null ? notes : [docker.statusSummary(), ...notes], advertise.ip);
   }
@@ -286,11 +263,6 @@ export class Daemon {
         if (!this.disposables.isDisposed) fn();
       }, 0);
     };
-  }
-
-  private every(intervalMs: number, fn: () => void): void {
-    const handle = this.clock.setInterval(fn, intervalMs);
-    this.disposables.add(toDisposable(() => this.clock.clearInterval(handle)));
   }
 
   private logConfig(): void {

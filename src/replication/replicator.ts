@@ -1,5 +1,6 @@
 import { BugError, DisposableStore, errorMessage, type Event, type Logger } from '../core/index.js';
-import { encodeService, keepsDraining, lifespans, type BroadcastScheduler, type Service, type ServicesState } from '../catalog/index.js';
+import { keepsDraining, lifespans, type Service, type ServicesState } from '../catalog/index.js';
+import { broadcastKey, type BroadcastScheduler } from './broadcast-scheduler.js';
 import type { GossipCluster, Member } from '../membership/index.js';
 import { formatMemberAddress } from './member-details.js';
 import type { OwnRecordDispute } from './services-delegate.js';
@@ -24,11 +25,6 @@ export interface ReplicatorStats {
   readonly hostsExpired: number;
   /** Records `cluster.broadcast` refused (it threw); logged. */
   readonly broadcastFailures: number;
-}
-
-/** The gossip queue key of a record: a newer record of the same host and ID replaces a queued older one. */
-export function broadcastKey(svc: Service): string {
-  return `${svc.hostname}/${svc.id}`;
 }
 
 /**
@@ -67,8 +63,8 @@ export class Replicator {
     this.started = true;
     const subs = this.subscriptions;
     subs.add(
-      this.scheduler.onDidBroadcast((batch) => {
-        for (const svc of batch) if (this.send(svc)) this.counters.broadcasts++;
+      this.scheduler.onDidSend((batch) => {
+        for (const record of batch) if (this.transmit(record.service, record.json, record.key)) this.counters.broadcasts++;
       }),
     );
     subs.add(
@@ -115,10 +111,15 @@ export class Replicator {
     this.scheduler.send(tombstones, lifespans.TOMBSTONE_COUNT);
   }
 
-  /** Hands one record to the gossip queue; false (and a warning) if the cluster refused it. */
+  /** Hands one record to the gossip queue, with the state's cached encoding. */
   private send(svc: Service): boolean {
+    return this.transmit(svc, this.state.json.serviceText(svc), broadcastKey(svc));
+  }
+
+  /** False (and a warning) if the cluster refused it. */
+  private transmit(svc: Service, json: string, key: string): boolean {
     try {
-      this.cluster.broadcast(Buffer.from(encodeService(svc), 'utf8'), broadcastKey(svc));
+      this.cluster.broadcast(Buffer.from(json, 'utf8'), key);
       return true;
     } catch (err) {
       this.counters.broadcastFailures++;

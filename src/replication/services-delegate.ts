@@ -1,5 +1,5 @@
 import { Emitter, ErrorCode, SidecarError, errorMessage, hasCode, type Clock, type Event, type Logger } from '../core/index.js';
-import { encodeNodeMeta, encodeState, parseService, parseState, type Service, type ServicesState } from '../catalog/index.js';
+import { encodeNodeMeta, parseService, parseState, type Service, type ServicesState } from '../catalog/index.js';
 import type { MembershipDelegate } from '../membership/index.js';
 import { LogLimiter } from '../core/index.js';
 
@@ -121,7 +121,7 @@ export class ServicesDelegate implements MembershipDelegate {
 
   /** Our full state JSON, the same document as `/api/state.json`. */
   localState(join: boolean): Uint8Array {
-    const body = Buffer.from(encodeState(this.state), 'utf8');
+    const body = this.state.json.buffer();
     this.log.debug({ join, bytes: body.length }, 'Sending local state for push/pull');
     return body;
   }

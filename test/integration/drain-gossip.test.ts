@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { after, it } from 'node:test';
 import { eventually } from '../helpers/eventually.js';
 import { freePort } from '../helpers/free-port.js';
 import { startAgent, type AgentProcess } from '../helpers/agent-process.js';
+import { throughProxy } from '../helpers/through-proxy.js';
 
 type StateDoc = { Servers: Record<string, { Services: Record<string, { ID: string; Status: number }> } | undefined> };
 
@@ -54,21 +55,6 @@ it('a drained instance is DRAINING on the other agent within 3 s', async () => {
   await eventually(async () => assert.equal((await services(apiB, 'a')).find((s) => s.ID === id)?.Status, 4), { timeoutMs: 3000, intervalMs: 50 });
   process.stdout.write(`# drain seen on the other agent after ${Date.now() - drainedAt} ms\n`);
 });
-
-/** Connects to the load balancer's port and returns what the backend said ('' when refused or cut). */
-function throughProxy(ip: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect({ host: ip, port });
-    let got = '';
-    const timer = setTimeout(() => s.destroy(), 1000);
-    s.on('data', (c: Buffer) => (got += c.toString()));
-    s.on('error', () => undefined);
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve(got);
-    });
-  });
-}
 
 it('drain then undrain reaches the other agent and its load balancer (UNKNOWN first, then ALIVE)', async (t) => {
   const backend = createServer((s) => s.end('hello from a'));

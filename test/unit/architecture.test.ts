@@ -171,3 +171,16 @@ test('membership/ parts import downwards only: wire <- transports <- engine', ()
   }
   assert.deepEqual(problems, []);
 });
+
+test('src/catalog is model, merge rules and codec: no timers (the send schedules belong to replication)', () => {
+  const problems: string[] = [];
+  for (const file of files(join(SRC, 'catalog'))) {
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      if (/\b(setTimeout|setInterval|setImmediate|clearTimeout|clearInterval|TimerHandle)\b/.test(line)) {
+        problems.push(`${relative(SRC, file)}:${i + 1}: ${line.trim()}`);
+      }
+    });
+  }
+  assert.deepEqual(problems, []);
+});

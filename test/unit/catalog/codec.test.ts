@@ -6,6 +6,8 @@ import {
   parseService,
   parseState,
   encodeStateChangedEvent,
+  serviceJsonTemplate,
+  serviceJsonWithUpdated,
   encodeNodeMeta,
   ServiceStatus,
   statusString,
@@ -109,4 +111,14 @@ test('the listener body is {"State", "ChangeEvent": {"Service","PreviousStatus",
 
 test('node metadata is {"ClusterName","State":"Running"} (11)', () => {
   assert.equal(encodeNodeMeta('default'), '{"ClusterName":"default","State":"Running"}');
+});
+
+test('a record encoded once with serviceJsonTemplate gives the same JSON as encoding each repeat', () => {
+  const tricky = makeService({ name: 'x","Updated":"2001-01-01T00:00:00Z",', image: '"Updated":' });
+  for (const svc of [makeService(), makeService({ ports: null }), tricky]) {
+    const template = serviceJsonTemplate(svc);
+    for (const bump of [0n, 50n, 200n, 1_000_000_000n]) {
+      assert.equal(serviceJsonWithUpdated(template, svc.updated + bump), encodeService({ ...svc, updated: svc.updated + bump }));
+    }
+  }
 });

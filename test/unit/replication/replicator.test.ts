@@ -2,8 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Emitter, silentLogger, type Event } from '../../../src/core/index.js';
 import {
-  BroadcastScheduler,
-  LocalServiceSync,
   ServiceStatus,
   encodeService,
   lifespans,
@@ -11,7 +9,8 @@ import {
   type Service,
 } from '../../../src/catalog/index.js';
 import type { GossipCluster, Member, MemberState } from '../../../src/membership/index.js';
-import { Replicator, ServicesDelegate, broadcastKey } from '../../../src/replication/index.js';
+import { BroadcastScheduler, Replicator, ServicesDelegate, broadcastKey } from '../../../src/replication/index.js';
+import { localServicesOn } from '../../helpers/local-services.js';
 import { captureLogger, LEVEL } from '../../helpers/log-capture.js';
 import { makeService, makeState, ts } from '../../helpers/catalog.js';
 
@@ -73,9 +72,10 @@ function setup(options: { logger?: ReturnType<typeof silentLogger> } = {}) {
 const message = (svc: Service): Uint8Array => Buffer.from(encodeService(svc), 'utf8');
 
 test('a service announced locally is gossiped as its Service JSON, keyed by host/ID, once per timed send', () => {
-  const { state, clock, scheduler, cluster, stamps } = setup();
+  const fixture = setup();
+  const { clock, scheduler, cluster } = fixture;
   const local = makeService({ id: 'abc123', updated: ts('2023-11-14T10:21:40Z') });
-  const sync = new LocalServiceSync({ state, scheduler, clock, localServices: () => [{ ...local, updated: stamps.now() }] });
+  const sync = localServicesOn(fixture, scheduler, () => [local]).local;
   sync.aliveTick();
   assert.equal(cluster.sent.length, 0, 'the first send is one interval later');
   clock.advance(lifespans.ALIVE_COUNT * lifespans.RETRANSMIT_INTERVAL_MS);

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BroadcastScheduler, LocalServiceSync, MAX_RECORDS_PER_TURN, ServiceStatus, type Service } from '../../../src/catalog/index.js';
-import { msToTimestamp } from '../../../src/core/index.js';
+import { ServiceStatus, ServicesState, type Service } from '../../../src/catalog/index.js';
+import { BroadcastScheduler, MAX_RECORDS_PER_TURN } from '../../../src/replication/index.js';
+import { localServicesOn } from '../../helpers/local-services.js';
+import { msToTimestamp, silentLogger } from '../../../src/core/index.js';
 import { makeService, makeState } from '../../helpers/catalog.js';
 
 function setup(initial: Service[]) {
@@ -10,12 +12,8 @@ function setup(initial: Service[]) {
   const sent: Array<readonly Service[]> = [];
   scheduler.onDidBroadcast((batch) => sent.push(batch));
   let local = initial;
-  const sync = new LocalServiceSync({
-    state: fixture.state,
-    scheduler,
-    clock: fixture.clock,
-    localServices: () => local.map((s) => ({ ...s, updated: fixture.stamps.now() })),
-  });
+  // The Go Sidecar's 1 s refresh, which these tests were written for.
+  const sync = localServicesOn(fixture, scheduler, () => local, { refreshIntervalMs: 1000 }).local;
   return { ...fixture, scheduler, sent, sync, setLocal: (s: Service[]) => (local = s) };
 }
 
@@ -118,4 +116,53 @@ test('a batch larger than MAX_RECORDS_PER_TURN goes to gossip in slices on conse
   clock.advance(1000);
   assert.equal(sent.length, 7);
   assert.equal(clock.pendingTimers, 0, 'close() dropped the slices still to come');
+});
+
+test('a discovery change is stamped, merged and announced on the next turn, first copy at once, without a refresh round', () => {
+  const fixture = makeState('2023-11-14T10:21:35Z');
+  const scheduler = new BroadcastScheduler(fixture.clock);
+  const sent: Array<readonly Service[]> = [];
+  scheduler.onDidBroadcast((batch) => sent.push(batch));
+  let list: Service[] = [];
+  const { local, changed } = localServicesOn(fixture, scheduler, () => list);
+  local.start();
+  list = [makeService({ id: 'new1' })];
+  changed();
+  fixture.clock.advance(0);
+  assert.equal(fixture.state.getLocalServiceById('new1')?.status, ServiceStatus.ALIVE);
+  assert.equal(fixture.state.getLocalServiceById('new1')?.updated, msToTimestamp(fixture.clock.nowMs()), 'stamped now');
+  assert.deepEqual(sent.map((b) => b.map((s) => s.id)), [['new1']], 'the first copy went at once');
+  fixture.clock.advance(4000);
+  assert.equal(sent.length, 5, 'and 4 repeats, 1 s apart');
+  list = [];
+  changed();
+  fixture.clock.advance(0);
+  assert.equal(fixture.state.getLocalServiceById('new1')?.status, ServiceStatus.TOMBSTONE, 'gone: tombstoned at once');
+  assert.ok(sent.at(-1)?.every((s) => s.status === ServiceStatus.TOMBSTONE));
+  local.dispose();
+  scheduler.close();
+  assert.equal(fixture.clock.pendingTimers, 0);
+});
+
+test('refreshed every 10 s (the default): our records stay at most 10 s old and a peer that hears only the broadcasts never expires them', () => {
+  const fixture = makeState('2023-11-14T10:21:35Z');
+  const scheduler = new BroadcastScheduler(fixture.clock);
+  const peer = new ServicesState({ hostname: 'peer', clusterName: 'default', clock: fixture.clock, stamps: fixture.stamps, logger: silentLogger() });
+  scheduler.onDidBroadcast((batch) => batch.forEach((svc) => peer.addServiceEntry(svc)));
+  const { local } = localServicesOn(fixture, scheduler, () => [makeService()]);
+  local.start();
+  let refreshes = 0;
+  let lastUpdated = fixture.state.getLocalServiceById('deadbeef123')?.updated;
+  for (let s = 0; s < 600; s++) {
+    fixture.clock.advance(1000);
+    const updated = fixture.state.getLocalServiceById('deadbeef123')?.updated;
+    if (updated !== lastUpdated) refreshes++;
+    lastUpdated = updated;
+    assert.ok(msToTimestamp(fixture.clock.nowMs()) - (updated ?? 0n) <= 10_000_000_000n, `at most 10 s old at ${s} s`);
+    assert.deepEqual(peer.tombstoneExpired(), [], `nothing expired on the peer at ${s} s`);
+  }
+  assert.equal(peer.getService('chaucer', 'deadbeef123')?.status, ServiceStatus.ALIVE);
+  assert.ok(refreshes <= 61, `${refreshes} refreshes in 10 min, not one a second`);
+  local.dispose();
+  scheduler.close();
 });

@@ -1,26 +1,41 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../../src/core/index.js';
-import { BroadcastScheduler, LocalServiceSync, ServiceStatus, ServicesState, type Service } from '../../../src/catalog/index.js';
-import { DrainControl, UNDRAIN_HOLD_MS } from '../../../src/daemon/drain-control.js';
+import { ServiceStatus, ServicesState, type Service } from '../../../src/catalog/index.js';
+import { BroadcastScheduler, UNDRAIN_HOLD_MS } from '../../../src/replication/index.js';
 import { makeService, makeState } from '../../helpers/catalog.js';
+import { localServicesOn } from '../../helpers/local-services.js';
 
-/** A host `chaucer` with two discovered services whose health says `health`, run by real local sync on a fake clock. */
+/** Discovered services and what their health says; every change is reported as discovery and health report theirs. */
+class HealthMap extends Map<string, number> {
+  onChange: (() => void) | undefined;
+  override set(id: string, status: number): this {
+    super.set(id, status);
+    this.onChange?.();
+    return this;
+  }
+  override delete(id: string): boolean {
+    const had = super.delete(id);
+    this.onChange?.();
+    return had;
+  }
+}
+
+/** A host `chaucer` with two discovered services whose health says `health`, run by the real owner of the local services on a fake clock. */
 function setup() {
   const fx = makeState();
   const scheduler = new BroadcastScheduler(fx.clock);
   const sent: Service[][] = [];
   scheduler.onDidBroadcast((batch) => sent.push([...batch]));
-  const control = new DrainControl({ ...fx, scheduler, logger: silentLogger() });
-  const health = new Map<string, number>([
+  const health = new HealthMap([
     ['one', ServiceStatus.ALIVE],
     ['two', ServiceStatus.ALIVE],
   ]);
-  const discovered = (): Service[] =>
-    [...health].map(([id, status]) => makeService({ id, name: `svc-${id}`, status, updated: fx.stamps.now() }));
-  const sync = new LocalServiceSync({ state: fx.state, scheduler, clock: fx.clock, localServices: () => control.adjust(discovered()) });
-  sync.aliveTick();
-  sync.start();
+  const discovered = (): Service[] => [...health].map(([id, status]) => makeService({ id, name: `svc-${id}`, status }));
+  const { local: control, changed } = localServicesOn(fx, scheduler, discovered);
+  health.onChange = changed;
+  const sync = control;
+  control.start();
   const status = (id: string): number | undefined => fx.state.getLocalServiceById(id)?.status;
   /** What a peer that applies every broadcast with the merge rules ends up holding. */
   const peer = new ServicesState({ hostname: 'peer', clusterName: 'default', clock: fx.clock, stamps: fx.stamps, logger: silentLogger() });
