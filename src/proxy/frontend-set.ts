@@ -1,8 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { errorMessage, type Clock, type Logger, type TimerHandle } from '../core/index.js';
-import type { Forwarder, ForwarderOptions, ForwarderRoute } from './forwarder.js';
+import type { EndpointPicker, Forwarder, ForwarderOptions, ForwarderRoute, ForwarderStats } from './forwarder.js';
 import { TcpForwarder } from './tcp-forwarder.js';
-import type { EndpointPicker, ForwarderStats } from './tcp-forwarder-types.js';
 import { HttpForwarder, type HttpForwarderStats } from './http/index.js';
 
 /** What to serve on one port: where connections go, and the service's ProxyMode. */

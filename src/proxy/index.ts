@@ -15,14 +15,17 @@ export {
   buildRoutingTable,
 } from './routing-table.js';
 export { RoundRobin } from './round-robin.js';
-export { type Forwarder, type ForwarderOptions, type ForwarderRoute, FORWARDER_DEFAULTS } from './forwarder.js';
 export {
+  type Forwarder,
+  type ForwarderOptions,
+  type ForwarderRoute,
   type ProxyEndpoint,
   type EndpointPicker,
   type EndpointStats,
   type ForwarderStats,
-  TcpForwarder,
-} from './tcp-forwarder.js';
+  FORWARDER_DEFAULTS,
+} from './forwarder.js';
+export { TcpForwarder } from './tcp-forwarder.js';
 export {
   type ProxyRoute,
   type FrontendSetOptions,

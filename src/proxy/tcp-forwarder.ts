@@ -4,10 +4,7 @@ import { ActiveSet } from './active-set.js';
 import { endSocket } from './end-socket.js';
 import { ReadBuffers } from './read-buffers.js';
 import { TimeoutSweep } from './timeout-sweep.js';
-import { FORWARDER_DEFAULTS, type Forwarder, type ForwarderOptions, type ForwarderRoute } from './forwarder.js';
-import type { EndpointCounters, EndpointPicker, ForwarderStats, ProxyEndpoint } from './tcp-forwarder-types.js';
-
-export type { EndpointPicker, EndpointStats, ForwarderStats, ProxyEndpoint } from './tcp-forwarder-types.js';
+import { FORWARDER_DEFAULTS, type EndpointCounters, type EndpointPicker, type Forwarder, type ForwarderOptions, type ForwarderRoute, type ForwarderStats, type ProxyEndpoint } from './forwarder.js';
 
 /** How long a client closed for lack of an endpoint may take to close its side. 1 s. */
 const NO_ENDPOINT_LINGER_MS = 1000;

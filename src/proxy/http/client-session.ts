@@ -3,10 +3,10 @@ import { performance } from 'node:perf_hooks';
 import { endSocket } from '../end-socket.js';
 import { framerFor, DONE_FRAMER, type BodyFramer } from './body-framer.js';
 import { isIdempotent, MAX_HEAD_BYTES, parseRequestHead, type RequestHead, type ResponseHead } from './http-head.js';
-import type { EndpointEntry, Upstream, UpstreamOwner, UpstreamPool } from './upstream-pool.js';
-import type { OutlierDetector } from './outlier-detector.js';
-import type { EndpointPicker, ProxyEndpoint } from '../tcp-forwarder-types.js';
-import type { HttpErrorCounts, MutableHttpCounters } from './http-stats.js';
+import type { EndpointEntry, Upstream, UpstreamOwner } from './upstream-pool.js';
+import type { SessionOwner } from './session-owner.js';
+import type { ProxyEndpoint } from '../forwarder.js';
+import type { HttpErrorCounts } from './http-stats.js';
 import { ResponseRelay, type RelayOwner } from './response-relay.js';
 import { spliceTunnel } from './tunnel.js';
 
@@ -28,27 +28,6 @@ const enum Phase {
 }
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 505: 'HTTP Version Not Supported' };
-
-/**
- * What a client session uses of its owner (the HTTP forwarder): the picker, the pool, the
- * counters and the timeouts, and where failures are booked. An interface, as UpstreamOwner
- * and RelayOwner are, so the session does not import the forwarder that creates it.
- */
-export interface SessionOwner {
-  readonly picker: EndpointPicker;
-  readonly pool: UpstreamPool;
-  readonly outlier: OutlierDetector;
-  readonly counters: MutableHttpCounters;
-  readonly serviceName: string;
-  readonly port: number;
-  readonly retries: number;
-  readonly clientTimeoutMs: number;
-  readonly serverTimeoutMs: number;
-  connectFailed(entry: EndpointEntry, err: Error | undefined): void;
-  outlierFailure(entry: EndpointEntry): void;
-  noEndpoint(): void;
-  badRequest(reason: string): void;
-}
 
 /**
  * One client connection in HTTP mode: reads request heads, forwards one exchange at a time

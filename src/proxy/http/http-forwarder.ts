@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import { errorMessage, type Clock, type Logger } from '../../core/index.js';
-import type { EndpointPicker, EndpointStats, ForwarderStats } from '../tcp-forwarder-types.js';
-import { FORWARDER_DEFAULTS, type Forwarder, type ForwarderOptions, type ForwarderRoute } from '../forwarder.js';
-import { ClientSession, type SessionOwner } from './client-session.js';
+import { FORWARDER_DEFAULTS, type EndpointPicker, type EndpointStats, type Forwarder, type ForwarderOptions, type ForwarderRoute, type ForwarderStats } from '../forwarder.js';
+import { ClientSession } from './client-session.js';
+import type { SessionOwner } from './session-owner.js';
 import { MutableHttpCounters, type HttpCounters } from './http-stats.js';
 import { OutlierDetector } from './outlier-detector.js';
 import { UpstreamPool, type EndpointEntry } from './upstream-pool.js';

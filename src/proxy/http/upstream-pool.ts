@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import type { ProxyEndpoint } from '../tcp-forwarder-types.js';
+import type { ProxyEndpoint } from '../forwarder.js';
 import { ReadBuffers } from '../read-buffers.js';
 import { sweepsIn } from '../timeout-sweep.js';
 import { MutableHttpCounters } from './http-stats.js';

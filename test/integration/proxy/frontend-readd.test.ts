@@ -10,7 +10,7 @@ import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../../src/core/index.js';
 import { FrontendSet, type ProxyRoute } from '../../../src/proxy/frontend-set.js';
-import type { ProxyEndpoint } from '../../../src/proxy/tcp-forwarder.js';
+import type { ProxyEndpoint } from '../../../src/proxy/forwarder.js';
 import { captureLogger } from '../../helpers/log-capture.js';
 import { freePort, roundRobin } from './proxy-harness.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { systemClock } from '../../../src/core/index.js';
 import { FrontendSet, type FrontendSetOptions, type FrontendStats, type ProxyRoute } from '../../../src/proxy/frontend-set.js';
-import type { EndpointPicker } from '../../../src/proxy/tcp-forwarder.js';
+import type { EndpointPicker } from '../../../src/proxy/forwarder.js';
 import { eventually } from '../../helpers/eventually.js';
 import { captureLogger, LEVEL } from '../../helpers/log-capture.js';
 import { closesWithin, deadEndpoint, exchange, freePort, open, roundRobin, startBackend, type Backend } from './proxy-harness.js';

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { systemClock } from '../../../../src/core/index.js';
 import { FrontendSet, type FrontendSetOptions, type FrontendStats, type ProxyRoute } from '../../../../src/proxy/frontend-set.js';
-import type { ProxyEndpoint } from '../../../../src/proxy/tcp-forwarder.js';
+import type { ProxyEndpoint } from '../../../../src/proxy/forwarder.js';
 import { captureLogger } from '../../../helpers/log-capture.js';
 import { freePort, roundRobin } from '../proxy-harness.js';
 
