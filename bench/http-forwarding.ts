@@ -1,5 +1,5 @@
 /**
- * Micro benchmark of one listener's forwarding path, side by side on loopback:
+ * Micro benchmark of one frontend's forwarding path, side by side on loopback:
  * direct to a backend, TcpForwarder (`tcp` mode), HttpForwarder (`http` mode), and HAProxy
  * 2.x `mode http` when `haproxy` is on the PATH. Backends: nginx (1 worker, 2 ports, `ok\n`)
  * when installed, else a minimal Node responder. Load: autocannon, keep-alive.
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { pino } from 'pino';
 import { systemClock } from '../src/core/index.js';
-import { ListenerSet, RoundRobin, type Endpoint } from '../src/proxy/index.js';
+import { FrontendSet, RoundRobin, type Endpoint } from '../src/proxy/index.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -36,10 +36,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Child role: a proxy listener (`tcp` or `http`) on `port` over `backends`. */
+/** Child role: a proxy frontend (`tcp` or `http`) on `port` over `backends`. */
 async function runProxy(mode: string, port: number, backends: number[]): Promise<void> {
   const endpoints: Endpoint[] = backends.map((p, i) => ({ key: `b${i}`, hostname: 'local', serviceId: `b${i}`, ip: '127.0.0.1', port: p, since: 0n }));
-  const set = new ListenerSet({ bindIp: '127.0.0.1', logger: pino({ level: 'silent' }), clock: systemClock });
+  const set = new FrontendSet({ bindIp: '127.0.0.1', logger: pino({ level: 'silent' }), clock: systemClock });
   await set.apply(new Map([[port, { picker: new RoundRobin(endpoints), mode, serviceName: 'bench' }]]));
   process.send?.('ready');
 }

@@ -68,6 +68,8 @@ export interface SidecarConfig {
   readonly proxyDisabled: boolean;
   readonly proxySlowStartMs: number;
   readonly proxyServerTimeoutMs: number;
+  readonly proxyClientTimeoutMs: number;
+  readonly proxyServerIdleTimeoutMs: number;
   /** 0: derived from the open-files limit at start. */
   readonly proxyMaxConnections: number;
   readonly listenerUrls: readonly string[];
@@ -117,6 +119,12 @@ function asDiscovery(raw: RawFlag): Parsed<DiscoveryMethod[]> {
     return { ok: false, reason: `unknown discovery method ${bad.map((b) => JSON.stringify(b)).join(', ')}; expected ${DISCOVERY_METHODS.join(', ')}` };
   }
   return { ok: true, value: list.value.filter((m): m is DiscoveryMethod => (DISCOVERY_METHODS as readonly string[]).includes(m)) };
+}
+
+/** A load balancer timeout: a duration of at least 10 ms (the forwarders sweep their timeouts in steps). */
+function asProxyTimeout(raw: RawFlag): Parsed<number> {
+  const p = asDuration(raw);
+  return p.ok && p.value < 10 ? { ok: false, reason: 'must be at least 10ms' } : p;
 }
 
 function setting<K extends ConfigKey>(def: Setting<K>): Setting {
@@ -556,16 +564,39 @@ export const SETTINGS: readonly Setting[] = [
     env: ['PROXY_SERVER_TIMEOUT'],
     flag: { long: '--proxy-server-timeout', arg: '<duration>' },
     type: 'duration',
-    parse: (raw) => {
-      const p = asDuration(raw);
-      return p.ok && p.value < 10 ? { ok: false, reason: 'must be at least 10ms' } : p;
-    },
+    parse: asProxyTimeout,
     defaultValue: fixed(60_000),
     defaultText: "1m (HAProxy's `timeout server 1m`, as the Go Sidecar set it)",
     doc:
       'HTTP mode: how long an instance may stay silent while a request waits on it (for the response head, or between body bytes). ' +
       'Past it the client gets a 504 (or its connection closes if the head was sent), the upstream connection is closed, ' +
       'and the time-out counts toward ejecting the instance (5 in a row eject it for 10 s, doubling up to 30 s, or until its health check passes again).',
+    origin: 'new',
+  }),
+  setting({
+    key: 'proxyClientTimeoutMs',
+    env: ['PROXY_CLIENT_TIMEOUT'],
+    flag: { long: '--proxy-client-timeout', arg: '<duration>' },
+    type: 'duration',
+    parse: asProxyTimeout,
+    defaultValue: fixed(60_000),
+    defaultText: "1m (HAProxy's `timeout client 1m`, as the Go Sidecar set it)",
+    doc:
+      'How long a client may stay silent while the load balancer waits on it. HTTP mode: for a request head, a request body or its close (and the client side of an upgraded connection); past it the connection is closed. ' +
+      'TCP mode: a connection is closed once its client has been silent this long and its instance for `--proxy-server-idle-timeout`.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'proxyServerIdleTimeoutMs',
+    env: ['PROXY_SERVER_IDLE_TIMEOUT'],
+    flag: { long: '--proxy-server-idle-timeout', arg: '<duration>' },
+    type: 'duration',
+    parse: asProxyTimeout,
+    defaultValue: fixed(60_000),
+    defaultText: "1m (HAProxy's `timeout server 1m`, as the Go Sidecar set it)",
+    doc:
+      'TCP mode: a connection is closed once its instance has been silent this long and its client for `--proxy-client-timeout` (bytes either way keep it open). ' +
+      'HTTP mode waits on an instance for `--proxy-server-timeout` instead.',
     origin: 'new',
   }),
   setting({

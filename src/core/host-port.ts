@@ -1,5 +1,8 @@
 import { isIP } from 'node:net';
 
+/** The highest TCP/UDP port number (16 bits). */
+export const MAX_PORT = 65_535;
+
 /**
  * Splits `host`, `host:port`, a bare IPv6 address or `[v6]:port`. The port is undefined when
  * none is given; the whole is undefined when the host is empty or the port is not 1–65535.
@@ -20,5 +23,5 @@ export function splitHostPort(text: string): { host: string; port: number | unde
   if (host === '') return undefined;
   if (portText === undefined) return { host, port: undefined };
   const port = /^\d+$/.test(portText) ? Number(portText) : NaN;
-  return Number.isInteger(port) && port >= 1 && port <= 65535 ? { host, port } : undefined;
+  return Number.isInteger(port) && port >= 1 && port <= MAX_PORT ? { host, port } : undefined;
 }

@@ -17,7 +17,7 @@ export {
   formatGoTimeString,
 } from './timestamp.js';
 export { type Clock, type TimerHandle, systemClock, sleep } from './clock.js';
-export { splitHostPort } from './host-port.js';
+export { MAX_PORT, splitHostPort } from './host-port.js';
 export { FakeClock, type FakeTimer } from './fake-clock.js';
 export { TimestampSource } from './timestamp-source.js';
 export {

@@ -232,6 +232,8 @@ export class Daemon {
       bindIp: this.config.proxyBindIp,
       slowStartMs: this.config.proxySlowStartMs,
       serverTimeoutMs: this.config.proxyServerTimeoutMs,
+      clientTimeoutMs: this.config.proxyClientTimeoutMs,
+      serverIdleTimeoutMs: this.config.proxyServerIdleTimeoutMs,
       fdBudget,
       logger,
       clock: this.clock,

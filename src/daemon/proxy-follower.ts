@@ -35,6 +35,8 @@ export class ProxyFollower {
       bindIp: options.config.proxyBindIp,
       slowStartMs: options.config.proxySlowStartMs,
       serverTimeoutMs: options.config.proxyServerTimeoutMs,
+      clientTimeoutMs: options.config.proxyClientTimeoutMs,
+      serverIdleTimeoutMs: options.config.proxyServerIdleTimeoutMs,
       fdBudget: this.fdBudget,
       clock,
       logger: this.proxyLogger,

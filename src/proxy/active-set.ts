@@ -1,6 +1,6 @@
 /**
  * The connections a forwarder has open, with a promise for the moment none is left (used
- * to drain a removed listener and to close cleanly).
+ * to drain a removed frontend and to close cleanly).
  */
 export class ActiveSet<T> implements Iterable<T> {
   private readonly items = new Set<T>();

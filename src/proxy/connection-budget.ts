@@ -4,7 +4,7 @@ import { ErrorCode, type Clock, type Logger } from '../core/index.js';
 const WARN_INTERVAL_MS = 60_000;
 
 export interface ConnectionBudgetOptions {
-  /** Client connections the proxy may hold open at once, all listeners together (each holds two fds: client and upstream). */
+  /** Client connections the proxy may hold open at once, all frontends together (each holds two fds: client and upstream). */
   readonly maxConnections: number;
   readonly logger: Logger;
   readonly clock: Clock;

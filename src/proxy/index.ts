@@ -1,5 +1,5 @@
 /**
- * proxy: the in-process load balancer — one listener per (service, ServicePort) on the
+ * proxy: the in-process load balancer — one frontend per (service, ServicePort) on the
  * well-known IP, round robin over the ALIVE endpoints of every host. Reads immutable catalog
  * snapshots; never imports discovery or membership.
  */
@@ -10,42 +10,40 @@ export {
   type PortCollision,
   type ExcludedInstance,
   type RoutingTable,
-  type RoutingTableDiff,
   EMPTY_ROUTING_TABLE,
   toProxyMode,
   buildRoutingTable,
-  diffRoutingTables,
-  sameRoute,
 } from './routing-table.js';
 export { RoundRobin } from './round-robin.js';
 export {
+  type Forwarder,
+  type ForwarderOptions,
+  type ForwarderRoute,
   type ProxyEndpoint,
   type EndpointPicker,
-  type TcpForwarderOptions,
   type EndpointStats,
   type ForwarderStats,
-  TCP_FORWARDER_DEFAULTS,
-  TcpForwarder,
-} from './tcp-forwarder.js';
+  FORWARDER_DEFAULTS,
+} from './forwarder.js';
+export { TcpForwarder } from './tcp-forwarder.js';
 export {
   type ProxyRoute,
-  type ListenerSetOptions,
-  type ListenerState,
-  type ListenerStats,
-  LISTENER_SET_DEFAULTS,
-  ListenerSet,
-} from './listener-set.js';
+  type FrontendSetOptions,
+  type FrontendState,
+  type FrontendStats,
+  FRONTEND_SET_DEFAULTS,
+  FrontendSet,
+} from './frontend-set.js';
 export { LoadBalancer, type LoadBalancerOptions, type ProxyStatus } from './load-balancer.js';
 export {
-  type HttpForwarderOptions,
   type HttpForwarderStats,
+  type HttpForwarderCounters,
   type HttpEndpointStats,
   type HttpCounters,
   type LatencyHistogram,
   type ResponseClassCounts,
   type HttpErrorCounts,
   type OutlierOptions,
-  HTTP_FORWARDER_DEFAULTS,
   OUTLIER_DEFAULTS,
   LATENCY_BUCKETS_MS,
   HttpForwarder,

@@ -1,11 +1,10 @@
 import type { Clock, Logger } from '../core/index.js';
 import type { Service } from '../catalog/index.js';
-import { ListenerSet, type ListenerStats, type ProxyRoute } from './listener-set.js';
+import { FrontendSet, type FrontendStats, type ProxyRoute } from './frontend-set.js';
 import { RoundRobin } from './round-robin.js';
 import { SlowStartPicker } from './slow-start.js';
 import { EMPTY_ROUTING_TABLE, buildRoutingTable, type RoutingTable } from './routing-table.js';
-import type { TcpForwarderOptions } from './tcp-forwarder.js';
-import type { HttpForwarderOptions } from './http/index.js';
+import type { ForwarderOptions } from './forwarder.js';
 import { ConnectionBudget, type ConnectionBudgetStats } from './connection-budget.js';
 
 /** The document behind `/api/proxy.json`. */
@@ -18,10 +17,11 @@ export interface ProxyStatus {
     readonly endpoints: ReadonlyArray<{ key: string; hostname: string; serviceId: string; ip: string; port: number }>;
     /** Endpoints still in their slow-start window. */
     readonly warming: readonly string[];
-    readonly listener: ListenerStats | null;
+    /** The route's frontend (its bound port); `listener` in the JSON, as published before the rename. */
+    readonly listener: FrontendStats | null;
   }>;
-  /** Listeners of removed routes still draining their connections. */
-  readonly draining: readonly ListenerStats[];
+  /** Frontends of removed routes still draining their connections. */
+  readonly draining: readonly FrontendStats[];
   readonly collisions: RoutingTable['collisions'];
   readonly excluded: RoutingTable['excluded'];
   /** The process-wide cap on proxied connections (null when none was set). */
@@ -31,12 +31,12 @@ export interface ProxyStatus {
 /** A port collision is logged at most once per this period (the Go Sidecar's Envoy rule). 1 min. */
 const COLLISION_LOG_INTERVAL_MS = 60_000;
 
-export interface LoadBalancerOptions extends TcpForwarderOptions, Pick<HttpForwarderOptions, 'serverTimeoutMs' | 'outlier'> {
+export interface LoadBalancerOptions extends Omit<ForwarderOptions, 'budget'> {
   /** The well-known IP every ServicePort is bound on (default 192.168.168.168). */
   readonly bindIp: string;
   readonly logger: Logger;
   readonly clock: Clock;
-  /** How long a removed listener's connections may drain. Default 30 000 ms. */
+  /** How long a removed frontend's connections may drain. Default 30 000 ms. */
   readonly drainTimeoutMs?: number;
   /**
    * Endpoints that join a route ramp up to their full share over this window. Default
@@ -45,8 +45,8 @@ export interface LoadBalancerOptions extends TcpForwarderOptions, Pick<HttpForwa
   readonly slowStartMs?: number;
   /**
    * The proxy's share of the process's file descriptors: at most `maxConnections` client
-   * connections (2 fds each) over all listeners; more are closed at accept. `fdLimit` and
-   * `reserveFds` are named in the warning. None: only the per-listener `maxConnections`.
+   * connections (2 fds each) over all frontends; more are closed at accept. `fdLimit` and
+   * `reserveFds` are named in the warning. None: only the per-frontend `maxConnections`.
    */
   readonly fdBudget?: { readonly maxConnections: number; readonly fdLimit?: number; readonly reserveFds?: number };
 }
@@ -54,27 +54,28 @@ export interface LoadBalancerOptions extends TcpForwarderOptions, Pick<HttpForwa
 /**
  * The in-process load balancer: turns the catalog's records into a routing table, keeps one
  * round-robin picker per ServicePort (kept across updates so rotation stays fair), and hands
- * the routes to the listener set, which binds, swaps and drains sockets.
+ * the routes to the frontend set, which binds, swaps and drains sockets.
  */
 export class LoadBalancer {
   private table: RoutingTable = EMPTY_ROUTING_TABLE;
   private readonly pickers = new Map<number, SlowStartPicker>();
   private firstUpdate = true;
-  private readonly listeners: ListenerSet;
+  private readonly frontends: FrontendSet;
   private readonly collisionLoggedAt = new Map<string, number>();
   private readonly budget: ConnectionBudget | undefined;
 
   constructor(private readonly options: LoadBalancerOptions) {
     const b = options.fdBudget;
     this.budget = b === undefined ? undefined : new ConnectionBudget({ ...b, logger: options.logger, clock: options.clock });
-    this.listeners = new ListenerSet({ ...options, ...(this.budget === undefined ? {} : { budget: this.budget }) });
+    this.frontends = new FrontendSet({ ...options, ...(this.budget === undefined ? {} : { budget: this.budget }) });
   }
 
   /** Rebuilds the routes from every record in the state and applies them. */
   async update(services: Iterable<Service>): Promise<void> {
     const next = buildRoutingTable(services);
     const routes = new Map<number, ProxyRoute>();
-    for (const [port, route] of next.routes) {
+    for (const route of next.routes) {
+      const port = route.servicePort;
       let picker = this.pickers.get(port);
       const keys = new Set(route.endpoints.map((e) => e.key));
       let rejoined: readonly string[];
@@ -98,10 +99,10 @@ export class LoadBalancer {
       routes.set(port, { picker, mode: route.mode, serviceName: route.serviceName, ...(rejoined.length > 0 ? { rejoined } : {}) });
     }
     this.firstUpdate = false;
-    for (const port of [...this.pickers.keys()]) if (!next.routes.has(port)) this.pickers.delete(port);
+    for (const port of [...this.pickers.keys()]) if (!routes.has(port)) this.pickers.delete(port);
     this.table = next;
     this.reportCollisions(next);
-    await this.listeners.apply(routes);
+    await this.frontends.apply(routes);
   }
 
   /** The routes now in force. */
@@ -109,32 +110,33 @@ export class LoadBalancer {
     return this.table;
   }
 
-  /** Everything `/api/proxy.json` shows: bind IP, routes with their listener counters, collisions. */
+  /** Everything `/api/proxy.json` shows: bind IP, routes with their frontend counters, collisions. */
   describe(): ProxyStatus {
-    const listeners = new Map(this.listeners.stats().map((l) => [l.port, l]));
+    const frontends = new Map(this.frontends.stats().map((f) => [f.port, f]));
+    const routed = new Set(this.table.routes.map((r) => r.servicePort));
     return {
       bindIp: this.options.bindIp,
-      routes: [...this.table.routes.values()].map((route) => ({
+      routes: this.table.routes.map((route) => ({
         servicePort: route.servicePort,
         serviceName: route.serviceName,
         mode: route.mode,
         endpoints: route.endpoints.map((e) => ({ key: e.key, hostname: e.hostname, serviceId: e.serviceId, ip: e.ip, port: e.port })),
         warming: this.pickers.get(route.servicePort)?.warmingKeys() ?? [],
-        listener: listeners.get(route.servicePort) ?? null,
+        listener: frontends.get(route.servicePort) ?? null,
       })),
-      draining: [...listeners.values()].filter((l) => !this.table.routes.has(l.port)),
+      draining: [...frontends.values()].filter((f) => !routed.has(f.port)),
       collisions: this.table.collisions,
       excluded: this.table.excluded,
       connectionBudget: this.budget?.stats() ?? null,
     };
   }
 
-  stats(): ListenerStats[] {
-    return this.listeners.stats();
+  stats(): FrontendStats[] {
+    return this.frontends.stats();
   }
 
   close(): Promise<void> {
-    return this.listeners.close();
+    return this.frontends.close();
   }
 
   private reportCollisions(table: RoutingTable): void {

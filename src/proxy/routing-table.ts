@@ -1,10 +1,10 @@
 import { ServiceStatus, isAlive, type Port, type Service } from '../catalog/index.js';
-import type { Timestamp } from '../core/index.js';
+import { MAX_PORT, type Timestamp } from '../core/index.js';
 
 /**
  * The routing table of the in-process load balancer: which service answers on which
  * ServicePort, and at which endpoints. Built from a catalog snapshot whenever the catalog
- * changes (never per connection or request); the result is deeply frozen, so listeners can
+ * changes (never per connection or request); the result is deeply frozen, so frontends can
  * hold on to it while the next one is built.
  *
  * Go Sidecar rules matched (reference/sidecar-behaviour.md §5.2, checklist 70–74, 83, 109):
@@ -23,7 +23,7 @@ import type { Timestamp } from '../core/index.js';
  *   order, tombstones included); `''` or an unknown mode means `http`; `ws` stays `ws`.
  */
 
-/** How a listener speaks to clients and upstreams. */
+/** How a frontend speaks to clients and upstreams. */
 export type ProxyMode = 'tcp' | 'http' | 'ws';
 
 /** One upstream instance of a route. */
@@ -40,7 +40,7 @@ export interface Endpoint {
   readonly since: Timestamp;
 }
 
-/** One listener: a ServicePort, the service name that owns it, and where it goes. */
+/** One route (served by one frontend): a ServicePort, the service name that owns it, and where it goes. */
 export interface Route {
   readonly servicePort: number;
   readonly serviceName: string;
@@ -65,22 +65,17 @@ export interface ExcludedInstance {
   readonly reason: string;
 }
 
+/**
+ * Plain, deeply frozen data (no Map, no closure, no class instance): it can be posted to
+ * another thread (`structuredClone` keeps it whole), as a multi-core data plane needs.
+ */
 export interface RoutingTable {
-  /** By ServicePort, ascending. */
-  readonly routes: ReadonlyMap<number, Route>;
+  /** By ServicePort, ascending; one per ServicePort. */
+  readonly routes: readonly Route[];
   /** By ServicePort, ascending. */
   readonly collisions: readonly PortCollision[];
   /** By key. */
   readonly excluded: readonly ExcludedInstance[];
-}
-
-export interface RoutingTableDiff {
-  /** ServicePorts that need a new listener. */
-  readonly added: number[];
-  /** ServicePorts whose listener should close. */
-  readonly removed: number[];
-  /** ServicePorts whose owner, mode or endpoints (key, ip, port) changed. */
-  readonly changed: number[];
 }
 
 /**
@@ -92,9 +87,9 @@ export function toProxyMode(mode: string): ProxyMode {
   return lower === 'tcp' || lower === 'ws' || lower === 'http' ? lower : mode === '' ? 'http' : 'tcp';
 }
 
-/** An empty, frozen table (no listeners). */
+/** An empty, frozen table (no frontends). */
 export const EMPTY_ROUTING_TABLE: RoutingTable = Object.freeze({
-  routes: frozenMap(new Map<number, Route>()),
+  routes: Object.freeze([]),
   collisions: Object.freeze([]),
   excluded: Object.freeze([]),
 });
@@ -183,7 +178,7 @@ export function buildRoutingTable(services: Iterable<Service>): RoutingTable {
   }
 
   holdEmptyRoutes(services, routes);
-  const sortedRoutes = new Map([...routes].sort((a, b) => a[0] - b[0]));
+  const sortedRoutes = [...routes.values()].sort((a, b) => a.servicePort - b.servicePort);
   const collisions: PortCollision[] = [...rejectedByPort]
     .sort((a, b) => a[0] - b[0])
     .map(([servicePort, rejected]) =>
@@ -191,7 +186,7 @@ export function buildRoutingTable(services: Iterable<Service>): RoutingTable {
     );
   excluded.sort((a, b) => compareStrings(a.key, b.key));
   return Object.freeze({
-    routes: frozenMap(sortedRoutes),
+    routes: Object.freeze(sortedRoutes),
     collisions: Object.freeze(collisions),
     excluded: Object.freeze(excluded),
   });
@@ -199,7 +194,7 @@ export function buildRoutingTable(services: Iterable<Service>): RoutingTable {
 
 /**
  * A service whose instances all exist but none is ALIVE (UNHEALTHY, UNKNOWN, DRAINING) keeps
- * its listener with no endpoints: HTTP clients get a 503 naming the service and TCP clients
+ * its frontend with no endpoints: HTTP clients get a 503 naming the service and TCP clients
  * a prompt close, instead of a refused connection, and the port is not torn down and bound
  * again when the service recovers. Only ports no ALIVE service owns are held; the oldest
  * record's name holds a port.
@@ -220,33 +215,6 @@ function holdEmptyRoutes(services: Iterable<Service>, routes: Map<number, Route>
   }
 }
 
-/** Which listeners to open, close and re-point to go from `prev` to `next`. */
-export function diffRoutingTables(prev: RoutingTable, next: RoutingTable): RoutingTableDiff {
-  const added: number[] = [];
-  const removed: number[] = [];
-  const changed: number[] = [];
-  for (const [port, route] of next.routes) {
-    const old = prev.routes.get(port);
-    if (old === undefined) added.push(port);
-    else if (!sameRoute(old, route)) changed.push(port);
-  }
-  for (const port of prev.routes.keys()) if (!next.routes.has(port)) removed.push(port);
-  return { added, removed, changed };
-}
-
-/** Equal owner, mode and endpoints (key, ip, port); `since` is ignored. */
-export function sameRoute(a: Route, b: Route): boolean {
-  if (a === b) return true;
-  if (a.serviceName !== b.serviceName || a.mode !== b.mode || a.endpoints.length !== b.endpoints.length) return false;
-  for (let i = 0; i < a.endpoints.length; i++) {
-    const x = a.endpoints[i];
-    const y = b.endpoints[i];
-    if (x === undefined || y === undefined) return false;
-    if (x.key !== y.key || x.ip !== y.ip || x.port !== y.port) return false;
-  }
-  return true;
-}
-
 function oldestFirst(a: Instance, b: Instance): number {
   if (a.svc.updated !== b.svc.updated) return a.svc.updated < b.svc.updated ? -1 : 1;
   return compareStrings(a.key, b.key);
@@ -264,12 +232,9 @@ function portShape(ports: readonly Port[]): string {
     .join(',');
 }
 
-/** The highest port number a listener can bind. */
-const MAX_PORT = 65535;
-
 /**
  * The distinct `tcp` ServicePorts ≠ 0 of a record. Values no socket can bind (negative, above
- * 65535, fractional: bad input from a peer) are skipped instead of failing a listener later.
+ * 65535, fractional: bad input from a peer) are skipped instead of failing a frontend later.
  */
 function routedPorts(svc: Service): Set<number> {
   const out = new Set<number>();
@@ -283,21 +248,4 @@ function routedPorts(svc: Service): Set<number> {
 function tcpPort(svc: Service, servicePort: number): Port | undefined {
   for (const p of svc.ports ?? []) if (p.type === 'tcp' && p.servicePort === servicePort) return p;
   return undefined;
-}
-
-/** A read-only view of `map` that cannot be changed, even by casting it back to a Map. */
-function frozenMap<K, V>(map: Map<K, V>): ReadonlyMap<K, V> {
-  const view: ReadonlyMap<K, V> = {
-    get size() {
-      return map.size;
-    },
-    get: (k) => map.get(k),
-    has: (k) => map.has(k),
-    forEach: (fn, thisArg?: unknown) => map.forEach((v, k) => fn.call(thisArg, v, k, view)),
-    entries: () => map.entries(),
-    keys: () => map.keys(),
-    values: () => map.values(),
-    [Symbol.iterator]: () => map[Symbol.iterator](),
-  };
-  return Object.freeze(view);
 }

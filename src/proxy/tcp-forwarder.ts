@@ -4,9 +4,7 @@ import { ActiveSet } from './active-set.js';
 import { endSocket } from './end-socket.js';
 import { ReadBuffers } from './read-buffers.js';
 import { TimeoutSweep } from './timeout-sweep.js';
-import { TCP_FORWARDER_DEFAULTS, type EndpointCounters, type EndpointPicker, type ForwarderStats, type ProxyEndpoint, type TcpForwarderOptions } from './tcp-forwarder-types.js';
-
-export { TCP_FORWARDER_DEFAULTS, type EndpointPicker, type EndpointStats, type ForwarderStats, type ProxyEndpoint, type TcpForwarderOptions } from './tcp-forwarder-types.js';
+import { FORWARDER_DEFAULTS, type EndpointCounters, type EndpointPicker, type Forwarder, type ForwarderOptions, type ForwarderRoute, type ForwarderStats, type ProxyEndpoint } from './forwarder.js';
 
 /** How long a client closed for lack of an endpoint may take to close its side. 1 s. */
 const NO_ENDPOINT_LINGER_MS = 1000;
@@ -20,8 +18,10 @@ interface Connection {
   done: boolean;
   failed: Set<string> | undefined;
   retriesLeft: number;
-  /** Sweep tick of the last bytes read on either side, or of the current connect attempt's start. */
+  /** Sweep tick of the last bytes read from the client, or of the current connect attempt's start. */
   seen: number;
+  /** Sweep tick of the last bytes read from the endpoint (or of the connect). */
+  upstreamSeen: number;
   /** The upstream is paused until the client drains (and the other way round). */
   upstreamPaused: boolean;
   clientPaused: boolean;
@@ -41,25 +41,27 @@ const SPARE_READ_BUFFERS = 256;
 const MAX_ENDPOINT_ENTRIES = 1_024;
 
 /**
- * Forwards the accepted sockets of one listener to endpoints from a picker, moving bytes both
+ * Forwards the accepted sockets of one frontend to endpoints from a picker, moving bytes both
  * ways (half-close included). The picker can be swapped at any time; established connections
- * keep their endpoint. It opens no listening socket itself (see ListenerSet).
+ * keep their endpoint. It opens no listening socket itself (see FrontendSet).
  *
  * Hot path (measured with bench/proxy): no timer, closure or Error per connection beyond one
  * read callback; connect and idle timeouts come from one sweep; upstream bytes are read into
  * one shared buffer and written to the client straight away.
  */
-export class TcpForwarder {
+export class TcpForwarder implements Forwarder {
   private picker: EndpointPicker;
   private readonly connectTimeoutMs: number;
-  private readonly idleTimeoutMs: number;
+  private readonly clientTimeoutMs: number;
+  private readonly serverIdleTimeoutMs: number;
   private readonly maxConnections: number;
   private readonly retries: number;
   private readonly active = new ActiveSet<Connection>();
   private readonly endpoints = new Map<string, EndpointCounters>();
   private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, bytesIn: 0, bytesOut: 0 };
   private readonly sweeper: TimeoutSweep;
-  private readonly idleTicks: number;
+  private readonly clientTicks: number;
+  private readonly serverIdleTicks: number;
   private readonly connectTicks: number;
   private tick = 0;
   private readonly readBuffers = new ReadBuffers(READ_BUFFER_BYTES, SPARE_READ_BUFFERS);
@@ -68,22 +70,27 @@ export class TcpForwarder {
     picker: EndpointPicker,
     clock: Clock,
     private readonly logger: Logger,
-    options: TcpForwarderOptions = {},
+    options: ForwarderOptions = {},
   ) {
     this.picker = picker;
-    this.connectTimeoutMs = options.connectTimeoutMs ?? TCP_FORWARDER_DEFAULTS.connectTimeoutMs;
-    this.idleTimeoutMs = options.idleTimeoutMs ?? TCP_FORWARDER_DEFAULTS.idleTimeoutMs;
-    this.maxConnections = options.maxConnections ?? TCP_FORWARDER_DEFAULTS.maxConnections;
-    this.retries = options.retries ?? TCP_FORWARDER_DEFAULTS.retries;
-    this.sweeper = new TimeoutSweep(clock, [this.connectTimeoutMs, this.idleTimeoutMs], () => this.sweep());
-    this.idleTicks = this.sweeper.sweepsIn(this.idleTimeoutMs);
+    this.connectTimeoutMs = options.connectTimeoutMs ?? FORWARDER_DEFAULTS.connectTimeoutMs;
+    this.clientTimeoutMs = options.clientTimeoutMs ?? FORWARDER_DEFAULTS.clientTimeoutMs;
+    this.serverIdleTimeoutMs = options.serverIdleTimeoutMs ?? FORWARDER_DEFAULTS.serverIdleTimeoutMs;
+    this.maxConnections = options.maxConnections ?? FORWARDER_DEFAULTS.maxConnections;
+    this.retries = options.retries ?? FORWARDER_DEFAULTS.retries;
+    this.sweeper = new TimeoutSweep(clock, [this.connectTimeoutMs, this.clientTimeoutMs, this.serverIdleTimeoutMs], () => this.sweep());
+    this.clientTicks = this.sweeper.sweepsIn(this.clientTimeoutMs);
+    this.serverIdleTicks = this.sweeper.sweepsIn(this.serverIdleTimeoutMs);
     this.connectTicks = this.sweeper.sweepsIn(this.connectTimeoutMs);
   }
 
   /** Replaces the picker; only connections accepted (or retried) from now on use it. */
-  setPicker(picker: EndpointPicker): void {
-    this.picker = picker;
+  setRoute(route: ForwarderRoute): void {
+    this.picker = route.picker;
   }
+
+  /** Nothing is kept for reuse in TCP mode. */
+  drained(): void {}
 
   /** Connections open now. */
   get activeCount(): number {
@@ -107,6 +114,7 @@ export class TcpForwarder {
       failed: undefined,
       retriesLeft: this.retries,
       seen: this.tick,
+      upstreamSeen: this.tick,
       upstreamPaused: false,
       clientPaused: false,
       readBuffer: undefined,
@@ -233,6 +241,7 @@ export class TcpForwarder {
     }
     conn.established = true;
     conn.seen = this.tick;
+    conn.upstreamSeen = this.tick;
     const counters = conn.endpoint as EndpointCounters;
     counters.connectionsTotal++;
     counters.connectionsActive++;
@@ -267,7 +276,7 @@ export class TcpForwarder {
 
   /** Upstream bytes (in the connection's read buffer): straight to the client. False pauses the upstream. */
   private fromUpstream(conn: Connection, n: number, buf: Buffer): boolean {
-    conn.seen = this.tick;
+    conn.upstreamSeen = this.tick;
     const client = conn.client;
     if (client.destroyed || client.writableEnded) return true;
     const ok = client.write(n === buf.length ? buf : buf.subarray(0, n));
@@ -288,8 +297,8 @@ export class TcpForwarder {
         if (tick - conn.seen > this.connectTicks && !upstream.destroyed) {
           upstream.destroy(new Error(`connect timeout after ${this.connectTimeoutMs} ms`));
         }
-      } else if (tick - conn.seen > this.idleTicks) {
-        this.logger.debug({ endpoint: conn.endpoint?.key, idleTimeoutMs: this.idleTimeoutMs }, 'idle connection closed');
+      } else if (tick - conn.seen > this.clientTicks && tick - conn.upstreamSeen > this.serverIdleTicks) {
+        this.logger.debug({ endpoint: conn.endpoint?.key, clientTimeoutMs: this.clientTimeoutMs, serverIdleTimeoutMs: this.serverIdleTimeoutMs }, 'idle connection closed');
         this.abort(conn);
       }
     }

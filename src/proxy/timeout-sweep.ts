@@ -15,7 +15,7 @@ export function sweepsIn(ms: number, everyMs: number): number {
  * The one interval a forwarder checks its timeouts with (no timer per socket or request),
  * running only while connections are open: `start()` on each new connection (once running,
  * it costs nothing), and the sweep stops it by returning false when nothing is left to watch.
- * An idle listener holds no timer.
+ * An idle frontend holds no timer.
  */
 export class TimeoutSweep {
   /** Time between sweeps: the shortest timeout watched, divided by 8. */

@@ -1,4 +1,4 @@
-import { NS_PER_SECOND } from '../../core/index.js';
+import { MAX_PORT, NS_PER_SECOND } from '../../core/index.js';
 import { ServiceStatus, listenerName, normalizeProxyMode, unknownProxyModeMessage, type CheckSpec, type Port, type Service } from '../../catalog/index.js';
 import type { ListenerSpec } from '../source.js';
 import type { ContainerSummary, DockerPortSummary } from './docker-types.js';
@@ -34,8 +34,6 @@ export interface MappedContainer {
   /** Label problems, one sentence each naming the container and the label. */
   readonly problems: readonly string[];
 }
-
-const MAX_PORT = 65535;
 
 /**
  * One running container → its service, as the Go Sidecar's `service.ToService` plus the

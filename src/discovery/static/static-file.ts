@@ -1,4 +1,4 @@
-import { ErrorCode, SidecarError, errorMessage, encodeGoJson, redactUrls } from '../../core/index.js';
+import { ErrorCode, MAX_PORT, SidecarError, errorMessage, encodeGoJson, redactUrls } from '../../core/index.js';
 import { ServiceStatus, decodeService, normalizeProxyMode, serviceToGoJson, unknownProxyModeMessage, type CheckSpec, type Port, type Service } from '../../catalog/index.js';
 import { locateJsonError } from './json-error-position.js';
 
@@ -49,8 +49,6 @@ export interface StaticFileDefaults {
   /** The default port `IP`. */
   readonly advertiseIp: string;
 }
-
-const MAX_PORT = 65_535;
 
 /** What the reader is told to do about a bad file. */
 export const STATIC_FILE_HINT =

@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { ProxyEndpoint } from '../tcp-forwarder.js';
 import { endSocket } from '../end-socket.js';
 import { framerFor, DONE_FRAMER, type BodyFramer } from './body-framer.js';
 import { isIdempotent, MAX_HEAD_BYTES, parseRequestHead, type RequestHead, type ResponseHead } from './http-head.js';
 import type { EndpointEntry, Upstream, UpstreamOwner } from './upstream-pool.js';
-import type { HttpForwarderContext } from './http-forwarder.js';
+import type { SessionOwner } from './session-owner.js';
+import type { ProxyEndpoint } from '../forwarder.js';
 import type { HttpErrorCounts } from './http-stats.js';
 import { ResponseRelay, type RelayOwner } from './response-relay.js';
 import { spliceTunnel } from './tunnel.js';
@@ -58,7 +58,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
 
   constructor(
     readonly client: Socket,
-    private readonly ctx: HttpForwarderContext,
+    private readonly ctx: SessionOwner,
   ) {
     const ip = client.remoteAddress ?? '';
     this.clientIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
@@ -156,7 +156,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
     this.attempts = 0;
     this.closeAfter = !head.keepAlive;
     this.startedAt = performance.now();
-    this.ctx.stats.requests++;
+    this.ctx.counters.requests++;
     this.phase = Phase.Connecting;
     this.dispatch();
   }
@@ -226,7 +226,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
   private forwardBody(buf: Buffer, start: number): number {
     const n = this.reqFramer.feed(buf, start);
     if (n < 0) {
-      this.ctx.stats.errors.badRequest++;
+      this.ctx.counters.errors.badRequest++;
       if (!this.relay.headSent) this.reject(400, 'malformed chunked body');
       else this.abort();
       return -1;
@@ -320,16 +320,16 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
     else this.respondError(status, message, true);
   }
 
-  /** An error of the endpoint's: counted for the listener and for the endpoint. */
+  /** An error of the endpoint's: counted for the frontend and for the endpoint. */
   private countError(entry: EndpointEntry, kind: Exclude<keyof HttpErrorCounts, 'badRequest'>): void {
-    this.ctx.stats.errors[kind]++;
+    this.ctx.counters.errors[kind]++;
     entry.http.errors[kind]++;
   }
 
   private recordHead(entry: EndpointEntry, status: number): void {
     const ms = performance.now() - this.startedAt;
-    this.ctx.stats.response(status);
-    this.ctx.stats.latency(ms);
+    this.ctx.counters.response(status);
+    this.ctx.counters.latency(ms);
     entry.http.response(status);
     entry.http.latency(ms);
     if (status >= 500) this.ctx.outlierFailure(entry);
@@ -375,8 +375,8 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
   private respondError(status: number, message: string, close: boolean): void {
     this.seen = this.ctx.pool.tick;
     const body = JSON.stringify({ message, status: 'error' });
-    this.ctx.stats.response(status);
-    this.ctx.stats.latency(performance.now() - this.startedAt);
+    this.ctx.counters.response(status);
+    this.ctx.counters.latency(performance.now() - this.startedAt);
     const keep = !close && !this.closeAfter && !this.clientEnded;
     this.client.write(
       `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n${body}`,
@@ -394,7 +394,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
 
   /** A malformed request: status, then the connection ends. */
   private reject(status: number, reason: string): void {
-    this.ctx.stats.errors.badRequest++;
+    this.ctx.counters.errors.badRequest++;
     this.ctx.badRequest(reason);
     this.pending = undefined;
     const body = JSON.stringify({ message: reason, status: 'error' });

@@ -1,46 +1,13 @@
 import type { Socket } from 'node:net';
 import { errorMessage, type Clock, type Logger } from '../../core/index.js';
-import { TCP_FORWARDER_DEFAULTS, type EndpointPicker, type EndpointStats, type ForwarderStats, type TcpForwarderOptions } from '../tcp-forwarder.js';
+import { FORWARDER_DEFAULTS, type EndpointPicker, type EndpointStats, type Forwarder, type ForwarderOptions, type ForwarderRoute, type ForwarderStats } from '../forwarder.js';
 import { ClientSession } from './client-session.js';
+import type { SessionOwner } from './session-owner.js';
 import { MutableHttpCounters, type HttpCounters } from './http-stats.js';
-import { OutlierDetector, type OutlierOptions } from './outlier-detector.js';
+import { OutlierDetector } from './outlier-detector.js';
 import { UpstreamPool, type EndpointEntry } from './upstream-pool.js';
 import { ActiveSet } from '../active-set.js';
 import { TimeoutSweep } from '../timeout-sweep.js';
-import type { ConnectionBudget } from '../connection-budget.js';
-
-export interface HttpForwarderOptions extends TcpForwarderOptions {
-  /** The ServicePort served, named in the 503 body. */
-  readonly port: number;
-  /** The service name, named in the 503 body. Default `unknown`. */
-  readonly serviceName?: string;
-  /**
-   * Idle keep-alive connections kept per endpoint. Default 64: enough for a busy client set
-   * to reuse connections, small enough that a quiet listener holds few sockets.
-   */
-  readonly maxIdlePerEndpoint?: number;
-  /**
-   * An idle pooled upstream connection is closed after this long. Default 4000: below the
-   * common server keep-alive timeouts (Node 5 s, nginx 75 s), so the proxy closes first and
-   * never sends a request on a connection the server is closing.
-   */
-  readonly poolIdleTimeoutMs?: number;
-  /**
-   * How long an endpoint may stay silent while the proxy waits on it: for the response head
-   * after the request went out, or between response body bytes. Past it the client gets a
-   * 504 (or, once the head went out, its connection is closed), the upstream connection is
-   * destroyed (never pooled again) and the time-out counts toward outlier ejection, so a hung
-   * endpoint stops taking requests before its health check notices. Default `idleTimeoutMs`
-   * (60000: HAProxy's `timeout server 1m`, as the Go Sidecar's template set it).
-   */
-  readonly serverTimeoutMs?: number;
-  readonly outlier?: OutlierOptions;
-  /** The process-wide fd budget of the proxy (idle pooled connections count in it). */
-  readonly budget?: ConnectionBudget;
-}
-
-export const HTTP_FORWARDER_DEFAULTS = { maxIdlePerEndpoint: 64, poolIdleTimeoutMs: 4_000 } as const;
-
 
 /** HTTP counters of one endpoint, with its pool and ejection state. */
 export interface HttpEndpointStats extends HttpCounters {
@@ -61,35 +28,21 @@ export interface HttpForwarderStats extends HttpCounters {
   readonly endpoints: readonly HttpEndpointStats[];
 }
 
-/** What a client session uses of its forwarder. */
-export interface HttpForwarderContext {
-  readonly picker: EndpointPicker;
-  readonly pool: UpstreamPool;
-  readonly outlier: OutlierDetector;
-  readonly stats: MutableHttpCounters;
-  readonly serviceName: string;
-  readonly port: number;
-  readonly retries: number;
-  readonly clientTimeoutMs: number;
-  readonly serverTimeoutMs: number;
-  connectFailed(entry: EndpointEntry, err: Error | undefined): void;
-  outlierFailure(entry: EndpointEntry): void;
-  noEndpoint(): void;
-  badRequest(reason: string): void;
-}
+/** The HTTP forwarder's counters: the TCP forwarder's shape (connections, bytes, endpoints) plus `http`. */
+export type HttpForwarderCounters = ForwarderStats & { readonly http: HttpForwarderStats };
 
 /**
- * HTTP/1.1 forwarding for one listener on raw sockets: a request-head parser per client
+ * HTTP/1.1 forwarding for one frontend on raw sockets: a request-head parser per client
  * connection, a round-robin pick per request, keep-alive upstream pools per endpoint, and
- * upgrades spliced as TCP. Same lifecycle as TcpForwarder (ListenerSet owns the listening socket).
+ * upgrades spliced as TCP. Same lifecycle as TcpForwarder (FrontendSet owns the listening socket).
  */
-export class HttpForwarder implements HttpForwarderContext {
+export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionOwner {
   picker: EndpointPicker;
   serviceName: string;
   readonly port: number;
   readonly pool: UpstreamPool;
   readonly outlier: OutlierDetector;
-  readonly stats = new MutableHttpCounters();
+  readonly counters = new MutableHttpCounters();
   readonly retries: number;
   readonly clientTimeoutMs: number;
   readonly serverTimeoutMs: number;
@@ -99,42 +52,51 @@ export class HttpForwarder implements HttpForwarderContext {
   private readonly sweeper: TimeoutSweep;
   private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, bytesIn: 0, bytesOut: 0, ejections: 0 };
 
+  /**
+   * `port` and `serviceName` (default `unknown`) are named in the 503 body; the route's
+   * picker, name and rejoined endpoints come in through setRoute.
+   */
   constructor(
-    picker: EndpointPicker,
+    port: number,
+    route: ForwarderRoute,
     clock: Clock,
     private readonly logger: Logger,
-    options: HttpForwarderOptions,
+    options: ForwarderOptions = {},
   ) {
-    this.picker = picker;
-    this.port = options.port;
-    this.serviceName = options.serviceName ?? 'unknown';
-    this.retries = options.retries ?? TCP_FORWARDER_DEFAULTS.retries;
-    this.clientTimeoutMs = options.idleTimeoutMs ?? TCP_FORWARDER_DEFAULTS.idleTimeoutMs;
-    this.serverTimeoutMs = options.serverTimeoutMs ?? options.idleTimeoutMs ?? TCP_FORWARDER_DEFAULTS.idleTimeoutMs;
-    this.maxConnections = options.maxConnections ?? TCP_FORWARDER_DEFAULTS.maxConnections;
-    const connectTimeoutMs = options.connectTimeoutMs ?? TCP_FORWARDER_DEFAULTS.connectTimeoutMs;
-    const poolIdleTimeoutMs = options.poolIdleTimeoutMs ?? HTTP_FORWARDER_DEFAULTS.poolIdleTimeoutMs;
+    this.picker = route.picker;
+    this.port = port;
+    this.serviceName = route.serviceName ?? 'unknown';
+    this.retries = options.retries ?? FORWARDER_DEFAULTS.retries;
+    this.clientTimeoutMs = options.clientTimeoutMs ?? FORWARDER_DEFAULTS.clientTimeoutMs;
+    this.serverTimeoutMs = options.serverTimeoutMs ?? FORWARDER_DEFAULTS.serverTimeoutMs;
+    this.maxConnections = options.maxConnections ?? FORWARDER_DEFAULTS.maxConnections;
+    const connectTimeoutMs = options.connectTimeoutMs ?? FORWARDER_DEFAULTS.connectTimeoutMs;
+    const poolIdleTimeoutMs = options.poolIdleTimeoutMs ?? FORWARDER_DEFAULTS.poolIdleTimeoutMs;
     this.sweeper = new TimeoutSweep(clock, [connectTimeoutMs, this.clientTimeoutMs, this.serverTimeoutMs, poolIdleTimeoutMs], () => this.sweep());
     this.clientTicks = this.sweeper.sweepsIn(this.clientTimeoutMs);
     this.pool = new UpstreamPool({
       connectTimeoutMs,
       serverTimeoutMs: this.serverTimeoutMs,
       poolIdleTimeoutMs,
-      maxIdlePerEndpoint: options.maxIdlePerEndpoint ?? HTTP_FORWARDER_DEFAULTS.maxIdlePerEndpoint,
+      maxIdlePerEndpoint: options.maxIdlePerEndpoint ?? FORWARDER_DEFAULTS.maxIdlePerEndpoint,
       sweepEveryMs: this.sweeper.everyMs,
       budget: options.budget,
     });
     this.outlier = new OutlierDetector(clock, options.outlier);
   }
 
-  /** Replaces the picker (and the service name); requests from now on use it, in-flight ones finish. */
-  setPicker(picker: EndpointPicker, serviceName?: string): void {
-    this.picker = picker;
-    if (serviceName !== undefined) this.serviceName = serviceName;
+  /**
+   * Replaces the picker (and the service name); requests from now on use it, in-flight ones
+   * finish. Endpoints that rejoined passed their health check again: their ejections end.
+   */
+  setRoute(route: ForwarderRoute): void {
+    this.picker = route.picker;
+    if (route.serviceName !== undefined) this.serviceName = route.serviceName;
+    if (route.rejoined !== undefined) this.forgive(route.rejoined);
   }
 
-  /** Ends the outlier ejections of `keys` (they passed their health check again). */
-  forgive(keys: readonly string[]): void {
+  /** Ends the outlier ejections of `keys`. */
+  private forgive(keys: readonly string[]): void {
     for (const key of keys) {
       if (this.outlier.isEjected(key)) this.logger.info({ endpoint: key }, 'ejected endpoint is healthy again; back in rotation');
       this.outlier.forgive(key);
@@ -181,8 +143,8 @@ export class HttpForwarder implements HttpForwarderContext {
     return this.sessions.size > 0 || this.pool.busy;
   }
 
-  /** Closes idle upstream connections (a drained listener keeps none). */
-  closeIdleUpstreams(): void {
+  /** Closes idle upstream connections (a drained frontend keeps none). */
+  drained(): void {
     this.pool.closeIdle();
   }
 
@@ -216,7 +178,7 @@ export class HttpForwarder implements HttpForwarderContext {
   }
 
   /** Counters in the TCP forwarder's shape (connections, bytes, endpoints) plus `http`. */
-  forwarderStats(): ForwarderStats & { readonly http: HttpForwarderStats } {
+  stats(): HttpForwarderCounters {
     let bytesIn = this.totals.bytesIn;
     let bytesOut = this.totals.bytesOut;
     for (const s of this.sessions) {
@@ -242,7 +204,7 @@ export class HttpForwarder implements HttpForwarderContext {
       const c = e.http.snapshot();
       httpEndpoints.push({ ...c, bytesIn: e.bytesIn + (sum?.bytesIn ?? 0), bytesOut: e.bytesOut + (sum?.bytesOut ?? 0), key: e.key, idleConnections: e.idle.length, ejections: o?.ejections ?? 0, ejectedUntilMs: o?.ejectedUntilMs ?? 0 });
     }
-    const http = this.stats.snapshot();
+    const http = this.counters.snapshot();
     return {
       connectionsTotal: this.totals.connectionsTotal,
       connectionsActive: this.sessions.size,

@@ -1,5 +1,5 @@
 /**
- * Always-on counters of HTTP forwarding, per listener and per endpoint: plain number fields
+ * Always-on counters of HTTP forwarding, per frontend and per endpoint: plain number fields
  * bumped on the hot path, copied out only when stats are read.
  */
 
@@ -33,14 +33,14 @@ export interface LatencyHistogram {
 }
 
 export interface HttpCounters {
-  /** Requests received (listener) or sent (endpoint). */
+  /** Requests received (frontend) or sent (endpoint). */
   readonly requests: number;
   /** Final responses by status class (1xx counts 101 upgrades). */
   readonly responses: ResponseClassCounts;
   readonly errors: HttpErrorCounts;
-  /** Bytes read from the client (listener) or written to the endpoint (endpoint). */
+  /** Bytes read from the client (frontend) or written to the endpoint (endpoint). */
   readonly bytesIn: number;
-  /** Bytes written to the client (listener) or read from the endpoint (endpoint). */
+  /** Bytes written to the client (frontend) or read from the endpoint (endpoint). */
   readonly bytesOut: number;
   /** Time from the request head to the response head. */
   readonly latency: LatencyHistogram;

@@ -1,9 +1,8 @@
 /** proxy/http: HTTP/1.1-aware forwarding on raw sockets (parsers, pools, per-request round robin). */
 export {
-  type HttpForwarderOptions,
   type HttpForwarderStats,
+  type HttpForwarderCounters,
   type HttpEndpointStats,
-  HTTP_FORWARDER_DEFAULTS,
   HttpForwarder,
 } from './http-forwarder.js';
 export { type HttpCounters, type LatencyHistogram, type ResponseClassCounts, type HttpErrorCounts, LATENCY_BUCKETS_MS } from './http-stats.js';

@@ -21,7 +21,7 @@ export interface OutlierOptions {
   readonly baseEjectionMs?: number;
   /**
    * Longest ejection period. Default 30000: a restarted backend waits at most 30 s; one that
-   * is still broken costs at most 5 failed tries per 30 s per listener (connect failures are
+   * is still broken costs at most 5 failed tries per 30 s per frontend (connect failures are
    * retried on another endpoint, so clients do not see those).
    */
   readonly maxEjectionMs?: number;

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import type { ProxyEndpoint } from '../tcp-forwarder.js';
+import type { ProxyEndpoint } from '../forwarder.js';
 import { ReadBuffers } from '../read-buffers.js';
 import { sweepsIn } from '../timeout-sweep.js';
 import { MutableHttpCounters } from './http-stats.js';
@@ -79,7 +79,7 @@ export interface UpstreamPoolOptions {
 const MAX_ENDPOINT_ENTRIES = 1_024;
 
 /**
- * Keep-alive connections to the endpoints of one listener: LIFO idle stacks per endpoint
+ * Keep-alive connections to the endpoints of one frontend: LIFO idle stacks per endpoint
  * (the warmest connection is reused first), bounded, closed after a short idle time so the
  * proxy, not the server, closes them (the server's keep-alive timeout is usually ≥ 5 s).
  *

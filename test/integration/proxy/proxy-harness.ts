@@ -1,5 +1,5 @@
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { EndpointPicker, ProxyEndpoint } from '../../../src/proxy/tcp-forwarder.js';
+import type { EndpointPicker, ProxyEndpoint } from '../../../src/proxy/forwarder.js';
 
 /** A backend on 127.0.0.1 port 0. `echo` pipes bytes back (half-close aware); `named` answers its name and ends. */
 export interface Backend {

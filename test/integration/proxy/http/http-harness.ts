@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { systemClock } from '../../../../src/core/index.js';
-import { ListenerSet, type ListenerSetOptions, type ListenerStats, type ProxyRoute } from '../../../../src/proxy/listener-set.js';
-import type { ProxyEndpoint } from '../../../../src/proxy/tcp-forwarder.js';
+import { FrontendSet, type FrontendSetOptions, type FrontendStats, type ProxyRoute } from '../../../../src/proxy/frontend-set.js';
+import type { ProxyEndpoint } from '../../../../src/proxy/forwarder.js';
 import { captureLogger } from '../../../helpers/log-capture.js';
 import { freePort, roundRobin } from '../proxy-harness.js';
 
@@ -65,17 +65,17 @@ export async function httpBackend(name: string, handler?: Handler): Promise<Http
 export const picker = roundRobin;
 
 export interface Proxy {
-  readonly set: ListenerSet;
+  readonly set: FrontendSet;
   readonly port: number;
   route(endpoints: readonly ProxyEndpoint[], mode?: string): Promise<void>;
-  stats(): ListenerStats;
+  stats(): FrontendStats;
   backend(name: string, handler?: Handler): Promise<HttpBackend>;
 }
 
-/** A ListenerSet on 127.0.0.1 with one HTTP port; everything is closed after the test. */
-export async function setupProxy(t: { after(fn: () => Promise<void>): void }, options: Partial<ListenerSetOptions> = {}): Promise<Proxy> {
+/** A FrontendSet on 127.0.0.1 with one HTTP port; everything is closed after the test. */
+export async function setupProxy(t: { after(fn: () => Promise<void>): void }, options: Partial<FrontendSetOptions> = {}): Promise<Proxy> {
   const { logger } = captureLogger();
-  const set = new ListenerSet({ bindIp: '127.0.0.1', logger, clock: systemClock, ...options });
+  const set = new FrontendSet({ bindIp: '127.0.0.1', logger, clock: systemClock, ...options });
   const port = await freePort();
   const backends: HttpBackend[] = [];
   t.after(async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { eventually } from '../../../helpers/eventually.js';
 import { RawClient, get, setupProxy, picker, type HttpBackend } from './http-harness.js';
-import type { ProxyRoute } from '../../../../src/proxy/listener-set.js';
+import type { ProxyRoute } from '../../../../src/proxy/frontend-set.js';
 
 /** A backend that accepts upgrades: answers 101, then echoes bytes upper-cased. */
 async function upgradeBackend(p: Awaited<ReturnType<typeof setupProxy>>): Promise<HttpBackend> {

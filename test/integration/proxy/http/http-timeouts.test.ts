@@ -21,8 +21,8 @@ test('an idle pooled upstream connection is closed after poolIdleTimeoutMs', asy
   c.close();
 });
 
-test('an endpoint silent for idleTimeoutMs gets 504; the client connection stays usable', async (t) => {
-  const p = await setupProxy(t, { idleTimeoutMs: 200 });
+test('an endpoint silent for serverTimeoutMs gets 504; the client connection stays usable', async (t) => {
+  const p = await setupProxy(t, { clientTimeoutMs: 200, serverTimeoutMs: 200 });
   const b = await p.backend('b', (req, res) => {
     if (req.url !== '/slow') res.end('fast');
   });
@@ -36,8 +36,8 @@ test('an endpoint silent for idleTimeoutMs gets 504; the client connection stays
   assert.equal(p.stats().http?.errors.timeout, 1);
 });
 
-test('a client that sends nothing for idleTimeoutMs is closed; one that keeps talking is not', async (t) => {
-  const p = await setupProxy(t, { idleTimeoutMs: 300 });
+test('a client that sends nothing for clientTimeoutMs is closed; one that keeps talking is not', async (t) => {
+  const p = await setupProxy(t, { clientTimeoutMs: 300, serverTimeoutMs: 300 });
   const b = await p.backend('b');
   await p.route([b.endpoint]);
   const quiet = await RawClient.open(p.port);

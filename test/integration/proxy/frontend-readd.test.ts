@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../../src/core/index.js';
-import { ListenerSet, type ProxyRoute } from '../../../src/proxy/listener-set.js';
-import type { ProxyEndpoint } from '../../../src/proxy/tcp-forwarder.js';
+import { FrontendSet, type ProxyRoute } from '../../../src/proxy/frontend-set.js';
+import type { ProxyEndpoint } from '../../../src/proxy/forwarder.js';
 import { captureLogger } from '../../helpers/log-capture.js';
 import { freePort, roundRobin } from './proxy-harness.js';
 
@@ -36,7 +36,7 @@ function get(port: number, agent: Agent): Promise<{ body: string; reused: boolea
 
 test('a keep-alive client on a draining listener follows the route when its port comes back', async (t) => {
   const { logger } = captureLogger();
-  const set = new ListenerSet({ bindIp: '127.0.0.1', logger, clock: systemClock });
+  const set = new FrontendSet({ bindIp: '127.0.0.1', logger, clock: systemClock });
   const a = await named('a');
   const b = await named('b');
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });

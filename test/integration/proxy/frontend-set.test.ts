@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { systemClock } from '../../../src/core/index.js';
-import { ListenerSet, type ListenerSetOptions, type ListenerStats, type ProxyRoute } from '../../../src/proxy/listener-set.js';
-import type { EndpointPicker } from '../../../src/proxy/tcp-forwarder.js';
+import { FrontendSet, type FrontendSetOptions, type FrontendStats, type ProxyRoute } from '../../../src/proxy/frontend-set.js';
+import type { EndpointPicker } from '../../../src/proxy/forwarder.js';
 import { eventually } from '../../helpers/eventually.js';
 import { captureLogger, LEVEL } from '../../helpers/log-capture.js';
 import { closesWithin, deadEndpoint, exchange, freePort, open, roundRobin, startBackend, type Backend } from './proxy-harness.js';
@@ -12,10 +12,10 @@ function routes(port: number, picker: EndpointPicker, mode = 'tcp'): Map<number,
   return new Map([[port, { picker, mode }]]);
 }
 
-/** A ListenerSet on 127.0.0.1 plus cleanup of everything the test started. */
-async function setup(t: { after(fn: () => Promise<void>): void }, options: Partial<ListenerSetOptions> = {}) {
+/** A FrontendSet on 127.0.0.1 plus cleanup of everything the test started. */
+async function setup(t: { after(fn: () => Promise<void>): void }, options: Partial<FrontendSetOptions> = {}) {
   const { logger, records } = captureLogger();
-  const set = new ListenerSet({ bindIp: '127.0.0.1', logger, clock: systemClock, ...options });
+  const set = new FrontendSet({ bindIp: '127.0.0.1', logger, clock: systemClock, ...options });
   const backends: Backend[] = [];
   t.after(async () => {
     await set.close();
@@ -26,7 +26,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }, options: Parti
     backends.push(b);
     return b;
   };
-  const statsOf = (port: number): ListenerStats => {
+  const statsOf = (port: number): FrontendStats => {
     const s = set.stats().find((l) => l.port === port);
     assert.ok(s, `no stats for port ${port}`);
     return s;
@@ -120,8 +120,8 @@ test('past maxConnections new connections are closed at once and counted', async
   assert.equal(await c2.roundTrip('still'), 'still');
 });
 
-test('idle connections are closed after idleTimeoutMs', async (t) => {
-  const { set, backend } = await setup(t, { idleTimeoutMs: 200 });
+test('idle connections are closed after clientTimeoutMs and serverIdleTimeoutMs', async (t) => {
+  const { set, backend } = await setup(t, { clientTimeoutMs: 200, serverIdleTimeoutMs: 200 });
   const echo = await backend('echo');
   const port = await freePort();
   await set.apply(routes(port, roundRobin([echo.endpoint])));
@@ -179,7 +179,7 @@ test('a removed port whose connections finish early leaves the stats at once', a
 
 test('a bind IP not on any interface is logged once with the fix, survived, and retried', async (t) => {
   const { logger, records } = captureLogger();
-  const set = new ListenerSet({ bindIp: '10.255.255.1', logger, clock: systemClock });
+  const set = new FrontendSet({ bindIp: '10.255.255.1', logger, clock: systemClock });
   t.after(() => set.close());
   const port = await freePort();
   await set.apply(routes(port, roundRobin([])));

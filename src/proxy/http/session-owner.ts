@@ -1,0 +1,25 @@
+import type { EndpointPicker } from '../forwarder.js';
+import type { MutableHttpCounters } from './http-stats.js';
+import type { OutlierDetector } from './outlier-detector.js';
+import type { EndpointEntry, UpstreamPool } from './upstream-pool.js';
+
+/**
+ * What a client session uses of its owner (the HTTP forwarder): the picker, the pool, the
+ * counters and the timeouts, and where failures are booked. An interface, as UpstreamOwner
+ * and RelayOwner are, so the session does not import the forwarder that creates it.
+ */
+export interface SessionOwner {
+  readonly picker: EndpointPicker;
+  readonly pool: UpstreamPool;
+  readonly outlier: OutlierDetector;
+  readonly counters: MutableHttpCounters;
+  readonly serviceName: string;
+  readonly port: number;
+  readonly retries: number;
+  readonly clientTimeoutMs: number;
+  readonly serverTimeoutMs: number;
+  connectFailed(entry: EndpointEntry, err: Error | undefined): void;
+  outlierFailure(entry: EndpointEntry): void;
+  noEndpoint(): void;
+  badRequest(reason: string): void;
+}
