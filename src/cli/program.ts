@@ -12,7 +12,7 @@ export function buildProgram(ctx: CommandContext): Command {
   const program = new Command('sidecar')
     .description('Peer-to-peer service discovery with a built-in load balancer, compatible with the Go Sidecar')
     .version(VERSION, '-v, --version')
-    .showHelpAfterError('(run `sidecar --help` for usage)')
+    .showHelpAfterError('(run `sidecar --help` for the commands, `sidecar agent --help` for every setting)')
     .exitOverride();
   program.addCommand(agentCommand(ctx) as unknown as Command, { isDefault: true });
   program.addCommand(demoCommand(ctx) as unknown as Command);

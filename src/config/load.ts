@@ -58,7 +58,7 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
     throw new SidecarError(
       ErrorCode.CONFIG_INVALID,
       `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${list}\n` +
-        'Fix the values above (see docs/configuration.md or `sidecar --help`).',
+        'Fix the values above (see docs/configuration.md or `sidecar agent --help`).',
     );
   }
   return {
