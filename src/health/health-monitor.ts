@@ -1,5 +1,5 @@
 import PQueue from 'p-queue';
-import { Emitter, ErrorCode, SidecarError, errorMessage, redactUrls, type Clock, type Event, type Logger, type TimerHandle, type Timestamp } from '../core/index.js';
+import { Emitter, ErrorCode, SidecarError, errorMessage, redactUrls, type Clock, type Event, type Logger, type TimerHandle } from '../core/index.js';
 import { ServiceStatus, statusString, type CheckSpec, type Service, type StatusCode } from '../catalog/index.js';
 import type { CheckOutcome, Checker } from './checker.js';
 import { checkerFor as defaultCheckerFor, isKnownCheckType, suggestCheckType } from './checker-registry.js';
@@ -19,12 +19,6 @@ import {
   type Thresholds,
 } from './thresholds.js';
 
-/** Where the monitor finds services and their checks when it runs its own watch loop. */
-export interface HealthDiscovery {
-  services(): readonly Service[];
-  healthCheck(svc: Service): CheckSpec | null;
-}
-
 export interface HealthMonitorOptions {
   readonly clock: Clock;
   readonly logger: Logger;
@@ -34,8 +28,6 @@ export interface HealthMonitorOptions {
   readonly defaultCheckEndpoint?: string;
   /** Time between check rounds. Default 3000 (Go's HEALTH_INTERVAL); each check may take this minus 1 ms. */
   readonly checkIntervalMs?: number;
-  /** Time between watch steps when `discovery` is given. Default 500 (Go's WATCH_INTERVAL). */
-  readonly watchIntervalMs?: number;
   /** Checks running at once. Default 32: Go ran all at once; a bound keeps a host with hundreds of containers from a burst of sockets and processes. */
   readonly concurrency?: number;
   /** Passes in a row that bring a failed check back. Default 1 (Go). */
@@ -44,8 +36,6 @@ export interface HealthMonitorOptions {
   readonly fallCount?: number;
   /** Checker for a type name; default the built-in registry (tests inject fakes). */
   readonly checkerFor?: (type: string) => Checker;
-  /** When given, `start()` also runs the watch step every `watchIntervalMs` against it. */
-  readonly discovery?: HealthDiscovery;
   /** Source of the first round's jitter, in [0, 1). Default Math.random. */
   readonly random?: () => number;
 }
@@ -85,16 +75,16 @@ const MAX_START_JITTER_MS = 300;
  * Health checks for this host's services (the Go Sidecar's `healthy.Monitor`). The watch
  * step ({@link sync}) keeps one check per discovered service ID; every `checkIntervalMs` all
  * checks run in parallel (at most `concurrency` at once), each bounded by `checkIntervalMs − 1`
- * ms; results go through the rise/fall thresholds to a service status that {@link mark}
- * applies to the announced records.
+ * ms; results go through the rise/fall thresholds to a service status ({@link statusOf}) that
+ * the owner of the local services reads when `onDidChangeStatus` fires; it also calls
+ * {@link sync} whenever discovery changes (the one feed).
  *
  * Beyond Go: a round of more than 64 checks starts them in batches over the first half of
  * the interval rather than all at once (see spreadRuns); in-memory checkers (`runNow`:
  * AlwaysSuccessful, DockerHealth) run at once, without promise, timer or queue slot; and a
  * check that could not run because this host is short of descriptors, ports or memory
  * leaves its service's status as it was (no failure counted, nothing announced) and is
- * reported once per episode. (Over 400 lines: the round, the check and its result are one
- * state machine; the parts that stand alone are in spread-runs.ts and shortage-episode.ts.)
+ * reported once per episode.
  */
 export class HealthMonitor {
   readonly onDidChangeStatus: Event<StatusChange>;
@@ -102,7 +92,6 @@ export class HealthMonitor {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly checkIntervalMs: number;
-  private readonly watchIntervalMs: number;
   private readonly endpoint: string;
   private readonly thresholds: Thresholds;
   private readonly resolveChecker: (type: string) => Checker;
@@ -126,7 +115,6 @@ export class HealthMonitor {
     this.log = options.logger;
     this.clock = options.clock;
     this.checkIntervalMs = positiveInt('checkIntervalMs', options.checkIntervalMs ?? 3000);
-    this.watchIntervalMs = positiveInt('watchIntervalMs', options.watchIntervalMs ?? 500);
     this.endpoint = options.defaultCheckEndpoint ?? '/version';
     this.thresholds = {
       riseCount: positiveInt('riseCount', options.riseCount ?? 1),
@@ -140,15 +128,10 @@ export class HealthMonitor {
     this.onDidChangeStatus = this.changes.event;
   }
 
-  /** Starts the check rounds (first one after a small jitter) and, with `discovery`, the watch loop. */
+  /** Starts the check rounds (first one after a small jitter); what to check comes from {@link sync}. */
   start(): void {
     if (this.started || this.closed !== null) return;
     this.started = true;
-    const { discovery } = this.options;
-    if (discovery !== undefined) {
-      this.watch(discovery);
-      this.timers.push(this.clock.setInterval(() => this.watch(discovery), this.watchIntervalMs));
-    }
     const random = this.options.random ?? Math.random;
     const jitterMs = Math.floor(random() * Math.min(MAX_START_JITTER_MS, this.checkIntervalMs / 10));
     this.firstRoundTimer = this.clock.setTimeout(() => {
@@ -236,20 +219,6 @@ export class HealthMonitor {
     return entry === undefined ? ServiceStatus.UNKNOWN : serviceStatusFor(entry.thresholds.state);
   }
 
-  /**
-   * Copies of `services` with `status` set from their checks (and `updated` from `stamp` when
-   * given: one copy per record rather than two); services with an empty ID are left out.
-   */
-  mark(services: readonly Service[], stamp?: () => Timestamp): Service[] {
-    const marked: Service[] = [];
-    for (const svc of services) {
-      if (svc.id === '') continue;
-      const status = this.statusOf(svc.id);
-      marked.push(stamp === undefined ? { ...svc, status } : { ...svc, updated: stamp(), status });
-    }
-    return marked;
-  }
-
   /** Every check, for the API and logs. */
   describe(): CheckDescription[] {
     return [...this.checks.values()].map((entry) => ({
@@ -261,17 +230,6 @@ export class HealthMonitor {
       ...(entry.lastError === undefined ? {} : { lastError: entry.lastError }),
       consecutiveFailures: entry.thresholds.consecutiveFailures,
     }));
-  }
-
-  private watch(discovery: HealthDiscovery): void {
-    let services: readonly Service[];
-    try {
-      services = discovery.services();
-    } catch (err) {
-      this.log.error({ err: errorMessage(err) }, 'Discovery failed to list services; keeping the current checks');
-      return;
-    }
-    this.sync(services, (svc) => discovery.healthCheck(svc));
   }
 
   private tick(): void {

@@ -24,7 +24,6 @@ export { defaultCheckFor, type CheckPlan } from './default-check.js';
 export {
   HealthMonitor,
   type HealthMonitorOptions,
-  type HealthDiscovery,
   type CheckDescription,
   type StatusChange,
 } from './health-monitor.js';

@@ -241,8 +241,6 @@ test('vanished services lose their check (and a running one is aborted and ignor
   assert.equal(monitor.statusOf('a'), ServiceStatus.ALIVE);
   assert.equal(monitor.statusOf('b'), ServiceStatus.UNKNOWN);
 
-  const marked = monitor.mark([svc('a', { status: ServiceStatus.UNKNOWN }), svc('b'), svc('')]);
-  assert.deepEqual(marked.map((s) => [s.id, s.status]), [['a', ServiceStatus.ALIVE], ['b', ServiceStatus.UNKNOWN]]);
   await monitor.close();
 });
 
@@ -284,20 +282,6 @@ test('start() runs a round every interval and skips a tick while a round is stil
   assert.equal(clock.pendingTimers, 0);
 });
 
-test('with discovery, start() also runs the watch step every watchIntervalMs', async () => {
-  let services = [svc('a')];
-  const { monitor, clock } = setup({ discovery: { services: () => services, healthCheck: () => null } });
-  monitor.start();
-  assert.deepEqual(monitor.describe().map((c) => c.id), ['a']);
-  services = [svc('b')];
-  await clock.advanceAsync(499, 499);
-  assert.deepEqual(monitor.describe().map((c) => c.id), ['a']);
-  await clock.advanceAsync(1, 1);
-  assert.deepEqual(monitor.describe().map((c) => c.id), ['b']);
-  await monitor.close();
-  assert.equal(clock.pendingTimers, 0);
-});
-
 test('fallCount and riseCount tolerate flapping', async () => {
   const { monitor, checker } = setup({ fallCount: 2, riseCount: 2 });
   monitor.sync([svc('a')], httpCheck);
@@ -314,9 +298,10 @@ test('fallCount and riseCount tolerate flapping', async () => {
 });
 
 test('close() aborts running checks, waits even for checkers that ignore abort, leaves no timers, and is idempotent', async () => {
-  const { monitor, checker, clock, changes } = setup({ discovery: { services: () => [svc('a')], healthCheck: httpCheck } });
+  const { monitor, checker, clock, changes } = setup();
   checker.auto = null;
   checker.ignoreAbort = true;
+  monitor.sync([svc('a')], httpCheck);
   monitor.start();
   await clock.advanceAsync(10, 10);
   assert.equal(checker.inflight, 1);
