@@ -156,10 +156,8 @@ test('bind conflicts are catalogue errors that name the address and the way out'
   } finally {
     await a.close();
   }
-  // Only UDP taken.
-  const udp = createSocket('udp4');
-  await new Promise<void>((resolve) => udp.bind(0, HOST, resolve));
-  const port = udp.address().port;
+  // Only UDP taken (on a port whose TCP twin is free: another process may hold it).
+  const { udp, port } = await udpOnlyPort();
   const udpTaken = transport({ bindPort: port });
   try {
     await assert.rejects(udpTaken.start(), (err: unknown) => hasCode(err, ErrorCode.MEMBERSHIP_BIND) && (err as Error).message.includes(`UDP 127.0.0.1:${port}`));
@@ -208,3 +206,20 @@ test('close while starting and while dialling leaves nothing behind', { timeout:
   await b.close();
   await eventually(() => assert.deepEqual(handles(), baseline));
 });
+
+/** A UDP socket bound on HOST at a port whose TCP twin is free right now (tried a few times). */
+async function udpOnlyPort(): Promise<{ udp: ReturnType<typeof createSocket>; port: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const udp = createSocket('udp4');
+    await new Promise<void>((resolve) => udp.bind(0, HOST, resolve));
+    const port = udp.address().port;
+    const tcp = createServer();
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      tcp.once('error', () => resolve(false));
+      tcp.listen(port, HOST, () => resolve(true));
+    });
+    if (tcpFree) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    if (tcpFree || attempt >= 9) return { udp, port };
+    await new Promise<void>((resolve) => udp.close(resolve));
+  }
+}
