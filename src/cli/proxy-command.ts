@@ -25,7 +25,7 @@ export function proxyCommand(ctx: CommandContext): Command<[], Record<string, un
     if (configured === null) return;
     const { loaded, logger } = configured;
     const follower = new ProxyFollower({ config: loaded.config, target, logger });
-    logger.info({ target, bindIp: loaded.config.proxyBindIp }, 'Load balancer following a Sidecar');
+    logger.info({ target, bindIp: loaded.config.proxyBindIp, node: process.version }, `Load balancer on Node ${process.version} following a Sidecar`);
     follower.start();
     await closeOnSignal(() => follower.close(), logger);
   });

@@ -298,7 +298,8 @@ export class Daemon {
     const company = this.config.seeds.length === 0 ? 'alone' : others > 0 ? `with ${others} other member${others === 1 ? '' : 's'}` : `joining ${this.config.seeds.join(', ')}`;
     const gossip = this.cluster === undefined ? '' : ` gossip on ${advertiseIp}:${this.config.bindPort}${this.config.encryptKeys.length > 0 ? ' (encrypted)' : ''},`;
     this.log.info(
-      `Sidecar ${this.config.hostname} running ${company} in cluster "${this.config.clusterName}", advertising ${advertiseIp}:${gossip} ` +
+      { node: process.version },
+      `Sidecar ${this.config.hostname} on Node ${process.version} running ${company} in cluster "${this.config.clusterName}", advertising ${advertiseIp}:${gossip} ` +
         `${found}${extra}. API on ${this.config.apiTlsCert === '' ? 'http' : 'https'}://${address.host === '0.0.0.0' ? '127.0.0.1' : address.host}:${address.port}/api/services.json`,
     );
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, FakeClock, hasCode, silentLogger } from '../../src/core/index.js';
@@ -142,6 +142,24 @@ test('a dial that does not connect in time is destroyed and rejected', { timeout
   await eventually(() => assert.deepEqual(handles(), baseline));
 });
 
+/** A UDP socket bound on HOST at a port whose TCP twin was free a moment ago. */
+async function udpWithFreeTcpTwin(): Promise<{ udp: Socket; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const tcp = createServer();
+    await new Promise<void>((resolve) => tcp.listen(0, HOST, resolve));
+    const port = (tcp.address() as { port: number }).port;
+    const udp = createSocket('udp4');
+    const bound = await new Promise<boolean>((resolve) => {
+      udp.once('error', () => resolve(false));
+      udp.bind(port, HOST, () => resolve(true));
+    });
+    await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    if (bound) return { udp, port };
+    udp.close();
+    if (attempt === 10) throw new Error('no port free for both TCP and UDP in 10 attempts');
+  }
+}
+
 test('bind conflicts are catalogue errors that name the address and the way out', { timeout: 20_000 }, async () => {
   const a = transport();
   await a.start();
@@ -156,8 +174,10 @@ test('bind conflicts are catalogue errors that name the address and the way out'
   } finally {
     await a.close();
   }
-  // Only UDP taken (on a port whose TCP twin is free: another process may hold it).
-  const { udp, port } = await udpOnlyPort();
+  // Only UDP taken. The port comes from a TCP listen on port 0, so its TCP twin is free (a UDP
+  // port 0 may land on a TCP port another process on this shared machine holds, and then TCP,
+  // which binds first, is the one reported); the listener closes just before the start.
+  const { udp, port } = await udpWithFreeTcpTwin();
   const udpTaken = transport({ bindPort: port });
   try {
     await assert.rejects(udpTaken.start(), (err: unknown) => hasCode(err, ErrorCode.MEMBERSHIP_BIND) && (err as Error).message.includes(`UDP 127.0.0.1:${port}`));
@@ -206,20 +226,3 @@ test('close while starting and while dialling leaves nothing behind', { timeout:
   await b.close();
   await eventually(() => assert.deepEqual(handles(), baseline));
 });
-
-/** A UDP socket bound on HOST at a port whose TCP twin is free right now (tried a few times). */
-async function udpOnlyPort(): Promise<{ udp: ReturnType<typeof createSocket>; port: number }> {
-  for (let attempt = 0; ; attempt++) {
-    const udp = createSocket('udp4');
-    await new Promise<void>((resolve) => udp.bind(0, HOST, resolve));
-    const port = udp.address().port;
-    const tcp = createServer();
-    const tcpFree = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false));
-      tcp.listen(port, HOST, () => resolve(true));
-    });
-    if (tcpFree) await new Promise<void>((resolve) => tcp.close(() => resolve()));
-    if (tcpFree || attempt >= 9) return { udp, port };
-    await new Promise<void>((resolve) => udp.close(resolve));
-  }
-}
