@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, get } from 'node:http';
@@ -8,7 +7,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../helpers/eventually.js';
-import { SIDECAR_BIN } from '../../helpers/agent-process.js';
+import { startAgent } from '../../helpers/agent-process.js';
 import { freePort } from '../../helpers/free-port.js';
 
 /**
@@ -51,50 +50,20 @@ test('out of descriptors, healthy services stay ALIVE (checked by IP and by name
       },
     ]),
   );
-  const args = ['--logging-format', 'json', '--hostname', 'fds', '--discover', 'static', '--static-config', file, '--http-port', '0', '--bind-port', '0', '--advertise-ip', '127.0.0.1', '--proxy-bind-ip', '127.0.0.1', '--proxy-max-connections', '64'];
-  const child = spawn('bash', ['-c', `ulimit -n ${FD_LIMIT}; exec "$0" "$@"`, SIDECAR_BIN, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Log[] = [];
-  let partial = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as Log);
-      } catch {
-        logs.push({ msg: line });
-      }
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const args = ['--hostname', 'fds', '--discover', 'static', '--static-config', file, '--http-port', '0', '--bind-port', '0', '--advertise-ip', '127.0.0.1', '--proxy-bind-ip', '127.0.0.1', '--proxy-max-connections', '64'];
+  const agent = startAgent(args, {}, { fdLimit: FD_LIMIT });
+  const { child, logs } = agent;
   const held: net.Socket[] = [];
   t.after(async () => {
     for (const s of held) s.destroy();
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
+    await agent.stop();
     backend.closeAllConnections();
     await new Promise((done) => backend.close(done));
     rmSync(dir, { recursive: true, force: true });
   });
 
   const pid = child.pid ?? 0;
-  const apiPort = await eventually(
-    () => {
-      if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode}: ${stderr}`);
-      for (const l of logs) {
-        const m = /API on http:\/\/[^:]+:(\d+)\//.exec(String(l['msg'] ?? ''));
-        if (m?.[1] !== undefined) return Number(m[1]);
-      }
-      throw new Error('no API address yet');
-    },
-    { timeoutMs: 20_000 },
-  );
+  const apiPort = Number(new URL(await agent.apiUrl()).port);
   // Descriptors below the limit (one may sit above it, inherited from bash before `ulimit`).
   const fdCount = (): number => readdirSync(`/proc/${pid}/fd`).filter((fd) => Number(fd) < FD_LIMIT).length;
   /** The statuses of web and api, e.g. [0, 0] when both are ALIVE. */
@@ -170,7 +139,7 @@ test('out of descriptors, healthy services stay ALIVE (checked by IP and by name
     },
     { timeoutMs: 10_000, intervalMs: 50 },
   ).catch((err: unknown) => {
-    t.diagnostic(`backend hits ${hits}, fds ${fdCount()}, held ${held.length}; agent logs since full: ${JSON.stringify(logs.filter((l) => Number(l['time'] ?? 0) >= t0))}`);
+    t.diagnostic(`backend hits ${hits}, fds ${fdCount()}, held ${held.length}; agent logs (last 8): ${JSON.stringify(logs.slice(-8))}`);
     throw err;
   });
   const line = shortageLines()[0] ?? {};
