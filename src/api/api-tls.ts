@@ -1,6 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { ErrorCode, SidecarError } from '../core/index.js';
+import { ErrorCode, SidecarError, readBoundedFile } from '../core/index.js';
 
 /** Largest certificate chain or key file read, in bytes: a PEM chain is a few KiB. */
 const MAX_PEM_FILE_BYTES = 1024 * 1024;
@@ -32,13 +31,13 @@ export function loadApiTls(certFile: string, keyFile: string): ApiTls | undefine
 }
 
 function readPem(file: string, what: string): Buffer {
-  try {
-    const size = statSync(file).size;
-    if (size > MAX_PEM_FILE_BYTES) throw new Error(`${size} bytes, more than the ${MAX_PEM_FILE_BYTES} allowed`);
-    const bytes = readFileSync(file);
-    if (bytes.length > MAX_PEM_FILE_BYTES) throw new Error('grew past the size limit while read');
-    return bytes;
-  } catch (err) {
-    throw new SidecarError(ErrorCode.API_TLS, `API TLS ${what} file ${file} cannot be used: ${(err as Error).message}`, { cause: err });
-  }
+  const read = readBoundedFile(file, MAX_PEM_FILE_BYTES);
+  if (read.ok) return read.bytes;
+  const why =
+    read.problem === 'too-big'
+      ? `${read.size === undefined ? '' : `${read.size} bytes, `}more than the ${MAX_PEM_FILE_BYTES} allowed`
+      : read.problem === 'not-file'
+        ? 'not a regular file'
+        : (read.message ?? read.errno ?? 'unknown error');
+  throw new SidecarError(ErrorCode.API_TLS, `API TLS ${what} file ${file} cannot be used: ${why}`);
 }

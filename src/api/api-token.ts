@@ -1,5 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { ErrorCode, SidecarError } from '../core/index.js';
+import { ErrorCode, SidecarError, readBoundedFile } from '../core/index.js';
 
 /** Longest token file read, in bytes: tokens are short; a bigger file is a wrong path. */
 export const MAX_API_TOKEN_FILE_BYTES = 4096;
@@ -27,26 +26,16 @@ export function loadApiToken(fromEnv: string, file: string): ApiToken {
 }
 
 /** A whole file of at most `maxBytes`; errors name the file and what it was for. */
-export function readBounded(file: string, maxBytes: number, what: string): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    throw new SidecarError(ErrorCode.API_TOKEN, `${what} ${file} cannot be read: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size > maxBytes) throw new SidecarError(ErrorCode.API_TOKEN, `${what} ${file} is ${size} bytes, more than the ${maxBytes} allowed`);
-    const buf = Buffer.alloc(maxBytes + 1);
-    let n = 0;
-    for (;;) {
-      const got = readSync(fd, buf, n, buf.length - n, null);
-      if (got === 0) break;
-      n += got;
-      if (n > maxBytes) throw new SidecarError(ErrorCode.API_TOKEN, `${what} ${file} is more than the ${maxBytes} bytes allowed`);
-    }
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
+function readBounded(file: string, maxBytes: number, what: string): Buffer {
+  const read = readBoundedFile(file, maxBytes);
+  if (read.ok) return read.bytes;
+  switch (read.problem) {
+    case 'open':
+    case 'read':
+      throw new SidecarError(ErrorCode.API_TOKEN, `${what} ${file} cannot be read: ${read.message ?? read.errno ?? 'unknown error'}`);
+    case 'not-file':
+      throw new SidecarError(ErrorCode.API_TOKEN, `${what} ${file} cannot be read: not a regular file`);
+    case 'too-big':
+      throw new SidecarError(ErrorCode.API_TOKEN, `${what} ${file} is ${read.size === undefined ? '' : `${read.size} bytes, `}more than the ${maxBytes} allowed`);
   }
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readBoundedFile } from './bounded-file.js';
 
 /**
  * The process's file-descriptor limits (RLIMIT_NOFILE), read once at start from
@@ -54,13 +54,8 @@ function limitValue(word: string): number | undefined {
 
 /** This process's limits, or undefined where `/proc/self/limits` does not exist or cannot be read. */
 export function readFdLimits(path = '/proc/self/limits'): FdLimits | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'latin1');
-  } catch {
-    return undefined;
-  }
-  return parseFdLimits(text.slice(0, 64 * 1024));
+  const read = readBoundedFile(path, 64 * 1024);
+  return read.ok ? parseFdLimits(read.bytes.toString('latin1')) : undefined;
 }
 
 /**
