@@ -1,4 +1,4 @@
-import { ErrorCode, type Clock, type Logger } from '../core/index.js';
+import { ErrorCode, LogLimiter, type Clock, type Logger } from '../core/index.js';
 
 /** The rejected-connection warning is logged at most once per this period. 1 min. */
 const WARN_INTERVAL_MS = 60_000;
@@ -42,8 +42,7 @@ export class ConnectionBudget {
   private clients = 0;
   private idle = 0;
   private rejected = 0;
-  private rejectedSinceWarn = 0;
-  private warnedAt = -Infinity;
+  private readonly refusedLog: LogLimiter;
   private readonly maxFds: number;
   /** Pools holding idle connections: each closes its least recently used one, true if it had one. */
   private readonly evictors = new Set<() => boolean>();
@@ -54,6 +53,7 @@ export class ConnectionBudget {
 
   constructor(private readonly options: ConnectionBudgetOptions) {
     this.maxFds = 2 * options.maxConnections;
+    this.refusedLog = new LogLimiter(options.clock, WARN_INTERVAL_MS);
   }
 
   get maxConnections(): number {
@@ -115,18 +115,16 @@ export class ConnectionBudget {
 
   private refuse(): void {
     this.rejected++;
-    this.rejectedSinceWarn++;
-    const now = this.options.clock.nowMs();
-    if (now - this.warnedAt < WARN_INTERVAL_MS) return;
+    const held = this.refusedLog.take();
+    if (held === undefined) return;
+    const refused = held + 1;
     const { maxConnections, fdLimit, reserveFds } = this.options;
     this.options.logger.warn(
-      { code: ErrorCode.PROXY_FD_BUDGET, maxConnections, connections: this.clients, idleUpstreams: this.idle, refused: this.rejectedSinceWarn, fdLimit, reserveFds },
-      `this host is at its file-descriptor budget for proxied connections: ${this.rejectedSinceWarn} connection(s) refused` +
+      { code: ErrorCode.PROXY_FD_BUDGET, maxConnections, connections: this.clients, idleUpstreams: this.idle, refused, fdLimit, reserveFds },
+      `this host is at its file-descriptor budget for proxied connections: ${refused} connection(s) refused` +
         ` over --proxy-max-connections ${maxConnections}` +
         (fdLimit === undefined ? '' : ` (open-files limit ${fdLimit}, ${reserveFds ?? 0} kept for gossip, the API and health checks)`) +
         '. Raise the limit (`ulimit -n`, systemd LimitNOFILE=, docker --ulimit nofile=) and PROXY_MAX_CONNECTIONS with it.',
     );
-    this.warnedAt = now;
-    this.rejectedSinceWarn = 0;
   }
 }

@@ -1,7 +1,6 @@
-import { Emitter, ErrorCode, SidecarError, errorMessage, hasCode, type Clock, type Event, type Logger } from '../core/index.js';
+import { Emitter, ErrorCode, LogLimiter, SidecarError, errorMessage, hasCode, type Clock, type Event, type Logger } from '../core/index.js';
 import { encodeNodeMeta, parseService, parseState, type Service, type ServicesState } from '../catalog/index.js';
 import type { MembershipDelegate } from '../membership/index.js';
-import { LogLimiter } from '../core/index.js';
 
 export interface ServicesDelegateOptions {
   readonly state: ServicesState;
