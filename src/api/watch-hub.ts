@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Clock, Disposable, Logger, TimerHandle } from '../core/index.js';
+import { LogLimiter, type Clock, type Disposable, type Logger, type TimerHandle } from '../core/index.js';
 import type { ServicesState } from '../catalog/index.js';
 import { resetSocket } from './reset-socket.js';
 import type { StateDocuments } from './state-documents.js';
@@ -36,6 +36,8 @@ interface Watcher {
 export const DEFAULT_MAX_WATCHERS = 64;
 /** Default most bytes queued in the process for one client before it is dropped (8 MiB). */
 export const DEFAULT_WATCH_MAX_BUFFER_BYTES = 8 * 1024 * 1024;
+/** Least time between two "watch client refused" lines, in ms (1 min). */
+const REFUSED_LOG_INTERVAL_MS = 60_000;
 /** Default time a client's socket may stay full before it is dropped (30 s). */
 export const DEFAULT_WATCH_STALL_TIMEOUT_MS = 30_000;
 
@@ -79,11 +81,14 @@ export class WatchHub {
   private readonly stallTimeoutMs: number;
   private refusedCount = 0;
   private droppedCount = 0;
+  /** One line per refusal would let a flood fill the log: the first, then one a minute with the count held back. */
+  private readonly refusedLog: LogLimiter;
 
   constructor(private readonly options: WatchHubOptions) {
     this.maxWatchers = options.maxWatchers ?? DEFAULT_MAX_WATCHERS;
     this.maxBufferBytes = options.maxBufferBytes ?? DEFAULT_WATCH_MAX_BUFFER_BYTES;
     this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_WATCH_STALL_TIMEOUT_MS;
+    this.refusedLog = new LogLimiter(options.clock, REFUSED_LOG_INTERVAL_MS);
   }
 
   /** Clients refused (over the cap) and dropped (not reading) since start. */
@@ -99,9 +104,9 @@ export class WatchHub {
     }
     if (this.watchers.size >= this.maxWatchers) {
       this.refusedCount++;
-      // One line per refusal would let a flood fill the log: log the 1st, 2nd, 4th, 8th…
-      if ((this.refusedCount & (this.refusedCount - 1)) === 0) {
-        this.options.logger.warn({ max: this.maxWatchers, refused: this.refusedCount }, 'watch client refused: too many watch clients');
+      const held = this.refusedLog.take();
+      if (held !== undefined) {
+        this.options.logger.warn({ max: this.maxWatchers, refused: this.refusedCount, suppressed: held }, 'watch client refused: too many watch clients');
       }
       const body = `503 Service Unavailable: this agent already serves ${this.maxWatchers} /watch clients (--api-max-watchers); try again later\n`;
       res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close', 'Retry-After': '5' });
