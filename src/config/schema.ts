@@ -448,6 +448,7 @@ export const SETTINGS: readonly Setting[] = [
     defaultText: '(none)',
     doc: 'The API token itself; wins over `--api-token-file`. Environment only: a flag would show in `/proc/PID/cmdline`. Never logged.',
     origin: 'new',
+    secret: true,
   }),
   setting({
     key: 'apiAllowedHosts',

@@ -10,7 +10,7 @@ import {
   type Logger,
 } from '../core/index.js';
 import { ServicesState, type Service } from '../catalog/index.js';
-import { chooseAdvertiseIp, formatGoDuration, type LoadedConfig, type SidecarConfig } from '../config/index.js';
+import { chooseAdvertiseIp, loggableConfig, type LoadedConfig, type SidecarConfig } from '../config/index.js';
 import type { MultiDiscovery } from '../discovery/index.js';
 import { DockerHealthChecker, HealthMonitor, checkerFor } from '../health/index.js';
 import { ListenerManager } from '../listeners/index.js';
@@ -270,14 +270,7 @@ export class Daemon {
   private logConfig(): void {
     const { config } = this;
     const origins = this.options.loaded.origins;
-    const effective = Object.fromEntries(
-      Object.entries(config).map(([k, v]) => {
-        // Keys are secrets: log how many there are, never their bytes.
-        if (k === 'encryptKeys') return [k, `${config.encryptKeys.length} key(s)`];
-        if (k === 'apiToken') return [k, config.apiToken === '' ? '(none)' : '(set)'];
-        return [k, k.endsWith('Ms') && typeof v === 'number' ? formatGoDuration(v) : v];
-      }),
-    );
+    const effective = loggableConfig(config);
     const fromUser = Object.entries(origins)
       .filter(([, origin]) => origin !== 'default')
       .map(([k, origin]) => `${k} from ${origin}`);

@@ -1,4 +1,4 @@
-import { errorMessage, type Clock, type Logger } from '../core/index.js';
+import { errorMessage, redactUrls, type Clock, type Logger } from '../core/index.js';
 import type { ChangeEvent } from '../catalog/index.js';
 import { UrlListener, type UrlListenerStats } from './url-listener.js';
 
@@ -65,7 +65,7 @@ export class ListenerManager {
       const name = `UrlListener(${url})`;
       if (this.entries.has(name)) continue;
       this.add(name, url, false);
-      this.logger.info({ listener: name }, 'added listener from LISTENERS_URLS');
+      this.logger.info({ listener: redactUrls(name) }, 'added listener from LISTENERS_URLS');
     }
   }
 
@@ -83,14 +83,14 @@ export class ListenerManager {
       if (url === entry.listener.url) continue;
       this.remove(name, entry);
       this.logger.info(
-        { listener: name, url: entry.listener.url },
+        { listener: redactUrls(name), url: redactUrls(entry.listener.url) },
         url === undefined ? 'removing listener: its service is gone' : 'replacing listener: its URL changed',
       );
     }
     for (const [name, url] of wanted) {
       if (this.entries.has(name)) continue;
       this.add(name, url, true);
-      this.logger.info({ listener: name, url }, 'added discovered listener');
+      this.logger.info({ listener: redactUrls(name), url: redactUrls(url) }, 'added discovered listener');
     }
   }
 
@@ -132,7 +132,7 @@ export class ListenerManager {
     this.entries.delete(name);
     const done = entry.listener
       .close()
-      .catch((err: unknown) => this.logger.warn({ listener: name, err: errorMessage(err) }, 'closing listener failed'))
+      .catch((err: unknown) => this.logger.warn({ listener: redactUrls(name), err: errorMessage(err) }, 'closing listener failed'))
       .finally(() => this.closingListeners.delete(done));
     this.closingListeners.add(done);
   }

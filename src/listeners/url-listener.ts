@@ -6,6 +6,7 @@ import {
   errorMessage,
   formatGoTimeString,
   msToTimestamp,
+  redactUrls,
   type Clock,
   type Logger,
   type TimerHandle,
@@ -87,7 +88,8 @@ export class UrlListener {
   constructor(private readonly options: UrlListenerOptions) {
     this.name = options.name;
     this.url = options.url;
-    this.logger = options.logger.child({ listener: options.name, url: options.url });
+    // Listener URLs may carry credentials (userinfo, ?token=): logged redacted.
+    this.logger = options.logger.child({ listener: redactUrls(options.name), url: redactUrls(options.url) });
     this.bufferSize = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.retries = options.retries ?? DEFAULT_RETRIES;
@@ -191,7 +193,7 @@ export class UrlListener {
     this.counts.failed++;
     this.logger.warn(
       { code: ErrorCode.LISTENER_POST_FAILED, attempts, err: errorMessage(lastError) },
-      `failed posting state to ${this.url} after ${attempts} attempts`,
+      `failed posting state to ${redactUrls(this.url)} after ${attempts} attempts`,
     );
   }
 
@@ -251,7 +253,7 @@ export class UrlListener {
   private logBadUrl(why: string): void {
     this.logger.error(
       { code: ErrorCode.LISTENER_BAD_URL },
-      `listener URL ${JSON.stringify(this.url)} is unusable (${why}); no events will be posted to it`,
+      `listener URL ${JSON.stringify(redactUrls(this.url))} is unusable (${why}); no events will be posted to it`,
     );
   }
 }

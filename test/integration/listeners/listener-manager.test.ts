@@ -7,6 +7,7 @@ import type { ChangeEvent } from '../../../src/catalog/index.js';
 import { ListenerManager } from '../../../src/listeners/index.js';
 import { makeService, ts } from '../../helpers/catalog.js';
 import { eventually } from '../../helpers/eventually.js';
+import { captureLogger } from '../../helpers/log-capture.js';
 
 /** A loopback server that records the bodies POSTed to it. */
 async function endpoint(t: TestContext): Promise<{ url: string; bodies: string[] }> {
@@ -99,4 +100,21 @@ test('close stops every listener and later calls do nothing', async (t) => {
   assert.deepEqual(m.names(), []);
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.deepEqual(s.bodies, []);
+});
+
+test('listener URLs are logged without their credentials', async (t) => {
+  const { logger, records } = captureLogger();
+  const m = new ListenerManager({
+    hostname: 'node-1',
+    clock: new FakeClock(),
+    logger,
+    staticUrls: ['http://user:hunter2@127.0.0.1:9/hook?token=abc'],
+    body: () => '{}',
+  });
+  t.after(() => m.close());
+  m.start();
+  m.sync([{ name: 'Service(web-1)', url: 'http://127.0.0.1:9/x?token=def' }]);
+  const text = JSON.stringify(records);
+  assert.ok(records.length >= 2);
+  for (const secret of ['hunter2', 'abc', 'def']) assert.ok(!text.includes(secret), `${secret} is not logged`);
 });
