@@ -30,7 +30,7 @@ test('the agent binds a ServicePort, balances over its instances and reports the
     ),
   );
   const agent = startAgent([
-    '--hostname', 'h1', '--discover', 'static', '--static-config', file, '--http-port', '0',
+    '--hostname', 'h1', '--discover', 'static', '--static-config', file, '--http-port', '0', '--bind-port', '0',
     '--advertise-ip', '127.0.0.1', '--proxy-bind-ip', '127.0.0.1',
   ]);
   after(() => agent.stop());

@@ -26,7 +26,7 @@ test('proxy --follow serves from the watch stream and keeps serving while the ag
     file,
     JSON.stringify([{ Service: { Name: 'web', Image: 'web:1', Ports: [{ Type: 'tcp', Port: port, ServicePort: servicePort }], ProxyMode: 'tcp' }, Check: { Type: 'AlwaysSuccessful' } }]),
   );
-  const agentArgs = ['--hostname', 'h1', '--discover', 'static', '--static-config', file, '--http-port', String(httpPort), '--advertise-ip', '127.0.0.1', '--no-proxy'];
+  const agentArgs = ['--hostname', 'h1', '--discover', 'static', '--static-config', file, '--http-port', String(httpPort), '--bind-port', '0', '--advertise-ip', '127.0.0.1', '--no-proxy'];
   let agent = startAgent(agentArgs);
   after(() => agent.stop());
   await agent.apiUrl();

@@ -35,7 +35,7 @@ before(async () => {
     unreachable = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
     return;
   }
-  agent = startAgent(['--hostname', 'dockerhost', '--discover', 'docker', '--http-port', '0', '--advertise-ip', '127.0.0.1', '--no-proxy'], { DOCKER_URL });
+  agent = startAgent(['--hostname', 'dockerhost', '--discover', 'docker', '--http-port', '0', '--bind-port', '0', '--advertise-ip', '127.0.0.1', '--no-proxy'], { DOCKER_URL });
   api = await agent.apiUrl();
 });
 
