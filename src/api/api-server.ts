@@ -66,7 +66,7 @@ export interface ApiServerOptions {
    */
   readonly headersTimeoutMs?: number;
   /** The load balancer's status for `/api/proxy.json`; leave out when the proxy is disabled. */
-  readonly proxyStatus?: () => unknown;
+  readonly proxyStatus?: () => Promise<unknown>;
   /** Handlers under other prefixes (e.g. the Envoy V1 API under `/v1`). */
   readonly extraRoutes?: readonly ApiMount[];
   readonly logger: Logger;

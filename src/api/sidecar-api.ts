@@ -1,4 +1,4 @@
-import { LogLimiter, encodeGoJsonPretty, type Clock, type Logger } from '../core/index.js';
+import { LogLimiter, encodeGoJsonPretty, errorMessage, type Clock, type Logger } from '../core/index.js';
 import { statusString, type Service, type UndrainOutcome } from '../catalog/index.js';
 import type { ApiHandler, ApiRequest } from './api-request.js';
 import { goQuote } from './go-quote.js';
@@ -28,7 +28,7 @@ export interface SidecarApiOptions {
   /** For the refused-mutation log limit. */
   readonly clock: Clock;
   /** The load balancer's routes and counters as plain JSON data; undefined when it is off. */
-  readonly proxyStatus?: (() => unknown) | undefined;
+  readonly proxyStatus?: (() => Promise<unknown>) | undefined;
   readonly logger: Logger;
 }
 
@@ -214,7 +214,11 @@ export class SidecarApi {
       sendJsonError(res, 404, 'Not Found - the load balancer is disabled (--no-proxy)', CORS_HEADERS);
       return;
     }
-    sendBody(res, 200, { ...CORS_HEADERS, 'Content-Type': JSON_TYPE }, JSON.stringify(status(), null, 2));
+    // Gathered from the worker threads (each answers within a second or is shown unresponsive).
+    status().then(
+      (doc) => sendBody(res, 200, { ...CORS_HEADERS, 'Content-Type': JSON_TYPE }, JSON.stringify(doc, null, 2)),
+      (err: unknown) => sendJsonError(res, 500, `Internal Server Error - ${errorMessage(err)}`, CORS_HEADERS),
+    );
   };
 
   /** `GET /api/members.json` (new): every known member, keyed by name (see members-document.ts). */

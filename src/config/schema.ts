@@ -1,4 +1,4 @@
-import { hostname as osHostname } from 'node:os';
+import { availableParallelism, hostname as osHostname } from 'node:os';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../core/index.js';
 import type { Parsed } from './go-values.js';
 import { asBool, asDuration, asEnum, asInt, asIp, asKeys, asList, asNonEmpty, asOptionalIp, asPort, asSeeds, asString, type RawFlag } from './value-kinds.js';
@@ -72,10 +72,15 @@ export interface SidecarConfig {
   readonly proxyServerIdleTimeoutMs: number;
   /** 0: derived from the open-files limit at start. */
   readonly proxyMaxConnections: number;
+  /** Worker threads that forward; 0: the main thread forwards. */
+  readonly proxyWorkers: number;
   readonly listenerUrls: readonly string[];
 }
 
 export type ConfigKey = keyof SidecarConfig;
+
+/** Upper bound of `--proxy-workers`: more threads than this only add memory and contention. */
+const MAX_PROXY_WORKERS = 64;
 
 export interface FlagDef {
   /** `--advertise-ip` */
@@ -611,6 +616,19 @@ export const SETTINGS: readonly Setting[] = [
     doc:
       'Client connections the load balancer holds at once, all ServicePorts together (each takes 2 file descriptors: client and upstream). ' +
       'More are closed at once (HTTP: 503) and counted in /api/proxy.json, so a flood of connections cannot take the descriptors gossip and health checks need (128 are kept for them; the API has its own quarter of the rest).',
+    origin: 'new',
+  }),
+  setting({
+    key: 'proxyWorkers',
+    env: ['PROXY_WORKERS'],
+    flag: { long: '--proxy-workers', arg: '<n>' },
+    type: 'int',
+    parse: asInt(0, MAX_PROXY_WORKERS),
+    defaultValue: () => Math.min(MAX_PROXY_WORKERS, Math.max(1, availableParallelism())),
+    defaultText: 'the CPUs this process may run on (its affinity mask: `taskset`, cgroup cpusets), at least 1',
+    doc:
+      'Worker threads that forward connections, each with its own listening socket on every ServicePort (SO_REUSEPORT: the kernel spreads new connections over them). ' +
+      'Gossip, health checks and the API stay on the main thread, so proxy load does not slow them. 0: the main thread forwards (the single-thread mode, for the smallest hosts). Each worker costs about 15 MiB.',
     origin: 'new',
   }),
   setting({

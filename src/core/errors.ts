@@ -47,6 +47,8 @@ export const ErrorCode = {
   DOCKER_UNREACHABLE: 'SC_ERR_DOCKER_UNREACHABLE',
   /** The load balancer could not bind a ServicePort on its bind IP (address not on this host, port in use, privileged port). */
   PROXY_BIND: 'SC_ERR_PROXY_BIND',
+  /** A proxy worker thread threw or exited; it is replaced with its listeners and the other workers keep serving. */
+  PROXY_WORKER_DIED: 'SC_ERR_PROXY_WORKER_DIED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

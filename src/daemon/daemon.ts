@@ -20,7 +20,7 @@ import { BroadcastScheduler, LocalServices, apiMembers, memberDetails } from '..
 import { startCluster, type ClusterParts } from './cluster.js';
 import { buildDiscovery } from './discovery-factory.js';
 import { withoutSuspectHosts } from './suspect-hosts.js';
-import { logProxyFdBudget, proxyFdBudget } from './proxy-fd-budget.js';
+import { loadBalancerOptions } from './load-balancer-options.js';
 import { agentHostNames } from './agent-host-names.js';
 
 
@@ -225,19 +225,7 @@ export class Daemon {
    * change events (coalesced to the next timer turn), never more than one in flight.
    */
   private startLoadBalancer(state: ServicesState): { lb: LoadBalancer; refresh: () => void } {
-    const logger = this.log.child({ component: 'proxy' });
-    const fdBudget = proxyFdBudget(this.config, this.fdLimits);
-    logProxyFdBudget(logger, fdBudget);
-    const lb = new LoadBalancer({
-      bindIp: this.config.proxyBindIp,
-      slowStartMs: this.config.proxySlowStartMs,
-      serverTimeoutMs: this.config.proxyServerTimeoutMs,
-      clientTimeoutMs: this.config.proxyClientTimeoutMs,
-      serverIdleTimeoutMs: this.config.proxyServerIdleTimeoutMs,
-      fdBudget,
-      logger,
-      clock: this.clock,
-    });
+    const lb = new LoadBalancer(loadBalancerOptions(this.config, this.fdLimits, this.log.child({ component: 'proxy' }), this.clock));
     this.closers.push(() => lb.close());
     let running: Promise<void> = Promise.resolve();
     const schedule = this.coalesced(() => {

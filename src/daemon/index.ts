@@ -2,3 +2,4 @@
 export { Daemon, type DaemonOptions } from './daemon.js';
 export { closeOnSignal } from './signals.js';
 export { ProxyFollower, type ProxyFollowerOptions } from './proxy-follower.js';
+export { setProxyWorkerScript, type WorkerScript } from '../proxy/index.js';

@@ -1,8 +1,8 @@
-import { systemClock, type Clock, type Logger } from '../core/index.js';
+import { readFdLimits, systemClock, type Clock, type Logger } from '../core/index.js';
 import type { SidecarConfig } from '../config/index.js';
 import { LoadBalancer } from '../proxy/index.js';
 import { WatchFollower } from '../discovery/index.js';
-import { logProxyFdBudget, proxyFdBudget, type ProxyFdBudget } from './proxy-fd-budget.js';
+import { loadBalancerOptions } from './load-balancer-options.js';
 
 export interface ProxyFollowerOptions {
   readonly config: SidecarConfig;
@@ -24,23 +24,12 @@ export class ProxyFollower {
   private readonly lb: LoadBalancer;
   private readonly follower: WatchFollower;
   private pending: Promise<void> = Promise.resolve();
-  private readonly fdBudget: ProxyFdBudget;
   private readonly proxyLogger: Logger;
 
   constructor(options: ProxyFollowerOptions) {
     const clock = options.clock ?? systemClock;
     this.proxyLogger = options.logger.child({ component: 'proxy' });
-    this.fdBudget = proxyFdBudget(options.config);
-    this.lb = new LoadBalancer({
-      bindIp: options.config.proxyBindIp,
-      slowStartMs: options.config.proxySlowStartMs,
-      serverTimeoutMs: options.config.proxyServerTimeoutMs,
-      clientTimeoutMs: options.config.proxyClientTimeoutMs,
-      serverIdleTimeoutMs: options.config.proxyServerIdleTimeoutMs,
-      fdBudget: this.fdBudget,
-      clock,
-      logger: this.proxyLogger,
-    });
+    this.lb = new LoadBalancer(loadBalancerOptions(options.config, readFdLimits(), this.proxyLogger, clock));
     this.follower = new WatchFollower({
       target: options.target,
       clock,
@@ -52,7 +41,6 @@ export class ProxyFollower {
   }
 
   start(): void {
-    logProxyFdBudget(this.proxyLogger, this.fdBudget);
     this.follower.start();
   }
 

@@ -11,7 +11,18 @@ export interface ConnectionBudgetOptions {
   /** For the warning: the process's open-files limit and the fds kept for the control plane. */
   readonly fdLimit?: number;
   readonly reserveFds?: number;
+  /**
+   * The counters, shared by every worker thread's budget (from {@link ConnectionBudget.sharedCounters}),
+   * so the threads together stay within one budget. Default: counters of this budget alone.
+   */
+  readonly counters?: SharedArrayBuffer;
 }
+
+/** Slots of the counters array: client connections, idle pooled upstreams, refused at accept. */
+const CLIENTS = 0;
+const IDLE = 1;
+const REJECTED = 2;
+const SLOTS = 3;
 
 /** `/api/proxy.json`'s `connectionBudget`. */
 export interface ConnectionBudgetStats {
@@ -39,21 +50,26 @@ export interface ConnectionBudgetStats {
  * a cache, have been given up for it).
  */
 export class ConnectionBudget {
-  private clients = 0;
-  private idle = 0;
-  private rejected = 0;
+  /** [clients, idle, rejected], updated with Atomics: one budget may be shared by several threads. */
+  private readonly cells: Int32Array;
   private readonly refusedLog: LogLimiter;
   private readonly maxFds: number;
-  /** Pools holding idle connections: each closes its least recently used one, true if it had one. */
+  /** Pools of this thread holding idle connections: each closes its least recently used one, true if it had one. */
   private readonly evictors = new Set<() => boolean>();
   /** Bound once: called on each client socket's close. */
   readonly release = (): void => {
-    this.clients--;
+    Atomics.sub(this.cells, CLIENTS, 1);
   };
+
+  /** Counters to share between the budgets of several threads (pass as `counters` to each). */
+  static sharedCounters(): SharedArrayBuffer {
+    return new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT);
+  }
 
   constructor(private readonly options: ConnectionBudgetOptions) {
     this.maxFds = 2 * options.maxConnections;
     this.refusedLog = new LogLimiter(options.clock, WARN_INTERVAL_MS);
+    this.cells = new Int32Array(options.counters ?? new ArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT));
   }
 
   get maxConnections(): number {
@@ -62,26 +78,28 @@ export class ConnectionBudget {
 
   /** A client connection was accepted: true if it may stay (then call `release` on its close). */
   admit(): boolean {
-    if (2 * (this.clients + 1) + this.idle > this.maxFds) {
-      if (!this.evictIdle()) {
-        this.refuse();
-        return false;
-      }
+    const clients = Atomics.add(this.cells, CLIENTS, 1) + 1;
+    if (2 * clients + Atomics.load(this.cells, IDLE) > this.maxFds && !this.evictIdle()) {
+      Atomics.sub(this.cells, CLIENTS, 1);
+      this.refuse();
+      return false;
     }
-    this.clients++;
     return true;
   }
 
   /** A pool wants to keep a connection idle: true if the budget has room for it. */
   keepIdle(): boolean {
-    if (2 * this.clients + this.idle + 1 > this.maxFds) return false;
-    this.idle++;
+    const idle = Atomics.add(this.cells, IDLE, 1) + 1;
+    if (2 * Atomics.load(this.cells, CLIENTS) + idle > this.maxFds) {
+      Atomics.sub(this.cells, IDLE, 1);
+      return false;
+    }
     return true;
   }
 
   /** `n` idle connections were taken for a request or closed. */
   idleGone(n = 1): void {
-    this.idle -= n;
+    Atomics.sub(this.cells, IDLE, n);
   }
 
   /** A pool with idle connections (registered while it has some). */
@@ -96,31 +114,39 @@ export class ConnectionBudget {
   stats(): ConnectionBudgetStats {
     return {
       maxConnections: this.options.maxConnections,
-      connections: this.clients,
-      idleUpstreams: this.idle,
-      rejectedTotal: this.rejected,
+      connections: Atomics.load(this.cells, CLIENTS),
+      idleUpstreams: Atomics.load(this.cells, IDLE),
+      rejectedTotal: Atomics.load(this.cells, REJECTED),
       fdLimit: this.options.fdLimit === undefined || !Number.isFinite(this.options.fdLimit) ? null : this.options.fdLimit,
       reserveFds: this.options.reserveFds ?? null,
     };
   }
 
-  /** Closes idle pooled connections until a new client fits; false if it still does not. */
+  /** True while the counted fds exceed the budget. */
+  private over(): boolean {
+    return 2 * Atomics.load(this.cells, CLIENTS) + Atomics.load(this.cells, IDLE) > this.maxFds;
+  }
+
+  /**
+   * Closes idle pooled connections of this thread until the client just counted fits; false
+   * if it still does not (other threads' pools are theirs to empty).
+   */
   private evictIdle(): boolean {
     for (const evict of this.evictors) {
-      while (2 * (this.clients + 1) + this.idle > this.maxFds) if (!evict()) break;
-      if (2 * (this.clients + 1) + this.idle <= this.maxFds) return true;
+      while (this.over()) if (!evict()) break;
+      if (!this.over()) return true;
     }
     return false;
   }
 
   private refuse(): void {
-    this.rejected++;
+    Atomics.add(this.cells, REJECTED, 1);
     const held = this.refusedLog.take();
     if (held === undefined) return;
     const refused = held + 1;
     const { maxConnections, fdLimit, reserveFds } = this.options;
     this.options.logger.warn(
-      { code: ErrorCode.PROXY_FD_BUDGET, maxConnections, connections: this.clients, idleUpstreams: this.idle, refused, fdLimit, reserveFds },
+      { code: ErrorCode.PROXY_FD_BUDGET, maxConnections, connections: Atomics.load(this.cells, CLIENTS), idleUpstreams: Atomics.load(this.cells, IDLE), refused, fdLimit, reserveFds },
       `this host is at its file-descriptor budget for proxied connections: ${refused} connection(s) refused` +
         ` over --proxy-max-connections ${maxConnections}` +
         (fdLimit === undefined ? '' : ` (open-files limit ${fdLimit}, ${reserveFds ?? 0} kept for gossip, the API and health checks)`) +

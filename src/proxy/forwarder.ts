@@ -152,6 +152,11 @@ export interface ForwarderOptions {
   readonly outlier?: OutlierOptions;
   /** The process-wide fd budget of the proxy (HTTP: idle pooled connections count in it). */
   readonly budget?: ConnectionBudget;
+  /**
+   * HTTP: told when outlier detection ejects an endpoint (ServicePort, endpoint key, ejected
+   * until, ms since epoch), so the other worker threads can skip it too.
+   */
+  readonly onEjected?: (port: number, key: string, untilMs: number) => void;
 }
 
 export const FORWARDER_DEFAULTS = {
@@ -163,4 +168,4 @@ export const FORWARDER_DEFAULTS = {
   retries: 3,
   maxIdlePerEndpoint: 64,
   poolIdleTimeoutMs: 4_000,
-} as const satisfies Required<Omit<ForwarderOptions, 'outlier' | 'budget'>>;
+} as const satisfies Required<Omit<ForwarderOptions, 'outlier' | 'budget' | 'onEjected'>>;

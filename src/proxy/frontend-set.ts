@@ -21,6 +21,11 @@ export interface FrontendSetOptions extends ForwarderOptions {
    * service is gone within a deploy step.
    */
   readonly drainTimeoutMs?: number;
+  /**
+   * Bind with SO_REUSEPORT, so that every worker thread holds its own listening socket on each
+   * port and the kernel spreads new connections over them. Default false: one exclusive socket.
+   */
+  readonly reusePort?: boolean;
 }
 
 export const FRONTEND_SET_DEFAULTS = { drainTimeoutMs: 30_000 } as const;
@@ -103,6 +108,17 @@ export class FrontendSet {
       this.options.logger.error({ err: errorMessage(err) }, 'applying proxy routes failed');
     });
     return this.queue;
+  }
+
+  /**
+   * Another thread ejected `key` from `port`'s rotation until `untilMs`: HTTP requests here
+   * skip it too (made ready on a port that served none yet, so its first request knows).
+   */
+  adoptEjection(port: number, key: string, untilMs: number): void {
+    const frontend = this.ports.get(port);
+    if (frontend === undefined || kindOf(frontend.mode) !== 'http') return;
+    const fw = this.forwarderFor(frontend);
+    if (fw instanceof HttpForwarder) fw.adoptEjection(key, untilMs);
   }
 
   /** Counters of every frontend, draining ones included, by port. */
@@ -200,7 +216,8 @@ export class FrontendSet {
         resolve();
       };
       server.once('error', onError);
-      server.listen({ host: bindIp, port: frontend.port, exclusive: true }, () => {
+      const reusePort = this.options.reusePort === true;
+      server.listen({ host: bindIp, port: frontend.port, exclusive: true, ...(reusePort ? { reusePort } : {}) }, () => {
         server.off('error', onError);
         server.on('error', (err) => frontend.logger.warn({ err: errorMessage(err) }, 'proxy frontend socket error'));
         frontend.server = server;

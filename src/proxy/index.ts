@@ -50,3 +50,7 @@ export {
 } from './http/index.js';
 export { SlowStartPicker } from './slow-start.js';
 export { ConnectionBudget, type ConnectionBudgetOptions, type ConnectionBudgetStats } from './connection-budget.js';
+export { type DataPlane, type DataPlaneStatus, type WorkerShare } from './data-plane.js';
+export { ThreadDataPlane, type ThreadDataPlaneOptions } from './thread-data-plane.js';
+export { WorkerDataPlane, type WorkerDataPlaneOptions, WORKER_STALL_TIMEOUT_MS } from './workers/worker-data-plane.js';
+export { type WorkerScript, setProxyWorkerScript } from './workers/worker-script.js';

@@ -1,11 +1,13 @@
 import type { Clock, Logger } from '../core/index.js';
 import type { Service } from '../catalog/index.js';
-import { FrontendSet, type FrontendStats, type ProxyRoute } from './frontend-set.js';
-import { RoundRobin } from './round-robin.js';
-import { SlowStartPicker } from './slow-start.js';
+import type { FrontendStats } from './frontend-set.js';
 import { EMPTY_ROUTING_TABLE, buildRoutingTable, type RoutingTable } from './routing-table.js';
 import type { ForwarderOptions } from './forwarder.js';
 import { ConnectionBudget, type ConnectionBudgetStats } from './connection-budget.js';
+import type { DataPlane, WorkerShare } from './data-plane.js';
+import { ThreadDataPlane } from './thread-data-plane.js';
+import { WorkerDataPlane } from './workers/worker-data-plane.js';
+import type { WorkerScript } from './workers/worker-script.js';
 
 /** The document behind `/api/proxy.json`. */
 export interface ProxyStatus {
@@ -26,6 +28,8 @@ export interface ProxyStatus {
   readonly excluded: RoutingTable['excluded'];
   /** The process-wide cap on proxied connections (null when none was set). */
   readonly connectionBudget: ConnectionBudgetStats | null;
+  /** Each worker thread's share of the load (`--proxy-workers`); absent when the main thread forwards. */
+  readonly workers?: readonly WorkerShare[];
 }
 
 /** A port collision is logged at most once per this period (the Go Sidecar's Envoy rule). 1 min. */
@@ -49,60 +53,51 @@ export interface LoadBalancerOptions extends Omit<ForwarderOptions, 'budget'> {
    * `reserveFds` are named in the warning. None: only the per-frontend `maxConnections`.
    */
   readonly fdBudget?: { readonly maxConnections: number; readonly fdLimit?: number; readonly reserveFds?: number };
+  /**
+   * Worker threads that forward, each with its own listener on every ServicePort
+   * (SO_REUSEPORT). Default 0: this thread forwards (the single-thread mode).
+   */
+  readonly workers?: number;
+  /** What worker threads run (default: proxyWorkerScript()). */
+  readonly workerScript?: WorkerScript;
 }
 
 /**
- * The in-process load balancer: turns the catalog's records into a routing table, keeps one
- * round-robin picker per ServicePort (kept across updates so rotation stays fair), and hands
- * the routes to the frontend set, which binds, swaps and drains sockets.
+ * The in-process load balancer: turns the catalog's records into a routing table (here, in
+ * the main thread, the control plane) and hands it to the data plane that serves it: this
+ * thread (`workers` 0) or worker threads that each serve every route.
  */
 export class LoadBalancer {
   private table: RoutingTable = EMPTY_ROUTING_TABLE;
-  private readonly pickers = new Map<number, SlowStartPicker>();
-  private firstUpdate = true;
-  private readonly frontends: FrontendSet;
+  private readonly plane: DataPlane;
   private readonly collisionLoggedAt = new Map<string, number>();
-  private readonly budget: ConnectionBudget | undefined;
 
   constructor(private readonly options: LoadBalancerOptions) {
-    const b = options.fdBudget;
-    this.budget = b === undefined ? undefined : new ConnectionBudget({ ...b, logger: options.logger, clock: options.clock });
-    this.frontends = new FrontendSet({ ...options, ...(this.budget === undefined ? {} : { budget: this.budget }) });
+    const { fdBudget: b, workers = 0, workerScript, bindIp, logger, clock, drainTimeoutMs, slowStartMs, ...forwarder } = options;
+    if (workers > 0) {
+      this.plane = new WorkerDataPlane({
+        workers,
+        bindIp,
+        forwarder,
+        logger,
+        clock,
+        ...(drainTimeoutMs === undefined ? {} : { drainTimeoutMs }),
+        ...(slowStartMs === undefined ? {} : { slowStartMs }),
+        ...(b === undefined ? {} : { fdBudget: b }),
+        ...(workerScript === undefined ? {} : { script: workerScript }),
+      });
+    } else {
+      const budget = b === undefined ? undefined : new ConnectionBudget({ ...b, logger, clock });
+      this.plane = new ThreadDataPlane({ ...options, ...(budget === undefined ? {} : { budget }) });
+    }
   }
 
-  /** Rebuilds the routes from every record in the state and applies them. */
-  async update(services: Iterable<Service>): Promise<void> {
+  /** Rebuilds the routes from every record in the state and applies them (resolves once every thread serves them). */
+  update(services: Iterable<Service>): Promise<void> {
     const next = buildRoutingTable(services);
-    const routes = new Map<number, ProxyRoute>();
-    for (const route of next.routes) {
-      const port = route.servicePort;
-      let picker = this.pickers.get(port);
-      const keys = new Set(route.endpoints.map((e) => e.key));
-      let rejoined: readonly string[];
-      if (picker === undefined) {
-        rejoined = [...keys];
-        // A random start keeps every host from sending its first connection to the same endpoint.
-        const rotation = new RoundRobin(route.endpoints, Math.floor(Math.random() * Math.max(1, route.endpoints.length)));
-        picker = new SlowStartPicker(rotation, this.options.clock, this.options.slowStartMs ?? 10_000);
-        this.pickers.set(port, picker);
-        if (!this.firstUpdate && route.endpoints.length > 1) picker.join(keys);
-      } else {
-        const before = new Set(picker.rotation.endpoints.map((e) => e.key));
-        picker.rotation.update(route.endpoints);
-        picker.retain(keys);
-        rejoined = [...keys].filter((k) => !before.has(k));
-        // Ramp up only against endpoints already serving: a route's only endpoint, or
-        // endpoints that all arrive together, take all the work whatever.
-        if (route.endpoints.length > 1 && before.size > 0) picker.join(rejoined);
-      }
-      // An endpoint that (re)enters the route passed its health check: its outlier ejection ends.
-      routes.set(port, { picker, mode: route.mode, serviceName: route.serviceName, ...(rejoined.length > 0 ? { rejoined } : {}) });
-    }
-    this.firstUpdate = false;
-    for (const port of [...this.pickers.keys()]) if (!routes.has(port)) this.pickers.delete(port);
     this.table = next;
     this.reportCollisions(next);
-    await this.frontends.apply(routes);
+    return this.plane.apply(next);
   }
 
   /** The routes now in force. */
@@ -110,9 +105,10 @@ export class LoadBalancer {
     return this.table;
   }
 
-  /** Everything `/api/proxy.json` shows: bind IP, routes with their frontend counters, collisions. */
-  describe(): ProxyStatus {
-    const frontends = new Map(this.frontends.stats().map((f) => [f.port, f]));
+  /** Everything `/api/proxy.json` shows: bind IP, routes with their frontend counters, collisions, workers. */
+  async describe(): Promise<ProxyStatus> {
+    const status = await this.plane.status();
+    const frontends = new Map(status.frontends.map((f) => [f.port, f]));
     const routed = new Set(this.table.routes.map((r) => r.servicePort));
     return {
       bindIp: this.options.bindIp,
@@ -121,22 +117,29 @@ export class LoadBalancer {
         serviceName: route.serviceName,
         mode: route.mode,
         endpoints: route.endpoints.map((e) => ({ key: e.key, hostname: e.hostname, serviceId: e.serviceId, ip: e.ip, port: e.port })),
-        warming: this.pickers.get(route.servicePort)?.warmingKeys() ?? [],
+        warming: status.warming.get(route.servicePort) ?? [],
         listener: frontends.get(route.servicePort) ?? null,
       })),
       draining: [...frontends.values()].filter((f) => !routed.has(f.port)),
       collisions: this.table.collisions,
       excluded: this.table.excluded,
-      connectionBudget: this.budget?.stats() ?? null,
+      connectionBudget: status.connectionBudget,
+      ...(status.workers === undefined ? {} : { workers: status.workers }),
     };
   }
 
-  stats(): FrontendStats[] {
-    return this.frontends.stats();
+  /** Counters of every frontend (summed over the worker threads). */
+  async stats(): Promise<FrontendStats[]> {
+    return [...(await this.plane.status()).frontends];
+  }
+
+  /** The worker threads' data plane, or undefined in single-thread mode (for fault-injection tests). */
+  get workerPlane(): WorkerDataPlane | undefined {
+    return this.plane instanceof WorkerDataPlane ? this.plane : undefined;
   }
 
   close(): Promise<void> {
-    return this.frontends.close();
+    return this.plane.close();
   }
 
   private reportCollisions(table: RoutingTable): void {

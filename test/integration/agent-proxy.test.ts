@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, get, type Server } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,20 @@ async function backend(name: string): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return (server.address() as AddressInfo).port;
+}
+
+/** GET / on a connection of its own (closed after the answer); its body. */
+function getOnce(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+  });
 }
 
 test('the agent binds a ServicePort, balances over its instances and reports them at /api/proxy.json', { timeout: 60_000 }, async () => {
@@ -39,9 +53,10 @@ test('the agent binds a ServicePort, balances over its instances and reports the
   const seen = await eventually(
     async () => {
       const answers = new Set<string>();
-      // A time limit per request: while the instances are still UNHEALTHY the port is held
-      // and closes connections, and undici's fetch can stall on such a close.
-      for (let i = 0; i < 4; i++) answers.add(await (await fetch(`http://127.0.0.1:${servicePort}/`, { signal: AbortSignal.timeout(2000) })).text());
+      // A new connection per request: the route is in TCP mode, so a keep-alive connection
+      // would stay with one instance. A time limit per request: while the instances are still
+      // UNHEALTHY the port is held and closes connections.
+      for (let i = 0; i < 4; i++) answers.add(await getOnce(servicePort));
       assert.deepEqual([...answers].sort(), ['a', 'b']);
       return answers;
     },

@@ -161,7 +161,7 @@ test('no growth in sockets, timers or memory under load with endpoint churn', { 
   t.diagnostic(`heap after warm-up ${heapAfterWarmup.toFixed(1)} MiB, at end ${heapAtEnd.toFixed(1)} MiB`);
   t.diagnostic(`load balancer timers pending: ${baselineTimers} at start, ${clock.pending.size} at end`);
   t.diagnostic(`resources at start ${JSON.stringify(baselineResources)}, at end ${JSON.stringify(endResources)}`);
-  t.diagnostic(`proxy status: ${JSON.stringify(lb.describe().routes.map((r) => ({ port: r.servicePort, endpoints: r.endpoints.length, active: r.listener?.connectionsActive })))}`);
+  t.diagnostic(`proxy status: ${JSON.stringify((await lb.describe()).routes.map((r) => ({ port: r.servicePort, endpoints: r.endpoints.length, active: r.listener?.connectionsActive })))}`);
 
   assert.ok(requests > 1000, 'the load ran');
   assert.ok(failures <= requests * 0.001, `failures ${failures} of ${requests}`);

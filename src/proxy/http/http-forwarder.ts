@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { errorMessage, type Clock, type Logger } from '../../core/index.js';
+import { errorMessage, localShortageCode, type Clock, type Logger } from '../../core/index.js';
 import { FORWARDER_DEFAULTS, type EndpointPicker, type EndpointStats, type Forwarder, type ForwarderOptions, type ForwarderRoute, type ForwarderStats } from '../forwarder.js';
 import { ClientSession } from './client-session.js';
 import type { SessionOwner } from './session-owner.js';
@@ -47,6 +47,7 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
   readonly clientTimeoutMs: number;
   readonly serverTimeoutMs: number;
   private readonly maxConnections: number;
+  private readonly onEjected: ((port: number, key: string, untilMs: number) => void) | undefined;
   private readonly sessions = new ActiveSet<ClientSession>();
   private readonly clientTicks: number;
   private readonly sweeper: TimeoutSweep;
@@ -83,6 +84,12 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
       budget: options.budget,
     });
     this.outlier = new OutlierDetector(clock, options.outlier);
+    this.onEjected = options.onEjected;
+  }
+
+  /** Another worker thread ejected `key` until `untilMs`: new requests here skip it too. */
+  adoptEjection(key: string, untilMs: number): void {
+    if (this.outlier.adopt(key, untilMs)) this.logger.debug({ endpoint: key, ejectedUntilMs: untilMs }, 'endpoint ejected by another worker');
   }
 
   /**
@@ -158,6 +165,8 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
   connectFailed(entry: EndpointEntry, err: Error | undefined): void {
     this.totals.connectErrors++;
     this.logger.debug({ endpoint: entry.key, err: err === undefined ? undefined : errorMessage(err) }, 'endpoint connect failed');
+    // Out of fds or local ports is this host's shortage, not the endpoint's fault: no ejection.
+    if (err !== undefined && localShortageCode(err) !== undefined) return;
     this.outlierFailure(entry);
   }
 
@@ -166,6 +175,7 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
       this.totals.ejections++;
       const s = this.outlier.state(entry.key);
       this.logger.warn({ endpoint: entry.key, ejections: s?.ejections, ejectedUntilMs: s?.ejectedUntilMs }, 'endpoint ejected after consecutive failures');
+      if (s !== undefined) this.onEjected?.(this.port, entry.key, s.ejectedUntilMs);
     }
   }
 

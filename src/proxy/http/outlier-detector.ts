@@ -86,6 +86,22 @@ export class OutlierDetector {
     return true;
   }
 
+  /**
+   * Takes over an ejection decided elsewhere (another worker thread's detector): `key` is
+   * skipped until `untilMs`. Not counted as an ejection here. True if it extended the ejection.
+   */
+  adopt(key: string, untilMs: number): boolean {
+    let e = this.entries.get(key);
+    if (e === undefined) {
+      e = { consecutive: 0, ejections: 0, ejectedUntil: 0 };
+      this.entries.set(key, e);
+    }
+    if (untilMs <= e.ejectedUntil) return false;
+    e.consecutive = 0;
+    e.ejectedUntil = untilMs;
+    return true;
+  }
+
   success(key: string): void {
     const e = this.entries.get(key);
     if (e === undefined) return;

@@ -52,12 +52,12 @@ test('an endpoint ejected while down gets its share again as soon as its health 
   state.addServiceEntry(record('b', b.port));
   const all = (): Service[] => [...state.servers.values()].flatMap((s) => [...s.services.values()]);
   await lb.update(all());
-  const ejections = (): number => lb.stats().find((l) => l.port === servicePort)?.http?.ejections ?? 0;
+  const ejections = async (): Promise<number> => (await lb.stats()).find((l) => l.port === servicePort)?.http?.ejections ?? 0;
 
   // a dies: its connect failures are retried on b (clients see only b) until a is ejected.
   await a.stop();
   for (let i = 0; i < 12; i++) assert.equal(await get(servicePort), 'b');
-  assert.equal(ejections(), 1, 'a was ejected after consecutive connect failures');
+  assert.equal(await ejections(), 1, 'a was ejected after consecutive connect failures');
 
   // a is back, but the catalog has not said so: it stays ejected (its ejection lasts 10 s).
   await a.start();
@@ -78,7 +78,7 @@ test('an endpoint ejected while down gets its share again as soon as its health 
   // A second outage is ejected for the base period again (its history was forgiven), not 2×.
   await a.stop();
   for (let i = 0; i < 12; i++) await get(servicePort);
-  const endpoint = lb.stats().find((l) => l.port === servicePort)?.http?.endpoints.find((e) => e.key === 'host-a-a');
+  const endpoint = (await lb.stats()).find((l) => l.port === servicePort)?.http?.endpoints.find((e) => e.key === 'host-a-a');
   assert.equal(endpoint?.ejections, 1);
   const period = (endpoint?.ejectedUntilMs ?? 0) - Date.now();
   assert.ok(period > 8_000 && period <= 10_000, `second ejection lasts the base 10 s (left: ${period} ms)`);

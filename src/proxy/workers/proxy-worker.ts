@@ -1,0 +1,74 @@
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { pino, type LevelWithSilent } from 'pino';
+import { BugError, systemClock, type Logger } from '../../core/index.js';
+import { ConnectionBudget } from '../connection-budget.js';
+import { ThreadDataPlane } from '../thread-data-plane.js';
+import { LOAD_REPORT_INTERVAL_MS, PROXY_WORKER_ROLE, type FromWorker, type ProxyWorkerData, type ToWorker } from './worker-protocol.js';
+
+/** True in a thread started as a proxy worker (the entry script checks it first). */
+export function isProxyWorkerThread(): boolean {
+  return !isMainThread && (workerData as Partial<ProxyWorkerData> | null)?.role === PROXY_WORKER_ROLE;
+}
+
+/**
+ * The body of a proxy worker thread: a ThreadDataPlane that serves every ServicePort on its
+ * own SO_REUSEPORT sockets, fed routing tables by the main thread. It logs through the main
+ * thread (one pino JSON line per message) and reports its load every second.
+ */
+export function runProxyWorker(): void {
+  const port = parentPort;
+  if (port === null || !isProxyWorkerThread()) throw new BugError('runProxyWorker() called outside a proxy worker thread');
+  const data = workerData as ProxyWorkerData;
+  const send = (msg: FromWorker): void => port.postMessage(msg);
+  const logger = workerLogger(port, data.logLevel);
+  const clock = systemClock;
+  const budget = data.budget === undefined ? undefined : new ConnectionBudget({ ...data.budget, logger, clock });
+  const plane = new ThreadDataPlane({
+    ...data.forwarder,
+    bindIp: data.bindIp,
+    reusePort: true,
+    ...(data.slowStartMs === undefined ? {} : { slowStartMs: data.slowStartMs }),
+    ...(data.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: data.drainTimeoutMs }),
+    ...(budget === undefined ? {} : { budget }),
+    onEjected: (servicePort, key, untilMs) => send({ type: 'ejected', port: servicePort, key, untilMs }),
+    logger,
+    clock,
+  });
+  const loadTimer = setInterval(() => {
+    let active = 0;
+    let total = 0;
+    for (const f of plane.frontendStats()) {
+      active += f.connectionsActive;
+      total += f.connectionsTotal;
+    }
+    send({ type: 'load', connectionsActive: active, connectionsTotal: total });
+  }, LOAD_REPORT_INTERVAL_MS);
+  // Tables are applied in order; a stats request is answered between them.
+  let applying: Promise<void> = Promise.resolve();
+  port.on('message', (msg: ToWorker) => {
+    switch (msg.type) {
+      case 'routes':
+        applying = applying.then(() => plane.apply(msg.table)).then(() => send({ type: 'applied', generation: msg.generation }));
+        return;
+      case 'eject':
+        plane.adoptEjection(msg.port, msg.key, msg.untilMs);
+        return;
+      case 'stats':
+        send({ type: 'stats', id: msg.id, status: plane.statusNow() });
+        return;
+      case 'close':
+        clearInterval(loadTimer);
+        void applying.then(() => plane.close()).then(() => send({ type: 'closed' }));
+        return;
+      case 'fault':
+        if (msg.kind === 'exit') process.exit(1);
+        throw new BugError('fault injected into a proxy worker');
+    }
+  });
+  send({ type: 'ready' });
+}
+
+/** A pino logger whose lines go to the main thread, which writes them with its own logger. */
+function workerLogger(port: MessagePort, level: string): Logger {
+  return pino({ level: level as LevelWithSilent, base: null }, { write: (line: string) => port.postMessage({ type: 'log', line } satisfies FromWorker) });
+}

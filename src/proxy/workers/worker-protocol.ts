@@ -1,0 +1,54 @@
+import type { ForwarderOptions } from '../forwarder.js';
+import type { DataPlaneStatus } from '../data-plane.js';
+import type { RoutingTable } from '../routing-table.js';
+
+/*
+ * The messages between the load balancer's main thread and its proxy worker threads. All are
+ * plain data (structured clone); the routing table is the one frozen snapshot every worker gets.
+ */
+
+/** Marks a thread as a proxy worker (its workerData.role). */
+export const PROXY_WORKER_ROLE = 'sidecar-proxy-worker';
+
+/** What a worker is started with (its `workerData`). */
+export interface ProxyWorkerData {
+  readonly role: typeof PROXY_WORKER_ROLE;
+  /** The worker's slot, 0-based (named in its log lines). */
+  readonly index: number;
+  /** The main thread's log level: lines below it are not even sent. */
+  readonly logLevel: string;
+  readonly bindIp: string;
+  readonly slowStartMs?: number;
+  readonly drainTimeoutMs?: number;
+  readonly forwarder: Omit<ForwarderOptions, 'budget' | 'onEjected'>;
+  /** The shared fd budget: every worker's ConnectionBudget counts in the same cells. */
+  readonly budget?: { readonly maxConnections: number; readonly fdLimit?: number; readonly reserveFds?: number; readonly counters: SharedArrayBuffer };
+}
+
+/** Main thread → worker. */
+export type ToWorker =
+  /** Serve this table from now on; answer `applied` with the generation. */
+  | { readonly type: 'routes'; readonly generation: number; readonly table: RoutingTable }
+  /** Another worker ejected an endpoint: skip it until `untilMs`. */
+  | { readonly type: 'eject'; readonly port: number; readonly key: string; readonly untilMs: number }
+  /** Answer `stats` with the same id. */
+  | { readonly type: 'stats'; readonly id: number }
+  /** Close every frontend and connection, answer `closed`. */
+  | { readonly type: 'close' }
+  /** Fault injection for the tests of worker replacement: throw from the message handler, or exit the thread. */
+  | { readonly type: 'fault'; readonly kind: 'throw' | 'exit' };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'applied'; readonly generation: number }
+  | { readonly type: 'ejected'; readonly port: number; readonly key: string; readonly untilMs: number }
+  | { readonly type: 'stats'; readonly id: number; readonly status: DataPlaneStatus }
+  /** Client connections open now and accepted in all, sent every second, so a dead worker's open connections can be counted as lost. */
+  | { readonly type: 'load'; readonly connectionsActive: number; readonly connectionsTotal: number }
+  /** One pino JSON line, written by the main thread's logger. */
+  | { readonly type: 'log'; readonly line: string }
+  | { readonly type: 'closed' };
+
+/** How often a worker reports its load. 1 s. */
+export const LOAD_REPORT_INTERVAL_MS = 1_000;
