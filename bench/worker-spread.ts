@@ -77,19 +77,34 @@ function shutdown(): Promise<void> {
   })();
   return shuttingDown;
 }
+/** Prints the error, stops everything and leaves with status `code`. */
+let failed = false;
+function fail(err: unknown, code = 1): void {
+  if (failed) return; // what follows the first failure (threads exiting, steps rejected) adds nothing
+  failed = true;
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  void shutdown().finally(() => process.exit(code));
+}
 function startWorker(file: string, workerData?: unknown): Worker {
   const worker = new Worker(new URL(file, import.meta.url), { workerData });
+  // A thread that throws ends the run at once, rather than when a step times out.
+  worker.on('error', (err) => fail(new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })));
   closers.push(() => worker.terminate());
   return worker;
 }
 function firstMessage<T>(worker: Worker, what: string): Promise<T> {
-  return withTimeout(
-    what,
-    new Promise<T>((res, rej) => {
-      worker.once('message', res);
-      worker.once('error', rej);
-    }),
-  );
+  let onMessage: (msg: T) => void = () => undefined;
+  let onExit: (code: number) => void = () => undefined;
+  const answer = new Promise<T>((res, rej) => {
+    onMessage = res;
+    onExit = (code) => rej(new Error(`${what}: the thread exited (${code})`));
+    worker.once('message', onMessage);
+    worker.once('exit', onExit);
+  });
+  return withTimeout(what, answer).finally(() => {
+    worker.off('message', onMessage);
+    worker.off('exit', onExit);
+  });
 }
 
 /** The driver thread: the echo backend and the clients. */
@@ -127,6 +142,8 @@ interface Counts {
 class ProxyPool {
   private readonly counters: Int32Array;
   private nextTurn = 0;
+  /** Mode B: the main thread's listener. */
+  private server: Server | undefined;
   private constructor(
     readonly mode: Mode,
     private readonly workers: Worker[],
@@ -158,6 +175,7 @@ class ProxyPool {
     await listen(server, 0);
     closers.push(() => new Promise((r) => server.close(r)));
     pool.port = (server.address() as AddressInfo).port;
+    pool.server = server;
     return pool;
   }
 
@@ -201,6 +219,8 @@ class ProxyPool {
   }
 
   async close(): Promise<void> {
+    const server = this.server;
+    if (server !== undefined) await new Promise((r) => server.close(r));
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
@@ -315,11 +335,7 @@ async function main(): Promise<void> {
 
 process.once('SIGINT', () => {
   say('interrupted: stopping workers and servers');
+  failed = true;
   void shutdown().finally(() => process.exit(130));
 });
-main()
-  .catch((err: unknown) => {
-    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(() => shutdown());
+main().then(() => shutdown(), fail);

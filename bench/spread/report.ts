@@ -95,7 +95,7 @@ export function summarize(knobs: Knobs, results: readonly ModeResult[]): string 
   const perConn = (pick: (b: BurstRun) => number) => (r: ModeResult): number => median(r.burst.map((b) => pick(b) / b.connections));
   const mainUs = perConn((b) => b.mainCpuUs);
   rows.push([s4, 'main-thread CPU µs per connection (median)', (r) => mainUs(r).toFixed(1)]);
-  rows.push(['', 'whole-process CPU µs per connection (median)', (r) => perConn((b) => b.processCpuUs)(r).toFixed(0)]);
+  rows.push(['', 'whole-process CPU µs per connection, clients and backend included (median)', (r) => perConn((b) => b.processCpuUs)(r).toFixed(0)]);
   rows.push(['', 'main thread busy (event-loop utilization, median)', (r) => pct(median(r.burst.map((b) => b.mainElu)))]);
   rows.push(['', 'main-thread event-loop delay p99 / max (ms, median of reps)', (r) => `${ms(median(r.burst.map((b) => b.loopDelayP99Ms)))} / ${ms(median(r.burst.map((b) => b.loopDelayMaxMs)))}`]);
   rows.push(['', 'connections per second (median)', (r) => median(r.burst.map((b) => b.connections / (b.elapsedMs / 1000))).toFixed(0)]);
