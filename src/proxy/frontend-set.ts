@@ -26,6 +26,16 @@ export interface FrontendSetOptions extends ForwarderOptions {
    * port and the kernel spreads new connections over them. Default false: one exclusive socket.
    */
   readonly reusePort?: boolean;
+  /** Worker threads: evens out connections between the threads (see ConnectionBalancer). */
+  readonly balancer?: FrontendBalancer;
+}
+
+/** What a frontend set asks of the balancer between worker threads. */
+export interface FrontendBalancer {
+  /** True if the connection was handed to another thread (then this one forgets it). */
+  divert(socket: Socket, port: number): boolean;
+  /** Counts a connection this thread serves, until it closes. */
+  track(socket: Socket): void;
 }
 
 export const FRONTEND_SET_DEFAULTS = { drainTimeoutMs: 30_000 } as const;
@@ -189,17 +199,11 @@ export class FrontendSet {
   private bind(frontend: Frontend): Promise<void> {
     const { bindIp } = this.options;
     frontend.state = 'binding';
-    const budget = this.options.budget;
+    const balancer = this.options.balancer;
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-      // The process-wide fd budget, checked first and for the price of a comparison.
-      if (budget !== undefined) {
-        if (!budget.admit()) {
-          refuseOverBudget(socket, frontend.mode);
-          return;
-        }
-        socket.once('close', budget.release);
-      }
-      this.forwarderFor(frontend).handle(socket);
+      // Another worker thread with fewer connections takes it (it was accepted paused: nothing read yet).
+      if (balancer !== undefined && balancer.divert(socket, frontend.port)) return;
+      this.accept(frontend, socket);
     });
     return new Promise((resolve) => {
       const onError = (err: NodeJS.ErrnoException): void => {
@@ -231,6 +235,35 @@ export class FrontendSet {
         resolve();
       });
     });
+  }
+
+  /**
+   * A connection accepted for `port` by another worker thread, which handed it over (it has
+   * fewer open connections here); closed at once if the port is no longer served.
+   */
+  adopt(port: number, socket: Socket): void {
+    const frontend = this.ports.get(port);
+    if (frontend === undefined || frontend.state !== 'listening') {
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
+    this.accept(frontend, socket);
+  }
+
+  /** Takes an accepted connection in: counted for the balancer, admitted by the fd budget, handed to the forwarder. */
+  private accept(frontend: Frontend, socket: Socket): void {
+    this.options.balancer?.track(socket);
+    // The process-wide fd budget, checked first and for the price of a comparison.
+    const budget = this.options.budget;
+    if (budget !== undefined) {
+      if (!budget.admit()) {
+        refuseOverBudget(socket, frontend.mode);
+        return;
+      }
+      socket.once('close', budget.release);
+    }
+    this.forwarderFor(frontend).handle(socket);
   }
 
   /** Stops accepting on a removed port at once; open connections get `drainTimeoutMs` to finish. */

@@ -54,3 +54,4 @@ export { type DataPlane, type DataPlaneStatus, type WorkerShare } from './data-p
 export { ThreadDataPlane, type ThreadDataPlaneOptions } from './thread-data-plane.js';
 export { WorkerDataPlane, type WorkerDataPlaneOptions, WORKER_STALL_TIMEOUT_MS } from './workers/worker-data-plane.js';
 export { type WorkerScript, setProxyWorkerScript } from './workers/worker-script.js';
+export { type WorkerRuntime } from './workers/worker-protocol.js';

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Clock, Logger } from '../core/index.js';
 import type { DataPlane, DataPlaneStatus } from './data-plane.js';
 import { FrontendSet, type FrontendSetOptions, type FrontendStats, type ProxyRoute } from './frontend-set.js';
@@ -67,6 +68,11 @@ export class ThreadDataPlane implements DataPlane {
     this.firstUpdate = false;
     for (const port of [...this.pickers.keys()]) if (!routes.has(port)) this.pickers.delete(port);
     return this.frontends.apply(routes);
+  }
+
+  /** A connection another worker thread accepted for `port` and handed over. */
+  adopt(port: number, socket: Socket): void {
+    this.frontends.adopt(port, socket);
   }
 
   /** Another thread ejected `key` from `port`'s rotation until `untilMs`: skip it here too. */

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, Agent, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
@@ -72,13 +72,33 @@ async function backend(name: string): Promise<Server> {
   return server;
 }
 
-test('no growth in sockets, timers or memory under load with endpoint churn', { skip: ENABLED ? false : 'set SIDECAR_SOAK=1 to run the soak test', timeout: (SECONDS + 120) * 1000 }, async (t) => {
+/** Handle kinds that must not grow: sockets, listening sockets, timers. */
+const WATCHED = ['TCPSocketWrap', 'Timeout', 'TCPServerWrap'] as const;
+
+/** The worker threads' handles summed by kind, and their heaps after a full collection (MiB). */
+async function workerRuntime(lb: LoadBalancer): Promise<{ resources: Record<string, number>; heapMb: number }> {
+  const all = (await lb.workerPlane?.runtime(true)) ?? [];
+  const resources: Record<string, number> = {};
+  let heap = 0;
+  for (const w of all) {
+    heap += w.heapUsedBytes;
+    for (const [kind, n] of Object.entries(w.resources)) resources[kind] = (resources[kind] ?? 0) + n;
+  }
+  return { resources, heapMb: heap / 2 ** 20 };
+}
+
+for (const workers of [0, 2]) {
+  const title = workers === 0 ? 'the main thread forwarding' : `${workers} worker threads forwarding`;
+  test(`no growth in sockets, timers or memory under load with endpoint churn, ${title}`, { skip: ENABLED ? false : 'set SIDECAR_SOAK=1 to run the soak test', timeout: (SECONDS + 120) * 1000 }, (t) => soak(t, workers));
+}
+
+async function soak(t: TestContext, workers: number): Promise<void> {
   const servers = await Promise.all(['a', 'b', 'c', 'd'].map(backend));
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
   const httpPort = await freePort();
   const tcpPort = await freePort();
   const clock = new CountingClock();
-  const lb = new LoadBalancer({ bindIp: '127.0.0.1', logger: silentLogger(), clock, slowStartMs: 500, drainTimeoutMs: 2000 });
+  const lb = new LoadBalancer({ bindIp: '127.0.0.1', logger: silentLogger(), clock, slowStartMs: 500, drainTimeoutMs: 2000, workers });
   const { stamps } = makeState(new Date().toISOString());
   const record = (i: number, servicePort: number, mode: string, status: number): Service =>
     makeService({ id: `${mode}${i}`, name: `soak-${mode}`, hostname: `h${i}`, proxyMode: mode, status, updated: stamps.now(), ports: [{ type: 'tcp', port: ports[i] ?? 0, servicePort, ip: '127.0.0.1' }] });
@@ -89,6 +109,7 @@ test('no growth in sockets, timers or memory under load with endpoint churn', { 
 
   const baselineResources = resources();
   const baselineTimers = clock.pending.size;
+  const baselineWorkers = await workerRuntime(lb);
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   let running = true;
   let requests = 0;
@@ -140,9 +161,11 @@ test('no growth in sockets, timers or memory under load with endpoint churn', { 
   const loops = [httpLoop(), httpLoop(), httpLoop(), tcpLoop()];
   const warmupMs = Math.min(20_000, (SECONDS * 1000) / 4);
   let heapAfterWarmup: number;
+  let workersAfterWarmup: { resources: Record<string, number>; heapMb: number };
   try {
     await new Promise((resolve) => setTimeout(resolve, warmupMs));
     heapAfterWarmup = await settledHeapMb();
+    workersAfterWarmup = await workerRuntime(lb);
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000 - warmupMs));
   } finally {
     // Stop the load and the churn whatever happened, so nothing keeps running after the test.
@@ -157,22 +180,35 @@ test('no growth in sockets, timers or memory under load with endpoint churn', { 
   // Let pooled upstream connections time out and draining listeners finish.
   await new Promise((resolve) => setTimeout(resolve, 6000));
   const endResources = resources();
+  const endWorkers = await workerRuntime(lb);
   t.diagnostic(`requests ${requests}, failures ${failures}, churn steps ${step}`);
   t.diagnostic(`heap after warm-up ${heapAfterWarmup.toFixed(1)} MiB, at end ${heapAtEnd.toFixed(1)} MiB`);
   t.diagnostic(`load balancer timers pending: ${baselineTimers} at start, ${clock.pending.size} at end`);
   t.diagnostic(`resources at start ${JSON.stringify(baselineResources)}, at end ${JSON.stringify(endResources)}`);
+  if (workers > 0) {
+    t.diagnostic(`worker heaps after warm-up ${workersAfterWarmup.heapMb.toFixed(1)} MiB, at end ${endWorkers.heapMb.toFixed(1)} MiB`);
+    t.diagnostic(`worker resources at start ${JSON.stringify(baselineWorkers.resources)}, at end ${JSON.stringify(endWorkers.resources)}`);
+    t.diagnostic(`workers: ${JSON.stringify((await lb.describe()).workers)}`);
+  }
   t.diagnostic(`proxy status: ${JSON.stringify((await lb.describe()).routes.map((r) => ({ port: r.servicePort, endpoints: r.endpoints.length, active: r.listener?.connectionsActive })))}`);
 
   assert.ok(requests > 1000, 'the load ran');
   assert.ok(failures <= requests * 0.001, `failures ${failures} of ${requests}`);
   assert.ok(heapAtEnd - heapAfterWarmup < 16, `heap grew ${(heapAtEnd - heapAfterWarmup).toFixed(1)} MiB`);
   assert.ok(clock.pending.size <= baselineTimers, `timers: ${baselineTimers} at start, ${clock.pending.size} at end`);
-  for (const kind of ['TCPSocketWrap', 'Timeout', 'TCPServerWrap']) {
+  for (const kind of WATCHED) {
     assert.ok((endResources[kind] ?? 0) <= (baselineResources[kind] ?? 0), `${kind}: ${baselineResources[kind] ?? 0} at start, ${endResources[kind] ?? 0} at end`);
+    assert.ok((endWorkers.resources[kind] ?? 0) <= (baselineWorkers.resources[kind] ?? 0), `workers' ${kind}: ${baselineWorkers.resources[kind] ?? 0} at start, ${endWorkers.resources[kind] ?? 0} at end`);
+  }
+  assert.ok(endWorkers.heapMb - workersAfterWarmup.heapMb < 16, `worker heaps grew ${(endWorkers.heapMb - workersAfterWarmup.heapMb).toFixed(1)} MiB`);
+  if (workers > 0) {
+    const shares = (await lb.describe()).workers ?? [];
+    assert.equal(shares.length, workers);
+    for (const w of shares) assert.ok(w.connectionsTotal > 0 && w.restarts === 0, `worker ${w.index} served and never died: ${JSON.stringify(w)}`);
   }
   await lb.close();
   await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
     s.closeAllConnections();
     s.close(() => resolve());
   })));
-});
+}

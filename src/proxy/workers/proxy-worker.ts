@@ -3,7 +3,8 @@ import { pino, type LevelWithSilent } from 'pino';
 import { BugError, systemClock, type Logger } from '../../core/index.js';
 import { ConnectionBudget } from '../connection-budget.js';
 import { ThreadDataPlane } from '../thread-data-plane.js';
-import { LOAD_REPORT_INTERVAL_MS, PROXY_WORKER_ROLE, type FromWorker, type ProxyWorkerData, type ToWorker } from './worker-protocol.js';
+import { ConnectionBalancer, HEARTBEAT_INTERVAL_MS } from './connection-balancer.js';
+import { LOAD_REPORT_INTERVAL_MS, PROXY_WORKER_ROLE, type FromWorker, type ProxyWorkerData, type ToWorker, type WorkerRuntime } from './worker-protocol.js';
 
 /** True in a thread started as a proxy worker (the entry script checks it first). */
 export function isProxyWorkerThread(): boolean {
@@ -23,7 +24,11 @@ export function runProxyWorker(): void {
   const logger = workerLogger(port, data.logLevel);
   const clock = systemClock;
   const budget = data.budget === undefined ? undefined : new ConnectionBudget({ ...data.budget, logger, clock });
-  const plane = new ThreadDataPlane({
+  const balancer = new ConnectionBalancer(data.index, new Int32Array(data.load), new Float64Array(data.heartbeats), clock, (servicePort, socket) =>
+    plane.adopt(servicePort, socket),
+  );
+  const plane: ThreadDataPlane = new ThreadDataPlane({
+    balancer,
     ...data.forwarder,
     bindIp: data.bindIp,
     reusePort: true,
@@ -34,7 +39,10 @@ export function runProxyWorker(): void {
     logger,
     clock,
   });
-  const loadTimer = setInterval(() => {
+  balancer.start();
+  for (const peer of data.peers) balancer.addPeer(peer.index, peer.port);
+  const heartbeat = clock.setInterval(() => balancer.beat(), HEARTBEAT_INTERVAL_MS);
+  const loadTimer = clock.setInterval(() => {
     let active = 0;
     let total = 0;
     for (const f of plane.frontendStats()) {
@@ -50,14 +58,22 @@ export function runProxyWorker(): void {
       case 'routes':
         applying = applying.then(() => plane.apply(msg.table)).then(() => send({ type: 'applied', generation: msg.generation }));
         return;
+      case 'peer':
+        balancer.addPeer(msg.index, msg.port);
+        return;
       case 'eject':
         plane.adoptEjection(msg.port, msg.key, msg.untilMs);
         return;
       case 'stats':
         send({ type: 'stats', id: msg.id, status: plane.statusNow() });
         return;
+      case 'runtime':
+        send({ type: 'runtime', id: msg.id, runtime: runtimeOf(data.index, msg.gc) });
+        return;
       case 'close':
-        clearInterval(loadTimer);
+        clock.clearInterval(loadTimer);
+        clock.clearInterval(heartbeat);
+        balancer.close();
         void applying.then(() => plane.close()).then(() => send({ type: 'closed' }));
         return;
       case 'fault':
@@ -66,6 +82,15 @@ export function runProxyWorker(): void {
     }
   });
   send({ type: 'ready' });
+}
+
+/** This thread's heap and event-loop handles; after a full collection when asked and possible. */
+function runtimeOf(index: number, gc: boolean): WorkerRuntime {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (gc && typeof collect === 'function') collect();
+  const resources: Record<string, number> = {};
+  for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
+  return { index, heapUsedBytes: process.memoryUsage().heapUsed, resources };
 }
 
 /** A pino logger whose lines go to the main thread, which writes them with its own logger. */

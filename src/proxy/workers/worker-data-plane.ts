@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Backoff, ErrorCode, errorMessage, type Clock, type Logger, type TimerHandle } from '../../core/index.js';
 import { ConnectionBudget } from '../connection-budget.js';
 import type { DataPlane, DataPlaneStatus, WorkerShare } from '../data-plane.js';
@@ -6,7 +6,7 @@ import type { ForwarderOptions } from '../forwarder.js';
 import type { RoutingTable } from '../routing-table.js';
 import { mergeFrontendStats } from './merge-stats.js';
 import { proxyWorkerScript, type WorkerScript } from './worker-script.js';
-import { PROXY_WORKER_ROLE, type FromWorker, type ProxyWorkerData, type ToWorker } from './worker-protocol.js';
+import { PROXY_WORKER_ROLE, type FromWorker, type ProxyWorkerData, type ToWorker, type WorkerRuntime } from './worker-protocol.js';
 import { relayWorkerLog } from './worker-log-relay.js';
 
 export interface WorkerDataPlaneOptions {
@@ -76,14 +76,22 @@ export class WorkerDataPlane implements DataPlane {
   private table: RoutingTable | undefined;
   private generation = 0;
   private readonly acks = new Set<Pending<void>>();
-  private readonly statsReplies = new Map<number, { readonly slot: Slot; readonly resolve: (s: DataPlaneStatus | undefined) => void }>();
-  private nextStatsId = 1;
+  /** Requests (stats, runtime) waiting for a worker's answer, by id. */
+  private readonly replies = new Map<number, { readonly slot: Slot; readonly resolve: (answer: unknown) => void }>();
+  private nextRequestId = 1;
   private readonly counters: SharedArrayBuffer | undefined;
+  /** The ConnectionBalancer's shared cells: open connections and heartbeats, one per slot. */
+  private readonly load: SharedArrayBuffer;
+  private readonly heartbeats: SharedArrayBuffer;
+  private readonly count: number;
   private readonly budgetView: ConnectionBudget | undefined;
   private watchdog: TimerHandle | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: WorkerDataPlaneOptions) {
+    this.count = Math.max(1, Math.floor(options.workers));
+    this.load = new SharedArrayBuffer(this.count * Int32Array.BYTES_PER_ELEMENT);
+    this.heartbeats = new SharedArrayBuffer(this.count * Float64Array.BYTES_PER_ELEMENT);
     const b = options.fdBudget;
     const counters = b === undefined ? undefined : ConnectionBudget.sharedCounters();
     this.counters = counters;
@@ -102,7 +110,7 @@ export class WorkerDataPlane implements DataPlane {
 
   async status(): Promise<DataPlaneStatus> {
     const live = this.slots.filter((s) => s.state === 'running');
-    const replies = await Promise.all(live.map((s) => this.requestStats(s)));
+    const replies = await Promise.all(live.map((s) => this.ask<DataPlaneStatus>(s, (id) => ({ type: 'stats', id }))));
     const answered = new Map<Slot, DataPlaneStatus>();
     live.forEach((s, i) => {
       const r = replies[i];
@@ -118,6 +126,16 @@ export class WorkerDataPlane implements DataPlane {
       connectionBudget: this.budgetView?.stats() ?? null,
       workers: this.slots.map((s) => share(s, answered.get(s))),
     };
+  }
+
+  /**
+   * Each live worker's heap and event-loop handles (sockets, servers, timers), after a full
+   * collection when `gc` and the process runs with --expose-gc: what a soak test watches for growth.
+   */
+  async runtime(gc = false): Promise<WorkerRuntime[]> {
+    const live = this.slots.filter((s) => s.state === 'running');
+    const answers = await Promise.all(live.map((s) => this.ask<WorkerRuntime>(s, (id) => ({ type: 'runtime', id, gc }))));
+    return answers.filter((a): a is WorkerRuntime => a !== undefined);
   }
 
   /** Fault injection for tests: makes worker `index` throw (or exit), as a bug in it would. */
@@ -141,8 +159,7 @@ export class WorkerDataPlane implements DataPlane {
   /** Spawns the workers on first use (the constructor starts nothing). */
   private start(): void {
     if (this.slots.length > 0) return;
-    const count = Math.max(1, Math.floor(this.options.workers));
-    for (let index = 0; index < count; index++) {
+    for (let index = 0; index < this.count; index++) {
       const slot: Slot = {
         index,
         thread: undefined,
@@ -169,9 +186,20 @@ export class WorkerDataPlane implements DataPlane {
     slot.respawnTimer = undefined;
     if (this.closing !== undefined) return;
     const o = this.options;
+    // A direct channel to every other live worker, for handing connections over (ConnectionBalancer).
+    const peers: { index: number; port: MessagePort }[] = [];
+    for (const other of this.slots) {
+      if (other === slot || other.thread === undefined) continue;
+      const { port1, port2 } = new MessageChannel();
+      peers.push({ index: other.index, port: port1 });
+      other.thread.postMessage({ type: 'peer', index: slot.index, port: port2 } satisfies ToWorker, [port2]);
+    }
     const data: ProxyWorkerData = {
       role: PROXY_WORKER_ROLE,
       index: slot.index,
+      load: this.load,
+      heartbeats: this.heartbeats,
+      peers,
       logLevel: o.logger.level,
       bindIp: o.bindIp,
       forwarder: o.forwarder,
@@ -180,7 +208,8 @@ export class WorkerDataPlane implements DataPlane {
       ...(o.fdBudget === undefined || this.counters === undefined ? {} : { budget: { ...o.fdBudget, counters: this.counters } }),
     };
     const script = o.script ?? proxyWorkerScript();
-    const thread = 'url' in script ? new Worker(script.url, { workerData: data }) : new Worker(script.code, { eval: true, workerData: data });
+    const transferList = peers.map((p) => p.port);
+    const thread = 'url' in script ? new Worker(script.url, { workerData: data, transferList }) : new Worker(script.code, { eval: true, workerData: data, transferList });
     slot.thread = thread;
     slot.state = 'starting';
     slot.applied = 0;
@@ -215,12 +244,12 @@ export class WorkerDataPlane implements DataPlane {
       case 'ejected':
         for (const other of this.slots) if (other !== slot && other.state === 'running') this.post(other, { type: 'eject', port: msg.port, key: msg.key, untilMs: msg.untilMs });
         return;
-      case 'stats': {
-        const waiter = this.statsReplies.get(msg.id);
-        this.statsReplies.delete(msg.id);
-        waiter?.resolve(msg.status);
+      case 'stats':
+        this.answer(msg.id, msg.status);
         return;
-      }
+      case 'runtime':
+        this.answer(msg.id, msg.runtime);
+        return;
       case 'load':
         slot.connectionsActive = msg.connectionsActive;
         slot.connectionsTotal = msg.connectionsTotal;
@@ -236,7 +265,7 @@ export class WorkerDataPlane implements DataPlane {
 
   private onExit(slot: Slot, exitCode: number): void {
     slot.thread = undefined;
-    this.failStats(slot);
+    this.failRequests(slot);
     if (this.closing !== undefined) {
       slot.state = 'stopped';
       this.settle(this.acks);
@@ -287,29 +316,36 @@ export class WorkerDataPlane implements DataPlane {
     this.options.clock.clearTimeout(timer);
   }
 
-  private requestStats(slot: Slot): Promise<DataPlaneStatus | undefined> {
+  /** Sends the request `make(id)` and resolves with the answer, or undefined after STATS_TIMEOUT_MS or if the worker dies. */
+  private ask<T>(slot: Slot, make: (id: number) => ToWorker): Promise<T | undefined> {
     return new Promise((resolve) => {
-      const id = this.nextStatsId++;
+      const id = this.nextRequestId++;
       const timer = this.options.clock.setTimeout(() => {
-        this.statsReplies.delete(id);
+        this.replies.delete(id);
         resolve(undefined);
       }, STATS_TIMEOUT_MS);
-      this.statsReplies.set(id, {
+      this.replies.set(id, {
         slot,
-        resolve: (s) => {
+        resolve: (answer) => {
           this.options.clock.clearTimeout(timer);
-          resolve(s);
+          resolve(answer as T | undefined);
         },
       });
-      this.post(slot, { type: 'stats', id });
+      this.post(slot, make(id));
     });
   }
 
-  /** A worker died: its pending stats requests get no answer. */
-  private failStats(slot: Slot): void {
-    for (const [id, waiter] of this.statsReplies) {
+  private answer(id: number, value: unknown): void {
+    const waiter = this.replies.get(id);
+    this.replies.delete(id);
+    waiter?.resolve(value);
+  }
+
+  /** A worker died: its pending requests get no answer. */
+  private failRequests(slot: Slot): void {
+    for (const [id, waiter] of this.replies) {
       if (waiter.slot !== slot) continue;
-      this.statsReplies.delete(id);
+      this.replies.delete(id);
       waiter.resolve(undefined);
     }
   }
