@@ -11,11 +11,12 @@ interface Handoff {
 
 /**
  * How long a worker may go without a heartbeat before the others stop handing it connections
- * (its event loop is blocked: a connection sent there would wait). 300 ms: three beats.
+ * (its event loop is blocked: a connection sent there would wait). 150 ms: three beats; a
+ * longer GC pause only means no handover for a moment.
  */
-export const HEARTBEAT_STALE_MS = 300;
-/** How often each worker marks itself alive in the shared heartbeat cells. 100 ms. */
-export const HEARTBEAT_INTERVAL_MS = 100;
+export const HEARTBEAT_STALE_MS = 150;
+/** How often each worker marks itself alive in the shared heartbeat cells (one store, no message). 50 ms. */
+export const HEARTBEAT_INTERVAL_MS = 50;
 
 /**
  * Evens out client connections between the proxy worker threads. The kernel spreads new

@@ -4,7 +4,7 @@ import { BugError, systemClock, type Logger } from '../../core/index.js';
 import { ConnectionBudget } from '../connection-budget.js';
 import { ThreadDataPlane } from '../thread-data-plane.js';
 import { ConnectionBalancer, HEARTBEAT_INTERVAL_MS } from './connection-balancer.js';
-import { LOAD_REPORT_INTERVAL_MS, PROXY_WORKER_ROLE, type FromWorker, type ProxyWorkerData, type ToWorker, type WorkerRuntime } from './worker-protocol.js';
+import { LOAD_REPORT_INTERVAL_MS, PROXY_WORKER_ROLE, STALL_FAULT_MS, type FromWorker, type ProxyWorkerData, type ToWorker, type WorkerRuntime } from './worker-protocol.js';
 
 /** True in a thread started as a proxy worker (the entry script checks it first). */
 export function isProxyWorkerThread(): boolean {
@@ -78,6 +78,13 @@ export function runProxyWorker(): void {
         return;
       case 'fault':
         if (msg.kind === 'exit') process.exit(1);
+        if (msg.kind === 'stall') {
+          const until = Date.now() + STALL_FAULT_MS;
+          while (Date.now() < until) {
+            // blocked on purpose: the watchdog must notice and replace this thread
+          }
+          return;
+        }
         throw new BugError('fault injected into a proxy worker');
     }
   });

@@ -6,7 +6,7 @@ import type { ForwarderOptions } from '../forwarder.js';
 import type { RoutingTable } from '../routing-table.js';
 import { mergeFrontendStats } from './merge-stats.js';
 import { proxyWorkerScript, type WorkerScript } from './worker-script.js';
-import { PROXY_WORKER_ROLE, type FromWorker, type ProxyWorkerData, type ToWorker, type WorkerRuntime } from './worker-protocol.js';
+import { PROXY_WORKER_ROLE, type FromWorker, type ProxyWorkerData, type ToWorker, type WorkerFault, type WorkerRuntime } from './worker-protocol.js';
 import { relayWorkerLog } from './worker-log-relay.js';
 
 export interface WorkerDataPlaneOptions {
@@ -138,8 +138,8 @@ export class WorkerDataPlane implements DataPlane {
     return answers.filter((a): a is WorkerRuntime => a !== undefined);
   }
 
-  /** Fault injection for tests: makes worker `index` throw (or exit), as a bug in it would. */
-  injectFault(index: number, kind: 'throw' | 'exit'): void {
+  /** Fault injection for tests: makes worker `index` throw, exit or stall, as a bug in it would. */
+  injectFault(index: number, kind: WorkerFault): void {
     const slot = this.slots[index];
     if (slot !== undefined) this.post(slot, { type: 'fault', kind });
   }

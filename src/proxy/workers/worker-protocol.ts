@@ -45,8 +45,14 @@ export type ToWorker =
   | { readonly type: 'runtime'; readonly id: number; readonly gc: boolean }
   /** Close every frontend and connection, answer `closed`. */
   | { readonly type: 'close' }
-  /** Fault injection for the tests of worker replacement: throw from the message handler, or exit the thread. */
-  | { readonly type: 'fault'; readonly kind: 'throw' | 'exit' };
+  /** Fault injection for the tests of worker replacement: throw from the message handler, exit the thread, or block its event loop. */
+  | { readonly type: 'fault'; readonly kind: WorkerFault };
+
+/** `throw` (a bug), `exit` (the thread ends), `stall` (a busy loop for 60 s: the event loop is blocked). */
+export type WorkerFault = 'throw' | 'exit' | 'stall';
+
+/** How long a `stall` fault blocks the worker's event loop: longer than the watchdog waits. 60 s. */
+export const STALL_FAULT_MS = 60_000;
 
 /** Worker → main thread. */
 export type FromWorker =
