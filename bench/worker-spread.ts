@@ -24,7 +24,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { Worker, type Transferable } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type Transferable } from 'node:worker_threads';
 import { replaceDocsSection } from './lib/docs-section.js';
 import { ACCEPTED, MODES, OPEN, REQUESTS, SLOTS, type BatchResult, type ClientBatch, type FromDriver, type FromProxyWorker, type Mode, type ProxyWorkerData, type ToProxyWorker } from './spread/protocol.js';
 import { summarize, type BurstRun, type Knobs, type ModeResult } from './spread/report.js';
@@ -87,8 +87,8 @@ function fail(err: unknown, code = 1): void {
   process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   void shutdown().finally(() => process.exit(code));
 }
-function startWorker(file: string, workerData?: unknown): Worker {
-  const worker = new Worker(new URL(file, import.meta.url), { workerData });
+function startWorker(file: string, workerData?: unknown, transferList: MessagePort[] = []): Worker {
+  const worker = new Worker(new URL(file, import.meta.url), { workerData, transferList });
   // A thread that throws ends the run at once, rather than when a step times out.
   worker.on('error', (err) => fail(new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })));
   closers.push(() => worker.terminate());
@@ -159,14 +159,27 @@ class ProxyPool {
   static async start(mode: Mode, count: number, backendPort: number): Promise<ProxyPool> {
     const buffer = new SharedArrayBuffer(count * SLOTS * Int32Array.BYTES_PER_ELEMENT);
     // Mode A needs one port for all workers: take a free one and let them share it.
-    const port = mode === 'reusePort' ? await freePort() : 0;
+    const port = mode === 'handoff' ? 0 : await freePort();
+    // Mode C: the balancer's shared cells, and a channel between every two workers.
+    const load = new SharedArrayBuffer(count * Int32Array.BYTES_PER_ELEMENT);
+    const heartbeats = new SharedArrayBuffer(count * Float64Array.BYTES_PER_ELEMENT);
+    const peers: { index: number; port: MessagePort }[][] = Array.from({ length: count }, () => []);
+    for (let i = 0; i < count; i++) {
+      for (let j = i + 1; j < count; j++) {
+        const { port1, port2 } = new MessageChannel();
+        peers[i]?.push({ index: j, port: port1 });
+        peers[j]?.push({ index: i, port: port2 });
+      }
+    }
     const workers: Worker[] = [];
     for (let index = 0; index < count; index++) {
-      const data: ProxyWorkerData = { index, mode, port, backendPort, counters: buffer };
-      workers.push(startWorker('./spread/proxy-worker.ts', data));
+      const own = peers[index] ?? [];
+      const balance = mode === 'balanced' ? { balance: { load, heartbeats, peers: own } } : {};
+      const data: ProxyWorkerData = { index, mode, port, backendPort, counters: buffer, ...balance };
+      workers.push(startWorker('./spread/proxy-worker.ts', data, mode === 'balanced' ? own.map((p) => p.port) : []));
     }
     await Promise.all(workers.map((w, i) => firstMessage<FromProxyWorker>(w, `worker ${i} start`)));
-    if (mode === 'reusePort') return new ProxyPool(mode, workers, buffer, port);
+    if (mode !== 'handoff') return new ProxyPool(mode, workers, buffer, port);
     const pool = new ProxyPool(mode, workers, buffer, 0);
     const server = createServer({ pauseOnConnect: true }, (socket) => {
       const i = pool.leastLoaded();

@@ -3,10 +3,17 @@
 // and the echo backend). Per-worker counters live in one SharedArrayBuffer so that reading
 // them costs the main thread no message per connection.
 import type { Socket } from 'node:net';
+import type { MessagePort } from 'node:worker_threads';
 
-/** How connections reach the workers. */
-export type Mode = 'reusePort' | 'handoff';
-export const MODES: readonly Mode[] = ['reusePort', 'handoff'];
+/**
+ * How connections reach the workers: A `reusePort` (the kernel's hash), B `handoff` (the main
+ * thread accepts and hands each to the least-loaded worker), C `balanced` (reusePort, then a
+ * worker holding clearly more than another hands the connection over: the product's
+ * src/proxy/workers/connection-balancer.ts, itself).
+ */
+export type Mode = 'reusePort' | 'handoff' | 'balanced';
+export const MODES: readonly Mode[] = ['reusePort', 'handoff', 'balanced'];
+export const MODE_TITLES: Readonly<Record<Mode, string>> = { reusePort: 'A. reusePort', handoff: 'B. handoff', balanced: 'C. reusePort + balancer (shipped)' };
 
 /** Every request and every reply is this many bytes (the backend echoes), so a byte count is a request count. */
 export const REQUEST_BYTES = 32;
@@ -28,6 +35,8 @@ export interface ProxyWorkerData {
   readonly port: number;
   readonly backendPort: number;
   readonly counters: SharedArrayBuffer;
+  /** Mode C: the balancer's shared cells and this worker's channels to the others. */
+  readonly balance?: { readonly load: SharedArrayBuffer; readonly heartbeats: SharedArrayBuffer; readonly peers: readonly { readonly index: number; readonly port: MessagePort }[] };
 }
 
 export type ToProxyWorker =

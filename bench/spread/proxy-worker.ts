@@ -1,10 +1,13 @@
 // One proxy worker of bench/worker-spread.ts: serves client connections by forwarding them to
 // the echo backend, as the product's TCP mode does. Mode A (reusePort): it listens on the shared
 // port itself. Mode B (handoff): the main thread accepts and transfers each socket here, paused.
+// Mode C (balanced): as A, with the product's ConnectionBalancer handing connections between workers.
 // On { type: 'stall' } it blocks its event loop (a busy loop), like a long GC pause or a slow
 // synchronous task would.
 import { connect, createServer, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
+import { systemClock } from '../../src/core/index.js';
+import { ConnectionBalancer, HEARTBEAT_INTERVAL_MS } from '../../src/proxy/workers/connection-balancer.js';
 import { ACCEPTED, OPEN, REQUEST_BYTES, REQUESTS, SLOTS, type FromProxyWorker, type ProxyWorkerData, type ToProxyWorker } from './protocol.js';
 
 const data = workerData as ProxyWorkerData;
@@ -54,10 +57,28 @@ port.on('message', (msg: ToProxyWorker) => {
   }
 });
 
-if (data.mode === 'reusePort') {
-  const server = createServer((socket) => {
-    Atomics.add(counters, base + OPEN, 1);
-    serve(socket);
+/** Mode C: the product's balancer between the workers. */
+const balancer =
+  data.balance === undefined
+    ? undefined
+    : new ConnectionBalancer(data.index, new Int32Array(data.balance.load), new Float64Array(data.balance.heartbeats), systemClock, (_port, socket) => take(socket));
+if (balancer !== undefined && data.balance !== undefined) {
+  balancer.start();
+  for (const peer of data.balance.peers) balancer.addPeer(peer.index, peer.port);
+  setInterval(() => balancer.beat(), HEARTBEAT_INTERVAL_MS).unref();
+}
+
+function take(socket: Socket): void {
+  balancer?.track(socket);
+  Atomics.add(counters, base + OPEN, 1);
+  socket.resume();
+  serve(socket);
+}
+
+if (data.mode === 'reusePort' || data.mode === 'balanced') {
+  const server = createServer({ pauseOnConnect: true }, (socket) => {
+    if (balancer !== undefined && balancer.divert(socket, data.port)) return;
+    take(socket);
   });
   server.listen({ port: data.port, host: '127.0.0.1', reusePort: true, backlog: 511 }, () => post({ type: 'ready' }));
 } else {

@@ -1,5 +1,5 @@
 // The figures bench/worker-spread.ts gathers, and the markdown table made from them.
-import type { Mode } from './protocol.js';
+import { MODE_TITLES, type Mode } from './protocol.js';
 
 /** What the bench was asked to do (the knobs, after defaults). */
 export interface Knobs {
@@ -101,7 +101,7 @@ export function summarize(knobs: Knobs, results: readonly ModeResult[]): string 
   rows.push(['', 'connections per second (median)', (r) => median(r.burst.map((b) => b.connections / (b.elapsedMs / 1000))).toFixed(0)]);
   rows.push(['', 'failed client connections, all scenarios', (r) => String(r.errors)]);
 
-  const lines = [`| scenario (${R} repetitions, ${knobs.workers} workers) | figure | ${results.map((r) => (r.mode === 'reusePort' ? 'A. reusePort' : 'B. handoff')).join(' | ')} |`, `|---|---|${results.map(() => '---|').join('')}`];
+  const lines = [`| scenario (${R} repetitions, ${knobs.workers} workers) | figure | ${results.map((r) => MODE_TITLES[r.mode]).join(' | ')} |`, `|---|---|${results.map(() => '---|').join('')}`];
   for (const [scenario, figure, value] of rows) lines.push(`| ${scenario} | ${figure} | ${results.map(value).join(' | ')} |`);
   const a = results.find((r) => r.mode === 'reusePort');
   const b = results.find((r) => r.mode === 'handoff');

@@ -277,7 +277,7 @@ export class Daemon {
     const extra = notes.length > 0 ? `; ${notes.join('; ')}` : '';
     const others = (this.cluster?.memberlist.numMembers ?? 1) - 1;
     const company = this.config.seeds.length === 0 ? 'alone' : others > 0 ? `with ${others} other member${others === 1 ? '' : 's'}` : `joining ${this.config.seeds.join(', ')}`;
-    const gossip = this.cluster === undefined ? '' : ` gossip on ${advertiseIp}:${this.config.bindPort}${this.config.encryptKeys.length > 0 ? ' (encrypted)' : ''},`;
+    const gossip = this.cluster === undefined ? '' : ` gossip on ${advertiseIp}:${this.cluster.memberlist.localPort}${this.config.encryptKeys.length > 0 ? ' (encrypted)' : ''},`;
     this.log.info(
       { node: process.version },
       `Sidecar ${this.config.hostname} on Node ${process.version} running ${company} in cluster "${this.config.clusterName}", advertising ${advertiseIp}:${gossip} ` +

@@ -212,6 +212,11 @@ export class Memberlist implements GossipCluster, Disposable {
     for (const a of alives) this.table.aliveNode(a);
   }
 
+  /** The gossip port this node announces (the bound one when the configured port was 0); 0 before start(). */
+  get localPort(): number {
+    return this.ctx.localPort;
+  }
+
   /** Our incarnation number; it rises each time we refute a suspicion. */
   get localIncarnation(): number {
     return this.table.localIncarnation;

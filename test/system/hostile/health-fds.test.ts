@@ -73,6 +73,16 @@ test('out of descriptors, healthy services stay ALIVE (checked by IP and by name
     return ['web', 'api'].map((name) => doc.Services[name]?.[0]?.Status);
   };
   await eventually(async () => assert.deepEqual(await statuses(), [0, 0], 'web and api ALIVE'), { timeoutMs: 15_000 });
+  // The proxy's worker threads listen once they have started (a moment after the API).
+  await eventually(
+    async () => {
+      const probe = net.connect({ host: '127.0.0.1', port: servicePort });
+      probe.on('error', () => undefined);
+      await once(probe, 'connect');
+      probe.destroy();
+    },
+    { timeoutMs: 15_000 },
+  );
   const fdsBefore = fdCount();
   assert.match(readFileSync(`/proc/${pid}/limits`, 'utf8'), new RegExp(`Max open files\\s+${FD_LIMIT}\\s`));
 
