@@ -7,6 +7,7 @@ import type { ApiHandler, ApiMount, ApiRequest } from './api-request.js';
 import { sendBareRedirect, sendBody, sendEmpty, sendMethodNotAllowed, sendNotFound, sendRedirect, sendTextError } from './http-replies.js';
 import type { ApiTls } from './api-tls.js';
 import { MutationGuard } from './mutation-guard.js';
+import { metricsHandler, type MetricsEndpoint } from './metrics-handler.js';
 import { answerClientError } from './client-error.js';
 import { cleanPath, decodePath, escapePath, parseRequestTarget } from './request-target.js';
 import { RouteTable, RouteVars } from './route-table.js';
@@ -67,6 +68,8 @@ export interface ApiServerOptions {
   readonly headersTimeoutMs?: number;
   /** The load balancer's status for `/api/proxy.json`; leave out when the proxy is disabled. */
   readonly proxyStatus?: () => Promise<unknown>;
+  /** `GET /metrics` (Prometheus text format); leave out: 404. */
+  readonly metrics?: MetricsEndpoint;
   /** Handlers under other prefixes (e.g. the Envoy V1 API under `/v1`). */
   readonly extraRoutes?: readonly ApiMount[];
   readonly logger: Logger;
@@ -152,6 +155,7 @@ export class ApiServer {
     const routes = new RouteTable<ApiHandler>()
       .add('GET', '/', ({ res, method }) => sendRedirect(res, method, '/ui/'))
       .add('GET', '/servers', this.serversHandler)
+      .add('GET', '/metrics', options.metrics === undefined ? ({ res }) => sendNotFound(res) : metricsHandler(options.metrics, this.log))
       .addPrefix('/static', ({ res }) => sendNotFound(res))
       .addPrefix('/ui', this.uiHandler)
       .addPrefix('/api', this.apiHandler);

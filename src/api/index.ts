@@ -11,3 +11,4 @@ export type { WatcherStats, WatchKind } from './watch-hub.js';
 export type { MaintenanceSwitch, UndrainOutcome } from './sidecar-api.js';
 export { loadApiToken, type ApiToken } from './api-token.js';
 export { loadApiTls, type ApiTls } from './api-tls.js';
+export type { MetricsEndpoint } from './metrics-handler.js';

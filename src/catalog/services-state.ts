@@ -53,6 +53,9 @@ export class ServicesState implements StateView {
   /** staleBefore(now) for the millisecond `staleCutoffMs`: this host merges 10,000 records a second in one ms. */
   private staleCutoffMs = Number.NaN;
   private staleCutoff: Timestamp = 0n;
+  /** Always-on counters (metrics): status changes by the new status code (0–4; other codes count as 1), stale records dropped. */
+  private readonly changesByStatus = [0, 0, 0, 0, 0];
+  private staleDropped = 0;
 
   /** A record changed status (see {@link ChangeEvent}). */
   readonly onDidChangeService: Event<ChangeEvent> = this.changed.event;
@@ -78,6 +81,11 @@ export class ServicesState implements StateView {
   /** Bumped on every mutation, including timestamp refreshes; for caches. */
   get version(): number {
     return this.revision;
+  }
+
+  /** Counters since start: status changes by the new status code (index 0–4), stale records dropped. */
+  get stats(): { readonly stateChanges: readonly number[]; readonly staleRecordsDropped: number } {
+    return { stateChanges: [...this.changesByStatus], staleRecordsDropped: this.staleDropped };
   }
 
   /** Every record grouped by service name, oldest `Updated` first. */
@@ -106,6 +114,7 @@ export class ServicesState implements StateView {
       this.staleCutoff = staleBefore(msToTimestamp(nowMs));
     }
     if (incoming.updated < this.staleCutoff) {
+      this.staleDropped++;
       this.log.warn(
         { hostname: incoming.hostname, service: incoming.name, id: incoming.id },
         'Dropping stale service received on gossip',
@@ -223,6 +232,8 @@ export class ServicesState implements StateView {
       server.lastChanged = svc.updated;
     }
     this.lastChangedAt = svc.updated;
+    const code = svc.status >= 0 && svc.status <= 4 ? svc.status : ServiceStatus.TOMBSTONE;
+    this.changesByStatus[code] = (this.changesByStatus[code] ?? 0) + 1;
     this.changed.fire({ service: svc, previousStatus, time: this.lastChangedAt });
   }
 

@@ -18,7 +18,14 @@ import {
   goSidecarDialect,
   membershipOptions,
 } from '../membership/index.js';
-import { Replicator, ServicesDelegate, type BroadcastScheduler, type OwnRecordDispute } from '../replication/index.js';
+import {
+  Replicator,
+  ServicesDelegate,
+  type BroadcastScheduler,
+  type OwnRecordDispute,
+  type ReplicatorStats,
+  type ServicesDelegateStats,
+} from '../replication/index.js';
 
 /** How long a stopping agent waits for its leave message to go out. */
 const LEAVE_TIMEOUT_MS = 1500;
@@ -47,6 +54,8 @@ export interface ClusterParts {
   readonly joiner: SeedJoiner;
   /** Peers' copies of our own services that differ from ours and are not newer. */
   readonly ownRecordDisputes: Event<OwnRecordDispute>;
+  /** The replication counters (for /metrics). */
+  replicationStats(): { readonly replicator: ReplicatorStats; readonly delegate: ServicesDelegateStats };
   /** Leaves gracefully (peers drop us at once), then stops everything. */
   close(): Promise<void>;
 }
@@ -100,6 +109,7 @@ export async function startCluster(
     memberlist,
     joiner,
     ownRecordDisputes: delegate.onDidDisputeOwnRecord,
+    replicationStats: () => ({ replicator: replicator.stats, delegate: delegate.stats }),
     close: async () => {
       joiner.close();
       reconnector.close();

@@ -16,6 +16,7 @@ import { DockerHealthChecker, HealthMonitor, checkerFor } from '../health/index.
 import { ListenerManager } from '../listeners/index.js';
 import { ApiServer, loadApiTls, loadApiToken } from '../api/index.js';
 import { LoadBalancer } from '../proxy/index.js';
+import { METRICS_CONTENT_TYPE, SidecarMetrics } from '../metrics/index.js';
 import { BroadcastScheduler, LocalServices, apiMembers, memberDetails } from '../replication/index.js';
 import { startCluster, type ClusterParts } from './cluster.js';
 import { buildDiscovery } from './discovery-factory.js';
@@ -172,6 +173,15 @@ export class Daemon {
         ? 'API mutations accepted from loopback peers only (no API token set)'
         : `API mutations need the API token (set from ${apiToken.source})`,
     );
+    const metrics = new SidecarMetrics({
+      state,
+      ...(lb === undefined ? {} : { proxy: lb }),
+      gossip: cluster.memberlist,
+      health,
+      listeners,
+      replication: () => cluster.replicationStats(),
+      nowMs: () => clock.nowMs(),
+    });
     this.api = new ApiServer({
       host: config.httpBind,
       port: config.httpPort,
@@ -189,6 +199,7 @@ export class Daemon {
       watchMaxBufferBytes: config.apiWatchMaxBufferBytes,
       watchStallTimeoutMs: config.apiWatchStallTimeoutMs,
       ...(lb === undefined ? {} : { proxyStatus: () => lb.describe() }),
+      metrics: { contentType: METRICS_CONTENT_TYPE, scrape: () => metrics.scrape() },
       logger: log.child({ component: 'api' }),
       clock,
     });

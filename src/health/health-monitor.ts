@@ -6,6 +6,7 @@ import { checkerFor as defaultCheckerFor, isKnownCheckType, suggestCheckType } f
 import { defaultCheckFor, type CheckPlan } from './default-check.js';
 import { failureOutcome } from './local-shortage-outcome.js';
 import { ShortageEpisode } from './shortage-episode.js';
+import { CheckCounts, outcomeName, type CheckCount } from './check-counts.js';
 import { spreadRuns, type SpreadRuns } from './spread-runs.js';
 import { renderCheckArgs } from './template.js';
 import {
@@ -101,6 +102,7 @@ export class HealthMonitor {
   private readonly changes = new Emitter<StatusChange>();
   private readonly checks = new Map<string, CheckEntry>();
   private readonly timers: TimerHandle[] = [];
+  private readonly counts = new CheckCounts();
   private firstRoundTimer: TimerHandle | undefined;
   private round: Promise<void> | null = null;
   private spread: SpreadRuns | undefined;
@@ -211,6 +213,11 @@ export class HealthMonitor {
       if (this.spread === spread) this.spread = undefined;
     });
     return this.round;
+  }
+
+  /** Check runs since start by check type and outcome (for `/metrics`). */
+  checkCounts(): CheckCount[] {
+    return this.counts.snapshot();
   }
 
   /** The status the health check gives service `id`; UNKNOWN when it has no check (yet). */
@@ -345,6 +352,7 @@ export class HealthMonitor {
   }
 
   private record(entry: CheckEntry, outcome: CheckOutcome): void {
+    this.counts.count(entry.type, outcome.localShortage !== undefined ? 'local_shortage' : outcome === TIMEOUT_OUTCOME ? 'timeout' : outcomeName(outcome.result));
     if (outcome.localShortage !== undefined) {
       // This host could not run the check: nothing is known about the service, so its state,
       // streaks and status stay as they were (house rule 9).

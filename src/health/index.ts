@@ -27,3 +27,4 @@ export {
   type CheckDescription,
   type StatusChange,
 } from './health-monitor.js';
+export { type CheckCount, type CheckOutcomeName } from './check-counts.js';

@@ -19,5 +19,6 @@ export { seededRandom } from './engine/random.js';
 export type { Member, MemberState } from './engine/members.js';
 export type { MembershipDelegate, GossipCluster } from './engine/delegate.js';
 export { Memberlist, SERF_DELEGATE_VERSIONS } from './engine/memberlist.js';
+export type { MembershipStatsSnapshot } from './engine/membership-stats.js';
 export { SeedJoiner } from './engine/seed-joiner.js';
 export { Reconnector } from './engine/reconnector.js';

@@ -71,6 +71,7 @@ export class LoadBalancer {
   private table: RoutingTable = EMPTY_ROUTING_TABLE;
   private readonly plane: DataPlane;
   private readonly collisionLoggedAt = new Map<string, number>();
+  private updates = 0;
 
   constructor(private readonly options: LoadBalancerOptions) {
     const { fdBudget: b, workers = 0, workerScript, bindIp, logger, clock, drainTimeoutMs, slowStartMs, ...forwarder } = options;
@@ -96,8 +97,14 @@ export class LoadBalancer {
   update(services: Iterable<Service>): Promise<void> {
     const next = buildRoutingTable(services);
     this.table = next;
+    this.updates++;
     this.reportCollisions(next);
     return this.plane.apply(next);
+  }
+
+  /** Routing tables built and applied since start (one per burst of catalog changes). */
+  get routingUpdates(): number {
+    return this.updates;
   }
 
   /** The routes now in force. */

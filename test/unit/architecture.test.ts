@@ -18,7 +18,8 @@ const ALLOWED: Record<string, Record<string, 'yes' | 'type'>> = {
   proxy: { core: 'yes', catalog: 'yes', health: 'type' },
   listeners: { core: 'yes', catalog: 'yes' },
   api: { core: 'yes', catalog: 'yes', membership: 'type', health: 'type', proxy: 'type' },
-  daemon: { core: 'yes', config: 'yes', catalog: 'yes', membership: 'yes', replication: 'yes', discovery: 'yes', health: 'yes', proxy: 'yes', listeners: 'yes', api: 'yes' },
+  metrics: { core: 'yes', catalog: 'yes', membership: 'type', replication: 'type', health: 'type', proxy: 'type', listeners: 'type' },
+  daemon: { core: 'yes', config: 'yes', catalog: 'yes', membership: 'yes', replication: 'yes', discovery: 'yes', health: 'yes', proxy: 'yes', listeners: 'yes', api: 'yes', metrics: 'yes' },
   cli: { core: 'yes', config: 'yes', daemon: 'yes' },
 };
 

@@ -16,7 +16,7 @@ import { ipToBytes } from '../wire/ip-bytes.js';
 import { LoopMonitor } from './loop-monitor.js';
 import { MemberTable, type Member, type MemberBroadcast } from './members.js';
 import { MembershipStats, type MembershipStatsSnapshot } from './membership-stats.js';
-import { DEFAULT_VSN, META_MAX_SIZE_BYTES, type Alive, type PacketMessage } from '../wire/messages.js';
+import { DEFAULT_VSN, META_MAX_SIZE_BYTES, messageTagOf, type Alive, type PacketMessage } from '../wire/messages.js';
 import { pushPullScaleMs } from './math.js';
 import { LAN_MEMBERSHIP_OPTIONS, validateMembershipOptions, type MembershipOptions } from './options.js';
 import { Prober } from './prober.js';
@@ -240,7 +240,8 @@ export class Memberlist implements GossipCluster, Disposable {
   }
 
   stats(): MembershipStatsSnapshot {
-    return this.ctx.stats.snapshot();
+    const { queues } = this.ctx;
+    return { ...this.ctx.stats.snapshot(), refutations: this.table.refutations, broadcastQueue: { members: queues.members.size, users: queues.users.size } };
   }
 
   updateMeta(): void {
@@ -320,6 +321,7 @@ export class Memberlist implements GossipCluster, Disposable {
       const extra = this.ctx.queues.take(COMPOUND_PART_OVERHEAD_BYTES, this.options.udpBufferSizeBytes - used);
       if (extra.length > 0) all = messages.concat(extra);
     }
+    for (const m of all) this.ctx.stats.messageSent(messageTagOf(m[0] ?? -1) ?? 'unknown');
     for (const packet of this.ctx.codec.encodePackets(all, maxProtocol)) {
       this.ctx.stats.add('packetsSent');
       this.ctx.stats.add('bytesSent', packet.length);
@@ -383,6 +385,7 @@ export class Memberlist implements GossipCluster, Disposable {
 
   private handleMessage(msg: PacketMessage, p: IncomingPacket): void {
     const { ctx } = this;
+    ctx.stats.messageReceived(msg.type);
     switch (msg.type) {
       case 'ping':
         return this.prober.handlePing(msg, p.from);

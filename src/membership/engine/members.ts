@@ -100,6 +100,7 @@ export class MemberTable {
   private readonly suspicions = new Map<string, Suspicion>();
   private incarnation = 0;
   private leaving = false;
+  private refuted = 0;
 
   private readonly didJoin = new Emitter<Member>();
   private readonly didUpdate = new Emitter<Member>();
@@ -121,6 +122,11 @@ export class MemberTable {
   readonly onDidConflict: Event<AddressConflict> = this.didConflict.event;
 
   constructor(private readonly options: MemberTableOptions) {}
+
+  /** Suspicions or deaths of this node refuted so far (a counter for metrics). */
+  get refutations(): number {
+    return this.refuted;
+  }
 
   /** Our current incarnation number. */
   get localIncarnation(): number {
@@ -375,6 +381,7 @@ export class MemberTable {
   }
 
   private refute(me: MemberRecord, accusedIncarnation: number): MemberBroadcast[] {
+    this.refuted++;
     let inc = this.nextIncarnation();
     if (accusedIncarnation >= inc) {
       inc = accusedIncarnation + 1;

@@ -19,9 +19,20 @@ export interface MembershipStatsSnapshot {
   readonly userMessagesReceived: number;
   /** User messages too large for a packet, sent over TCP instead. */
   readonly userMessagesSentReliably: number;
+  /** Messages sent, by memberlist message type (`ping`, `ack`, `alive`, `pushPull`, `user`…); packet parts and streams. */
+  readonly messagesSent: Readonly<Record<string, number>>;
+  /** Messages received and handled, by memberlist message type (packet parts and streams). */
+  readonly messagesReceived: Readonly<Record<string, number>>;
+  /** Suspicions or deaths of this node that it refuted (with a higher incarnation). */
+  readonly refutations: number;
+  /** Messages waiting in the gossip queues now: membership (`members`) and user (the catalog's) messages. */
+  readonly broadcastQueue: { readonly members: number; readonly users: number };
 }
 
-type Counter = Exclude<keyof MembershipStatsSnapshot, 'dropped'>;
+/** What MembershipStats counts itself (the rest comes from the member table and the queues). */
+export type CountedStats = Omit<MembershipStatsSnapshot, 'refutations' | 'broadcastQueue'>;
+
+type Counter = Exclude<keyof CountedStats, 'dropped' | 'messagesSent' | 'messagesReceived'>;
 
 export class MembershipStats {
   private readonly counts: Record<Counter, number> = {
@@ -41,6 +52,8 @@ export class MembershipStats {
     userMessagesSentReliably: 0,
   };
   private readonly drops = new Map<string, number>();
+  private readonly sent = new Map<string, number>();
+  private readonly received = new Map<string, number>();
 
   add(counter: Counter, by = 1): void {
     this.counts[counter] += by;
@@ -50,7 +63,21 @@ export class MembershipStats {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
   }
 
-  snapshot(): MembershipStatsSnapshot {
-    return { ...this.counts, dropped: Object.fromEntries([...this.drops].sort(([a], [b]) => a.localeCompare(b))) };
+  /** One message of type `type` went out (a packet part or a stream). */
+  messageSent(type: string): void {
+    this.sent.set(type, (this.sent.get(type) ?? 0) + 1);
   }
+
+  /** One message of type `type` came in and was handled. */
+  messageReceived(type: string): void {
+    this.received.set(type, (this.received.get(type) ?? 0) + 1);
+  }
+
+  snapshot(): CountedStats {
+    return { ...this.counts, dropped: sorted(this.drops), messagesSent: sorted(this.sent), messagesReceived: sorted(this.received) };
+  }
+}
+
+function sorted(counts: ReadonlyMap<string, number>): Record<string, number> {
+  return Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)));
 }

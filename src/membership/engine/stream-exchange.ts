@@ -39,6 +39,7 @@ export class StreamExchange {
       return fail(err instanceof Error ? err.message : String(err));
     }
     try {
+      ctx.stats.messageSent('pushPull');
       conn.write(ctx.codec.encodeStream(this.localPushPull(join)));
       const reply = await readStreamMessage(conn, ctx.codec, ctx.clock, this.replyLimits(ctx.options.tcpTimeoutMs));
       if (reply.status !== 'done') {
@@ -47,6 +48,7 @@ export class StreamExchange {
       }
       if (reply.message.type === 'err') return fail(`push/pull with ${formatPeerAddress(to)} refused: ${reply.message.error}`);
       if (reply.message.type !== 'pushPull') return fail(`push/pull with ${formatPeerAddress(to)}: unexpected ${reply.message.type} reply`);
+      ctx.stats.messageReceived('pushPull');
       this.merge(reply.message);
       return { ok: true, nodes: reply.message.nodes.length };
     } finally {
@@ -58,6 +60,7 @@ export class StreamExchange {
   async sendUser(to: PeerAddress, payload: Uint8Array): Promise<boolean> {
     try {
       const conn = await this.ctx.transport.dialStream(to, this.ctx.options.tcpTimeoutMs);
+      this.ctx.stats.messageSent('user');
       conn.write(this.ctx.codec.encodeStream({ type: 'user', payload }));
       conn.end();
       return true;
@@ -104,6 +107,7 @@ export class StreamExchange {
     // A reply is ended, not destroyed: destroying would drop what is still being written.
     let replied = false;
     const reply = (msg: StreamMessage): void => {
+      ctx.stats.messageSent(msg.type);
       conn.write(ctx.codec.encodeStream(msg));
       conn.end();
       replied = true;
@@ -120,6 +124,7 @@ export class StreamExchange {
         return;
       }
       const msg = result.message;
+      ctx.stats.messageReceived(msg.type);
       switch (msg.type) {
         case 'pushPull':
           reply(this.localPushPull(false));

@@ -1,0 +1,99 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { FAMILIES, type FamilyKey } from './metric-families.js';
+import type { MetricSources } from './metric-sources.js';
+import { Samples } from './samples.js';
+import { SnapshotHistogram } from './snapshot-histogram.js';
+import { addProxySamples } from './proxy-samples.js';
+import { addCatalogSamples } from './catalog-samples.js';
+import { addGossipSamples } from './gossip-samples.js';
+
+/**
+ * prom-client's gauges named `_total` (sums of the `{type}` series beside them:
+ * `nodejs_active_handles` and so on), which `promtool check metrics` rejects: a `_total` name
+ * is for counters. Nothing is lost: `sum(nodejs_active_handles)` is the same number.
+ */
+const DROPPED_RUNTIME_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/** prom-client's default runtime metrics (`process_*`, `nodejs_*`) on `registry`, less {@link DROPPED_RUNTIME_METRICS}. */
+export function addRuntimeMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  for (const name of DROPPED_RUNTIME_METRICS) registry.removeSingleMetric(name);
+}
+
+/** The content type of the Prometheus text exposition format. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/**
+ * `/metrics`: prom-client's registry with its default runtime metrics (`process_*`,
+ * `nodejs_*`: event-loop delay, heap, GC, handles) and every `sidecar_` family of
+ * {@link FAMILIES}. Nothing is incremented through prom-client: a scrape first gathers the
+ * sources' plain counters (one `LoadBalancer.describe()` for every worker thread), then the
+ * registry collects, and each family's collect() copies its values out of that gathering.
+ */
+export class SidecarMetrics {
+  readonly registry = new Registry();
+  private current = new Samples();
+  private readonly portNames = new Map<number, string>();
+
+  constructor(private readonly sources: MetricSources) {
+    addRuntimeMetrics(this.registry);
+    for (const key of Object.keys(FAMILIES) as FamilyKey[]) this.register(key);
+  }
+
+  /** One scrape: the text exposition of every metric. */
+  async scrape(): Promise<string> {
+    const samples = await this.gather();
+    // The registry calls every collect() synchronously as it starts, so they all read this gathering.
+    this.current = samples;
+    return this.registry.metrics();
+  }
+
+  /** Copies every source's counters (the proxy's from all its threads) into one Samples. */
+  async gather(): Promise<Samples> {
+    const out = new Samples();
+    const { proxy, gossip } = this.sources;
+    if (proxy !== undefined) addProxySamples(out, await proxy.describe(), proxy.routingUpdates, this.sources.nowMs(), this.portNames);
+    addCatalogSamples(out, this.sources);
+    if (gossip !== undefined) addGossipSamples(out, gossip);
+    return out;
+  }
+
+  private register(key: FamilyKey): void {
+    const f = FAMILIES[key];
+    const labelNames = [...f.labels];
+    const read = (): Samples => this.current;
+    switch (f.type) {
+      case 'counter':
+        this.registry.registerMetric(
+          new Counter({
+            name: f.name,
+            help: f.help,
+            labelNames,
+            registers: [],
+            collect() {
+              this.reset();
+              for (const s of read().of(key)) this.inc(s.labels, s.value);
+            },
+          }),
+        );
+        return;
+      case 'gauge':
+        this.registry.registerMetric(
+          new Gauge({
+            name: f.name,
+            help: f.help,
+            labelNames,
+            registers: [],
+            collect() {
+              this.reset();
+              for (const s of read().of(key)) this.set(s.labels, s.value);
+            },
+          }),
+        );
+        return;
+      case 'histogram':
+        this.registry.registerMetric(new SnapshotHistogram(f.name, f.help, labelNames, () => read().histogramsOf(key)));
+        return;
+    }
+  }
+}
