@@ -29,6 +29,7 @@ export const FAMILIES = {
   proxyConnections: family('proxy', 'proxy_connections_total', 'counter', SP, 'Client connections accepted by the ServicePort frontend (rejected ones included).'),
   proxyConnectionsActive: family('proxy', 'proxy_connections_active', 'gauge', SP, 'Client connections open now on the frontend.'),
   proxyConnectionsRejected: family('proxy', 'proxy_connections_rejected_total', 'counter', SP, 'Client connections closed at accept because the frontend or the fd budget was full.'),
+  proxyRetries: family('proxy', 'proxy_retries_total', 'counter', SP, 'Connect attempts made on another backend after a failed one (at most 3 per connection or request, HAProxy\'s `retries 3` with `option redispatch`).'),
   proxyNoBackend: family('proxy', 'proxy_no_backend_total', 'counter', SP, 'Connections (TCP: closed) or requests (HTTP: answered 503) with no backend left to try.'),
   proxyRequests: family('proxy', 'proxy_requests_total', 'counter', [...SP, 'code'], 'HTTP responses sent to clients by status class (code = 1xx…5xx; 1xx counts upgrades). HTTP and ws modes only.'),
   proxyRequestErrors: family('proxy', 'proxy_request_errors_total', 'counter', [...SP, 'kind'], 'HTTP request failures by kind: connect, timeout (504), reset, bad_request (400/431/505 to a client), bad_response (502).'),

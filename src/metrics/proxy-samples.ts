@@ -51,6 +51,7 @@ function addFrontend(out: Samples, sp: Labels, mode: string, f: FrontendStats): 
   out.add('proxyConnectionsActive', sp, f.connectionsActive);
   out.add('proxyConnectionsRejected', sp, f.rejectedTotal);
   out.add('proxyNoBackend', sp, f.noEndpointTotal);
+  out.add('proxyRetries', sp, f.retriesTotal);
   out.add('proxyReceivedBytes', sp, f.bytesIn);
   out.add('proxySentBytes', sp, f.bytesOut);
   out.add('proxyFrontendUp', { ...sp, mode }, f.state === 'listening' ? 1 : 0);

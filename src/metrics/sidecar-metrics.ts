@@ -37,7 +37,11 @@ export class SidecarMetrics {
 
   constructor(private readonly sources: MetricSources) {
     addRuntimeMetrics(this.registry);
-    for (const key of Object.keys(FAMILIES) as FamilyKey[]) this.register(key);
+    // A source that is absent (--no-proxy, no cluster) has no families: prom-client would print 0 for those without labels.
+    const absent = [sources.proxy === undefined ? 'proxy' : '', sources.gossip === undefined ? 'gossip' : '', sources.replication === undefined ? 'replication' : ''];
+    for (const key of Object.keys(FAMILIES) as FamilyKey[]) {
+      if (!absent.some((prefix) => prefix !== '' && key.startsWith(prefix))) this.register(key);
+    }
   }
 
   /** One scrape: the text exposition of every metric. */

@@ -49,6 +49,8 @@ export interface ForwarderStats {
   /** Connections closed because no endpoint was left to try. */
   readonly noEndpointTotal: number;
   readonly connectErrors: number;
+  /** Connect attempts made on another endpoint after a failed one (HAProxy `retries` with `redispatch`). */
+  readonly retriesTotal: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly endpoints: readonly EndpointStats[];

@@ -332,7 +332,7 @@ async function whenIdle(f: Frontend): Promise<void> {
   await Promise.all([...f.forwarders.values()].map((fw) => fw.whenIdle()));
 }
 
-const EMPTY_STATS: ForwarderStats = { connectionsTotal: 0, connectionsActive: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, bytesIn: 0, bytesOut: 0, endpoints: [] };
+const EMPTY_STATS: ForwarderStats = { connectionsTotal: 0, connectionsActive: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, retriesTotal: 0, bytesIn: 0, bytesOut: 0, endpoints: [] };
 
 /** The frontend's counters: its forwarders' summed (more than one exists only after a mode change). */
 function forwarderStats(f: Frontend): FrontendCounters {
@@ -353,6 +353,7 @@ function forwarderStats(f: Frontend): FrontendCounters {
       rejectedTotal: sum.rejectedTotal + s.rejectedTotal,
       noEndpointTotal: sum.noEndpointTotal + s.noEndpointTotal,
       connectErrors: sum.connectErrors + s.connectErrors,
+      retriesTotal: sum.retriesTotal + s.retriesTotal,
       bytesIn: sum.bytesIn + s.bytesIn,
       bytesOut: sum.bytesOut + s.bytesOut,
       endpoints: [...sum.endpoints, ...s.endpoints],

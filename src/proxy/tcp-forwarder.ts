@@ -58,7 +58,7 @@ export class TcpForwarder implements Forwarder {
   private readonly retries: number;
   private readonly active = new ActiveSet<Connection>();
   private readonly endpoints = new Map<string, EndpointCounters>();
-  private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, bytesIn: 0, bytesOut: 0 };
+  private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, retriesTotal: 0, bytesIn: 0, bytesOut: 0 };
   private readonly sweeper: TimeoutSweep;
   private readonly clientTicks: number;
   private readonly serverIdleTicks: number;
@@ -172,6 +172,7 @@ export class TcpForwarder implements Forwarder {
       rejectedTotal: this.totals.rejectedTotal,
       noEndpointTotal: this.totals.noEndpointTotal,
       connectErrors: this.totals.connectErrors,
+      retriesTotal: this.totals.retriesTotal,
       bytesIn,
       bytesOut,
       endpoints,
@@ -227,6 +228,7 @@ export class TcpForwarder implements Forwarder {
     (conn.failed ??= new Set()).add(counters.key);
     if (conn.retriesLeft > 0) {
       conn.retriesLeft--;
+      this.totals.retriesTotal++;
       this.connectNext(conn);
     } else {
       conn.client.destroy();

@@ -194,8 +194,10 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
         this.countError(entry, 'connect');
         this.ctx.connectFailed(entry, err);
         (this.failed ??= new Set()).add(entry.key);
-        if (++this.attempts <= this.ctx.retries) this.dispatch();
-        else this.respondError(503, `no healthy instance of ${this.ctx.serviceName} on port ${this.ctx.port}`, this.req?.body.kind !== 'none');
+        if (++this.attempts <= this.ctx.retries) {
+          this.ctx.retried();
+          this.dispatch();
+        } else this.respondError(503, `no healthy instance of ${this.ctx.serviceName} on port ${this.ctx.port}`, this.req?.body.kind !== 'none');
         return;
       }
       this.attach(up);

@@ -51,7 +51,7 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
   private readonly sessions = new ActiveSet<ClientSession>();
   private readonly clientTicks: number;
   private readonly sweeper: TimeoutSweep;
-  private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, bytesIn: 0, bytesOut: 0, ejections: 0 };
+  private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, retriesTotal: 0, bytesIn: 0, bytesOut: 0, ejections: 0 };
 
   /**
    * `port` and `serviceName` (default `unknown`) are named in the 503 body; the route's
@@ -183,6 +183,10 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
     this.totals.noEndpointTotal++;
   }
 
+  retried(): void {
+    this.totals.retriesTotal++;
+  }
+
   badRequest(reason: string): void {
     this.logger.debug({ reason }, 'bad request refused');
   }
@@ -221,6 +225,7 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
       rejectedTotal: this.totals.rejectedTotal,
       noEndpointTotal: this.totals.noEndpointTotal,
       connectErrors: this.totals.connectErrors,
+      retriesTotal: this.totals.retriesTotal,
       bytesIn,
       bytesOut,
       endpoints,

@@ -21,5 +21,7 @@ export interface SessionOwner {
   connectFailed(entry: EndpointEntry, err: Error | undefined): void;
   outlierFailure(entry: EndpointEntry): void;
   noEndpoint(): void;
+  /** A failed connect is tried again on another endpoint. */
+  retried(): void;
   badRequest(reason: string): void;
 }
