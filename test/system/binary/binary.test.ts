@@ -52,6 +52,10 @@ test('the executable runs the agent: static discovery, health, API and load bala
     assert.equal(state.Services['bin-web']?.[0]?.Status, 0);
   }, { timeoutMs: 15_000, intervalMs: 100 });
   await eventually(async () => assert.equal(await (await fetch(`http://127.0.0.1:${servicePort}/`, { signal: AbortSignal.timeout(2000) })).text(), 'from-backend'), { timeoutMs: 10_000, intervalMs: 100 });
+  // prom-client is bundled: /metrics answers with the proxy's traffic and the runtime metrics.
+  const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  assert.match(metrics, new RegExp(`^sidecar_proxy_requests_total\\{service="bin-web",port="${servicePort}",code="2xx"\\} [1-9]`, 'm'));
+  assert.match(metrics, /^nodejs_eventloop_lag_p99_seconds /m);
   child.kill('SIGTERM');
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   assert.equal(code, 0);
