@@ -87,6 +87,7 @@ test('a service without a check is UNKNOWN; a new discovered check is UNHEALTHY 
   ]);
   await monitor.runOnce();
   assert.equal(changes.length, 2, 'no event when the status stays the same');
+  assert.deepEqual(monitor.checkCounts(), [{ type: 'HttpGet', outcome: 'healthy', count: 2 }], 'runs counted for /metrics');
   await monitor.close();
 });
 

@@ -40,6 +40,18 @@ describe('Memberlist on the in-memory network (Go Sidecar settings)', () => {
       await c.join(b, a);
       assert.deepEqual(b.delegate.states, ['state-of-a']);
       assert.deepEqual(a.delegate.states, ['state-of-b']);
+      // Counted by type for /metrics: b started the exchange, a answered it.
+      assert.equal(b.list.stats().messagesSent['pushPull'], 1);
+      assert.equal(b.list.stats().messagesReceived['pushPull'], 1);
+      assert.equal(a.list.stats().messagesReceived['pushPull'], 1);
+      assert.equal(a.list.stats().messagesSent['pushPull'], 1);
+      await c.run(3000);
+      for (const n of [a, b]) {
+        const s = n.list.stats();
+        assert.ok((s.messagesSent['ping'] ?? 0) >= 1 && (s.messagesReceived['ack'] ?? 0) >= 1, JSON.stringify(s));
+        assert.ok((s.messagesReceived['ping'] ?? 0) >= 1 && (s.messagesSent['ack'] ?? 0) >= 1, JSON.stringify(s));
+        assert.deepEqual(s.broadcastQueue, { members: s.broadcastQueue.members, users: 0 });
+      }
     } finally {
       await c.close();
     }

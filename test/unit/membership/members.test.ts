@@ -143,6 +143,7 @@ test('suspect or dead about ourselves is refuted, skipping past the accused inca
   assert.deepEqual(types(f.table.deadNode({ type: 'dead', incarnation: 9, node: 'me', from: 'p0' })), ['alive:me:10']);
   assert.equal(f.table.get('me')?.state, 'alive');
   assert.equal(f.awareness.healthScore, 2);
+  assert.equal(f.table.refutations, 2, 'counted for /metrics');
   assert.deepEqual(f.leaves, []);
 });
 
