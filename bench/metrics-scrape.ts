@@ -84,14 +84,22 @@ try {
     bytes = Buffer.byteLength(text);
     series = text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
   }
+  // For comparison: /api/proxy.json is the same LoadBalancer.describe() (every worker's counters, merged) as JSON.
+  const proxyJson: number[] = [];
+  for (let i = 0; i < SCRAPES; i++) {
+    const t0 = performance.now();
+    await (await fetch(`${api}/api/proxy.json`)).text();
+    proxyJson.push(performance.now() - t0);
+  }
+  const pj = [...proxyJson].sort((a, b) => a - b);
   const sorted = [...times].sort((a, b) => a - b);
   process.stdout.write(
     [
       `/metrics scrape: ${SERVICES} HTTP services (one frontend each), ${WORKERS} proxy worker threads, ${SCRAPES} scrapes in a row`,
       '',
-      '| services | workers | series | body | scrape p50 | scrape p99 | scrape max |',
-      '|---|---|---|---|---|---|---|',
-      `| ${SERVICES} | ${WORKERS} | ${series} | ${(bytes / 1024 / 1024).toFixed(2)} MiB | ${percentile(sorted, 0.5).toFixed(1)} ms | ${percentile(sorted, 0.99).toFixed(1)} ms | ${(sorted.at(-1) ?? 0).toFixed(1)} ms |`,
+      '| services | workers | series | body | scrape p50 | scrape p99 | scrape max | /api/proxy.json p50 (same describe()) |',
+      '|---|---|---|---|---|---|---|---|',
+      `| ${SERVICES} | ${WORKERS} | ${series} | ${(bytes / 1024 / 1024).toFixed(2)} MiB | ${percentile(sorted, 0.5).toFixed(1)} ms | ${percentile(sorted, 0.99).toFixed(1)} ms | ${(sorted.at(-1) ?? 0).toFixed(1)} ms | ${percentile(pj, 0.5).toFixed(1)} ms |`,
       '',
     ].join('\n'),
   );

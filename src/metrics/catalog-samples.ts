@@ -1,7 +1,7 @@
 import { timestampToMs } from '../core/index.js';
 import { statusString } from '../catalog/index.js';
 import type { MetricSources } from './metric-sources.js';
-import type { Samples } from './samples.js';
+import { labelText, type Samples } from './samples.js';
 
 /** `alive`, `tombstone`, `unhealthy`, `unknown`, `draining`: the status names, as label values. */
 const STATUS_LABELS = [0, 1, 2, 3, 4].map((code) => statusString(code).toLowerCase());
@@ -23,28 +23,28 @@ export function addCatalogSamples(out: Samples, sources: MetricSources): void {
   }
   const stats = state.stats;
   STATUS_LABELS.forEach((status, i) => {
-    out.add('catalogServices', { status }, all[i] ?? 0);
-    out.add('catalogLocalServices', { status }, local[i] ?? 0);
-    out.add('catalogStateChanges', { status }, stats.stateChanges[i] ?? 0);
+    out.add('catalogServices', labelText({ status }), all[i] ?? 0);
+    out.add('catalogLocalServices', labelText({ status }), local[i] ?? 0);
+    out.add('catalogStateChanges', labelText({ status }), stats.stateChanges[i] ?? 0);
   });
-  out.add('catalogHosts', {}, hosts);
-  out.add('catalogLastChange', {}, timestampToMs(state.lastChanged) / 1000);
-  out.add('catalogStaleDropped', {}, stats.staleRecordsDropped);
-  for (const c of sources.health?.checkCounts() ?? []) out.add('healthChecks', { type: c.type, outcome: c.outcome }, c.count);
+  out.add('catalogHosts', '', hosts);
+  out.add('catalogLastChange', '', timestampToMs(state.lastChanged) / 1000);
+  out.add('catalogStaleDropped', '', stats.staleRecordsDropped);
+  for (const c of sources.health?.checkCounts() ?? []) out.add('healthChecks', labelText({ type: c.type, outcome: c.outcome }), c.count);
   for (const l of sources.listeners?.list() ?? []) {
-    out.add('listenerPosts', { listener: l.name, outcome: 'posted' }, l.posted);
-    out.add('listenerPosts', { listener: l.name, outcome: 'failed' }, l.failed);
-    out.add('listenerPosts', { listener: l.name, outcome: 'dropped' }, l.dropped);
+    out.add('listenerPosts', labelText({ listener: l.name, outcome: 'posted' }), l.posted);
+    out.add('listenerPosts', labelText({ listener: l.name, outcome: 'failed' }), l.failed);
+    out.add('listenerPosts', labelText({ listener: l.name, outcome: 'dropped' }), l.dropped);
   }
   const replication = sources.replication?.();
   if (replication !== undefined) {
     const { replicator: r, delegate: d } = replication;
-    out.add('replicationBroadcasts', {}, r.broadcasts);
-    out.add('replicationRelayed', {}, r.relayed);
-    out.add('replicationHostsExpired', {}, r.hostsExpired);
-    out.add('replicationMessages', { outcome: 'merged' }, d.messagesMerged);
-    out.add('replicationMessages', { outcome: 'malformed' }, d.messagesMalformed);
-    out.add('replicationStates', { outcome: 'merged' }, d.statesMerged);
-    out.add('replicationStates', { outcome: 'malformed' }, d.statesMalformed);
+    out.add('replicationBroadcasts', '', r.broadcasts);
+    out.add('replicationRelayed', '', r.relayed);
+    out.add('replicationHostsExpired', '', r.hostsExpired);
+    out.add('replicationMessages', labelText({ outcome: 'merged' }), d.messagesMerged);
+    out.add('replicationMessages', labelText({ outcome: 'malformed' }), d.messagesMalformed);
+    out.add('replicationStates', labelText({ outcome: 'merged' }), d.statesMerged);
+    out.add('replicationStates', labelText({ outcome: 'malformed' }), d.statesMalformed);
   }
 }

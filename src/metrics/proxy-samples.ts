@@ -1,5 +1,5 @@
 import type { FrontendStats, ProxyStatus } from '../proxy/index.js';
-import type { Labels, Samples } from './samples.js';
+import { labelText, withLabel, type Samples } from './samples.js';
 
 const MS_PER_SECOND = 1000;
 const ERROR_KINDS = { connect: 'connect', timeout: 'timeout', reset: 'reset', badRequest: 'bad_request', badResponse: 'bad_response' } as const;
@@ -12,17 +12,17 @@ const CODES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
  * keeps its `service` label; the caller keeps it from one scrape to the next.
  */
 export function addProxySamples(out: Samples, status: ProxyStatus, routingUpdates: number, nowMs: number, names: Map<number, string>): void {
-  out.add('proxyRoutingUpdates', {}, routingUpdates);
+  out.add('proxyRoutingUpdates', '', routingUpdates);
   const live = new Set<number>();
   for (const route of status.routes) {
     names.set(route.servicePort, route.serviceName);
     live.add(route.servicePort);
-    const sp = { service: route.serviceName, port: String(route.servicePort) };
+    const sp = labelText({ service: route.serviceName, port: String(route.servicePort) });
     const frontend = route.listener;
     const ejectedUntil = new Map((frontend?.http?.endpoints ?? []).map((e) => [e.key, e.ejectedUntilMs]));
     const warming = new Set(route.warming);
     for (const e of route.endpoints) {
-      const labels = { ...sp, backend: `${e.ip}:${e.port}` };
+      const labels = withLabel(sp, 'backend', `${e.ip}:${e.port}`);
       out.add('proxyBackendUp', labels, (ejectedUntil.get(e.key) ?? 0) > nowMs ? 0 : 1);
       out.add('proxyBackendWarming', labels, warming.has(e.key) ? 1 : 0);
     }
@@ -30,14 +30,14 @@ export function addProxySamples(out: Samples, status: ProxyStatus, routingUpdate
   }
   for (const f of status.draining) {
     live.add(f.port);
-    addFrontend(out, { service: names.get(f.port) ?? 'unknown', port: String(f.port) }, f.mode, f);
+    addFrontend(out, labelText({ service: names.get(f.port) ?? 'unknown', port: String(f.port) }), f.mode, f);
   }
   for (const port of names.keys()) if (!live.has(port)) names.delete(port);
   for (const c of status.collisions) {
-    for (const rejected of c.rejected) out.add('proxyPortCollisions', { port: String(c.servicePort), service: rejected }, 1);
+    for (const rejected of c.rejected) out.add('proxyPortCollisions', labelText({ port: String(c.servicePort), service: rejected }), 1);
   }
   for (const w of status.workers ?? []) {
-    const labels = { worker: String(w.index) };
+    const labels = labelText({ worker: String(w.index) });
     out.add('proxyWorkerUp', labels, w.state === 'running' ? 1 : 0);
     out.add('proxyWorkerConnectionsActive', labels, w.connectionsActive);
     out.add('proxyWorkerConnections', labels, w.connectionsTotal);
@@ -46,7 +46,7 @@ export function addProxySamples(out: Samples, status: ProxyStatus, routingUpdate
   }
 }
 
-function addFrontend(out: Samples, sp: Labels, mode: string, f: FrontendStats): void {
+function addFrontend(out: Samples, sp: string, mode: string, f: FrontendStats): void {
   out.add('proxyConnections', sp, f.connectionsTotal);
   out.add('proxyConnectionsActive', sp, f.connectionsActive);
   out.add('proxyConnectionsRejected', sp, f.rejectedTotal);
@@ -54,21 +54,20 @@ function addFrontend(out: Samples, sp: Labels, mode: string, f: FrontendStats): 
   out.add('proxyRetries', sp, f.retriesTotal);
   out.add('proxyReceivedBytes', sp, f.bytesIn);
   out.add('proxySentBytes', sp, f.bytesOut);
-  out.add('proxyFrontendUp', { ...sp, mode }, f.state === 'listening' ? 1 : 0);
+  out.add('proxyFrontendUp', withLabel(sp, 'mode', mode), f.state === 'listening' ? 1 : 0);
   const backendOf = new Map<string, string>();
   for (const e of f.endpoints) {
-    const backend = `${e.ip}:${e.port}`;
-    backendOf.set(e.key, backend);
-    const labels = { ...sp, backend };
+    const labels = withLabel(sp, 'backend', `${e.ip}:${e.port}`);
+    backendOf.set(e.key, labels);
     out.add('proxyBackendConnections', labels, e.connectionsTotal);
     out.add('proxyBackendConnectionsActive', labels, e.connectionsActive);
     out.add('proxyUpstreamConnectFailures', labels, e.connectErrors);
   }
   const http = f.http;
   if (http === undefined) return;
-  for (const code of CODES) out.add('proxyRequests', { ...sp, code }, http.responses[code]);
+  for (const code of CODES) out.add('proxyRequests', withLabel(sp, 'code', code), http.responses[code]);
   for (const [field, kind] of Object.entries(ERROR_KINDS) as [keyof typeof ERROR_KINDS, string][]) {
-    out.add('proxyRequestErrors', { ...sp, kind }, http.errors[field]);
+    out.add('proxyRequestErrors', withLabel(sp, 'kind', kind), http.errors[field]);
   }
   const { latency } = http;
   out.addHistogram('proxyRequestDuration', {
@@ -79,9 +78,8 @@ function addFrontend(out: Samples, sp: Labels, mode: string, f: FrontendStats): 
     sumSeconds: latency.sumMs / MS_PER_SECOND,
   });
   for (const e of http.endpoints) {
-    const backend = backendOf.get(e.key);
-    if (backend === undefined) continue;
-    const labels = { ...sp, backend };
+    const labels = backendOf.get(e.key);
+    if (labels === undefined) continue;
     out.add('proxyBackendRequests', labels, e.requests);
     out.add('proxyEjections', labels, e.ejections);
   }

@@ -1,8 +1,8 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { FAMILIES, type FamilyKey } from './metric-families.js';
 import type { MetricSources } from './metric-sources.js';
 import { Samples } from './samples.js';
-import { SnapshotHistogram } from './snapshot-histogram.js';
+import { renderFamilies } from './exposition.js';
 import { addProxySamples } from './proxy-samples.js';
 import { addCatalogSamples } from './catalog-samples.js';
 import { addGossipSamples } from './gossip-samples.js';
@@ -25,31 +25,26 @@ export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /**
  * `/metrics`: prom-client's registry with its default runtime metrics (`process_*`,
- * `nodejs_*`: event-loop delay, heap, GC, handles) and every `sidecar_` family of
- * {@link FAMILIES}. Nothing is incremented through prom-client: a scrape first gathers the
- * sources' plain counters (one `LoadBalancer.describe()` for every worker thread), then the
- * registry collects, and each family's collect() copies its values out of that gathering.
+ * `nodejs_*`: event-loop delay, heap, GC, handles), then every `sidecar_` family of
+ * {@link FAMILIES}. Nothing is incremented for metrics: a scrape gathers the sources' plain
+ * counters (one `LoadBalancer.describe()` for every worker thread) and writes them out.
  */
 export class SidecarMetrics {
   readonly registry = new Registry();
-  private current = new Samples();
+  private readonly keys: readonly FamilyKey[];
   private readonly portNames = new Map<number, string>();
 
   constructor(private readonly sources: MetricSources) {
     addRuntimeMetrics(this.registry);
-    // A source that is absent (--no-proxy, no cluster) has no families: prom-client would print 0 for those without labels.
-    const absent = [sources.proxy === undefined ? 'proxy' : '', sources.gossip === undefined ? 'gossip' : '', sources.replication === undefined ? 'replication' : ''];
-    for (const key of Object.keys(FAMILIES) as FamilyKey[]) {
-      if (!absent.some((prefix) => prefix !== '' && key.startsWith(prefix))) this.register(key);
-    }
+    // A source that is absent (--no-proxy, no cluster) has no families.
+    const absent = [sources.proxy === undefined ? 'proxy' : '', sources.gossip === undefined ? 'gossip' : '', sources.replication === undefined ? 'replication' : ''].filter((p) => p !== '');
+    this.keys = (Object.keys(FAMILIES) as FamilyKey[]).filter((key) => !absent.some((prefix) => key.startsWith(prefix)));
   }
 
   /** One scrape: the text exposition of every metric. */
   async scrape(): Promise<string> {
     const samples = await this.gather();
-    // The registry calls every collect() synchronously as it starts, so they all read this gathering.
-    this.current = samples;
-    return this.registry.metrics();
+    return (await this.registry.metrics()) + renderFamilies(samples, this.keys);
   }
 
   /** Copies every source's counters (the proxy's from all its threads) into one Samples. */
@@ -60,44 +55,5 @@ export class SidecarMetrics {
     addCatalogSamples(out, this.sources);
     if (gossip !== undefined) addGossipSamples(out, gossip);
     return out;
-  }
-
-  private register(key: FamilyKey): void {
-    const f = FAMILIES[key];
-    const labelNames = [...f.labels];
-    const read = (): Samples => this.current;
-    switch (f.type) {
-      case 'counter':
-        this.registry.registerMetric(
-          new Counter({
-            name: f.name,
-            help: f.help,
-            labelNames,
-            registers: [],
-            collect() {
-              this.reset();
-              for (const s of read().of(key)) this.inc(s.labels, s.value);
-            },
-          }),
-        );
-        return;
-      case 'gauge':
-        this.registry.registerMetric(
-          new Gauge({
-            name: f.name,
-            help: f.help,
-            labelNames,
-            registers: [],
-            collect() {
-              this.reset();
-              for (const s of read().of(key)) this.set(s.labels, s.value);
-            },
-          }),
-        );
-        return;
-      case 'histogram':
-        this.registry.registerMetric(new SnapshotHistogram(f.name, f.help, labelNames, () => read().histogramsOf(key)));
-        return;
-    }
   }
 }

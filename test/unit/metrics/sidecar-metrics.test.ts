@@ -272,3 +272,10 @@ test('without a proxy or a cluster, /metrics still answers with the catalog and 
 test('docs/metrics.md is generated from the family table (no drift)', () => {
   assert.equal(readFileSync('docs/metrics.md', 'utf8'), renderMetricsDoc(), 'run `npm run gen:docs`');
 });
+
+test('label values are escaped as the text format wants (backslash, quote, line feed)', async () => {
+  const odd = 'we"b\\x\ny';
+  const status: ProxyStatus = { ...STATUS, routes: [{ ...STATUS.routes[0]!, serviceName: odd }], collisions: [], workers: [] };
+  const text = await new SidecarMetrics(sources(status)).scrape();
+  assert.ok(text.includes('sidecar_proxy_connections_total{service="we\\"b\\\\x\\ny",port="10100"} 12\n'), text.slice(0, 400));
+});
