@@ -178,6 +178,8 @@ export class Daemon {
       state,
       members: () => apiMembers(cluster.memberlist.liveMembers()),
       memberDetails: () => memberDetails(cluster.memberlist.members()),
+      memberChanges: (listener) => cluster.memberlist.onDidChangeState((m) => listener({ name: m.name, state: m.state })),
+      checks: () => health.describe(),
       drain: (id) => local.drain(id),
       undrain: (id) => local.undrain(id),
       maintenance: { isOn: () => local.inMaintenance, set: (on) => local.setMaintenance(on) },

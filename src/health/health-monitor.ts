@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import { Emitter, ErrorCode, SidecarError, errorMessage, redactUrls, type Clock, type Event, type Logger, type TimerHandle } from '../core/index.js';
 import { ServiceStatus, statusString, type CheckSpec, type Service, type StatusCode } from '../catalog/index.js';
-import type { CheckOutcome, Checker } from './checker.js';
+import type { CheckOutcome, CheckResult, Checker } from './checker.js';
 import { checkerFor as defaultCheckerFor, isKnownCheckType, suggestCheckType } from './checker-registry.js';
 import { defaultCheckFor, type CheckPlan } from './default-check.js';
 import { failureOutcome } from './local-shortage-outcome.js';
@@ -50,6 +50,10 @@ export interface CheckDescription {
   readonly state: CheckStateName;
   readonly lastError?: string;
   readonly consecutiveFailures: number;
+  /** The last run's result (`healthy`, `sickly`, `unknown`); absent before the first run. */
+  readonly lastResult?: CheckResult;
+  /** Clock time the last result came in, ms since the epoch (0 before the first run). */
+  readonly lastRunMs: number;
 }
 
 export interface StatusChange {
@@ -64,6 +68,8 @@ interface CheckEntry {
   readonly checker: Checker;
   thresholds: ThresholdState;
   lastError: string | undefined;
+  lastResult: CheckResult | undefined;
+  lastRunMs: number;
   inflight: AbortController | undefined;
 }
 
@@ -229,6 +235,8 @@ export class HealthMonitor {
       state: checkStateName(entry.thresholds.state),
       ...(entry.lastError === undefined ? {} : { lastError: entry.lastError }),
       consecutiveFailures: entry.thresholds.consecutiveFailures,
+      ...(entry.lastResult === undefined ? {} : { lastResult: entry.lastResult }),
+      lastRunMs: entry.lastRunMs,
     }));
   }
 
@@ -280,6 +288,8 @@ export class HealthMonitor {
       checker,
       thresholds: initialThresholdState(plan.initialState),
       lastError: undefined,
+      lastResult: undefined,
+      lastRunMs: 0,
       inflight: undefined,
     };
     this.checks.set(svc.id, entry);
@@ -355,6 +365,8 @@ export class HealthMonitor {
     if (entry.checker.runNow === undefined) this.shortage.ran();
     const before = serviceStatusFor(entry.thresholds.state);
     entry.thresholds = applyResult(entry.thresholds, outcome.result, this.thresholds);
+    entry.lastResult = outcome.result;
+    entry.lastRunMs = this.clock.nowMs();
     if (outcome.result === 'healthy') {
       entry.lastError = undefined;
     } else {

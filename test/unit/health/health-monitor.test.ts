@@ -91,7 +91,7 @@ test('a service without a check is UNKNOWN; a new discovered check is UNHEALTHY 
 });
 
 test('a failing result of any kind makes the service UNHEALTHY, the next pass ALIVE', async () => {
-  const { monitor, checker } = setup();
+  const { monitor, checker, clock } = setup();
   monitor.sync([svc('a')], httpCheck);
   for (const [outcome, status] of [
     [{ result: 'healthy' }, ServiceStatus.ALIVE],
@@ -104,7 +104,7 @@ test('a failing result of any kind makes the service UNHEALTHY, the next pass AL
     assert.equal(monitor.statusOf('a'), status, JSON.stringify(outcome));
   }
   assert.deepEqual(monitor.describe(), [
-    { id: 'a', type: 'HttpGet', args: 'http://10.1.2.3:9999/health', status: ServiceStatus.UNHEALTHY, state: 'FAILED', lastError: 'ECONNREFUSED', consecutiveFailures: 1 },
+    { id: 'a', type: 'HttpGet', args: 'http://10.1.2.3:9999/health', status: ServiceStatus.UNHEALTHY, state: 'FAILED', lastError: 'ECONNREFUSED', consecutiveFailures: 1, lastResult: 'unknown', lastRunMs: clock.nowMs() },
   ]);
   await monitor.close();
 });

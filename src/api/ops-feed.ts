@@ -1,0 +1,183 @@
+import type { ServerResponse } from 'node:http';
+import { errorMessage, type Clock, type Disposable, type Event, type Logger, type TimerHandle } from '../core/index.js';
+import { ServiceStatus, statusString, type ChangeEvent, type ServicesState } from '../catalog/index.js';
+import type { CheckDescription } from '../health/index.js';
+import type { ProxyStatus } from '../proxy/index.js';
+import { EventStreamHub } from './event-stream-hub.js';
+import type { ApiMemberDetail } from './members-document.js';
+import { membersView, servicesView } from './ops-views.js';
+import { ProxyRates } from './proxy-view.js';
+import { Timeline } from './timeline.js';
+
+/** A member's new state, as gossip reports it. */
+export interface MemberStateChange {
+  readonly name: string;
+  readonly state: string;
+}
+
+/** Default time between proxy snapshots while a page is open (1 s). */
+export const DEFAULT_PROXY_SNAPSHOT_MS = 1000;
+
+export interface OpsFeedOptions {
+  readonly state: ServicesState;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly memberDetails: () => readonly ApiMemberDetail[];
+  /** Gossip's member state changes; leave out without a cluster. */
+  readonly memberChanges?: Event<MemberStateChange> | undefined;
+  /** The health checks of this host's services; leave out: no check details. */
+  readonly checks?: (() => readonly CheckDescription[]) | undefined;
+  /** The load balancer's status; leave out when it is off. */
+  readonly proxyStatus?: (() => Promise<ProxyStatus>) | undefined;
+  /** Limits of the stream (the agent passes the watch stream's). */
+  readonly maxClients: number;
+  readonly maxBufferBytes: number;
+  readonly stallTimeoutMs: number;
+  /** Time between proxy snapshots while a client is connected. Default {@link DEFAULT_PROXY_SNAPSHOT_MS}. */
+  readonly proxySnapshotMs?: number;
+  readonly heartbeatMs?: number;
+}
+
+/**
+ * What `GET /api/events` streams to the UI (server-sent events):
+ * - `services`: every service and instance, with the check's last result for this host's;
+ * - `members`: the gossip members in every state, with their service counts;
+ * - `timeline`: the last changes (status changes, drains, members joining, failing, leaving);
+ * - `proxy`: this host's ServicePorts with live rates and percentiles, once a second.
+ * All are sent when a client connects, then on change (a burst of catalog changes is one
+ * event, sent on the next turn of the event loop). The timeline is recorded from start,
+ * clients or not (a fixed ring); everything else is built only while a client is connected.
+ */
+export class OpsFeed {
+  private readonly hub: EventStreamHub;
+  private readonly timeline = new Timeline();
+  private readonly rates = new ProxyRates();
+  private readonly subscriptions: Disposable[] = [];
+  private flushHandle: NodeJS.Immediate | undefined;
+  private dirty = { services: false, members: false, timeline: false };
+  private proxyTimer: TimerHandle | undefined;
+  private proxyInFlight = false;
+  private lastProxy: unknown = null;
+  private closed = false;
+
+  constructor(private readonly options: OpsFeedOptions) {
+    this.hub = new EventStreamHub({
+      logger: options.logger,
+      clock: options.clock,
+      maxClients: options.maxClients,
+      maxBufferBytes: options.maxBufferBytes,
+      stallTimeoutMs: options.stallTimeoutMs,
+      ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+      initial: () => [
+        { kind: 'members', data: this.members() },
+        { kind: 'services', data: this.services() },
+        { kind: 'timeline', data: this.timeline.entries() },
+        ...(this.lastProxy === null ? [] : [{ kind: 'proxy', data: this.lastProxy }]),
+      ],
+      onActive: (active) => this.onActive(active),
+    });
+  }
+
+  /** Subscribes to the catalog and gossip for the timeline. */
+  start(): void {
+    if (this.closed || this.subscriptions.length > 0) return;
+    this.subscriptions.push(this.options.state.onDidChangeService(this.onServiceChange));
+    if (this.options.memberChanges !== undefined) this.subscriptions.push(this.options.memberChanges(this.onMemberChange));
+  }
+
+  /** Streams to `res` (see EventStreamHub). */
+  add(res: ServerResponse): void {
+    this.hub.add(res);
+  }
+
+  get clients(): EventStreamHub {
+    return this.hub;
+  }
+
+  /** Ends the streams and stops listening. Idempotent. */
+  close(): void {
+    this.closed = true;
+    for (const s of this.subscriptions.splice(0)) s.dispose();
+    if (this.flushHandle !== undefined) clearImmediate(this.flushHandle);
+    this.flushHandle = undefined;
+    this.hub.close();
+  }
+
+  private readonly onServiceChange = (change: ChangeEvent): void => {
+    const svc = change.service;
+    if (change.previousStatus !== svc.status) {
+      this.timeline.add({
+        timeMs: this.options.clock.nowMs(),
+        kind: svc.status === ServiceStatus.DRAINING ? 'drain' : 'status',
+        host: svc.hostname,
+        subject: svc.name,
+        id: svc.id,
+        from: statusString(change.previousStatus),
+        to: statusString(svc.status),
+      });
+      this.dirty.timeline = true;
+    }
+    this.dirty.services = true;
+    // Service counts per member change with the services.
+    this.dirty.members = true;
+    this.schedule();
+  };
+
+  private readonly onMemberChange = (change: MemberStateChange): void => {
+    this.timeline.add({ timeMs: this.options.clock.nowMs(), kind: 'member', host: change.name, subject: change.name, from: '', to: change.state });
+    this.dirty.timeline = true;
+    this.dirty.members = true;
+    this.schedule();
+  };
+
+  private schedule(): void {
+    if (this.flushHandle !== undefined || this.hub.size === 0) return;
+    this.flushHandle = setImmediate(() => {
+      this.flushHandle = undefined;
+      const { dirty } = this;
+      this.dirty = { services: false, members: false, timeline: false };
+      if (dirty.members) this.hub.publish('members', this.members());
+      if (dirty.services) this.hub.publish('services', this.services());
+      if (dirty.timeline) this.hub.publish('timeline', this.timeline.entries());
+    });
+  }
+
+  private members(): unknown {
+    return { local: this.options.state.hostname, members: membersView(this.options.memberDetails(), this.options.state) };
+  }
+
+  private services(): unknown {
+    return { local: this.options.state.hostname, services: servicesView(this.options.state, this.options.checks?.() ?? []) };
+  }
+
+  private onActive(active: boolean): void {
+    if (!active) {
+      if (this.proxyTimer !== undefined) this.options.clock.clearInterval(this.proxyTimer);
+      this.proxyTimer = undefined;
+      this.dirty = { services: false, members: false, timeline: false };
+      return;
+    }
+    if (this.options.proxyStatus === undefined || this.proxyTimer !== undefined) return;
+    this.proxyTimer = this.options.clock.setInterval(this.snapshotProxy, this.options.proxySnapshotMs ?? DEFAULT_PROXY_SNAPSHOT_MS);
+    this.snapshotProxy();
+  }
+
+  /** One snapshot of the load balancer (gathered from its worker threads), never two at once. */
+  private readonly snapshotProxy = (): void => {
+    const status = this.options.proxyStatus;
+    if (status === undefined || this.proxyInFlight || this.closed) return;
+    this.proxyInFlight = true;
+    status().then(
+      (doc) => {
+        this.proxyInFlight = false;
+        if (this.closed) return;
+        this.lastProxy = this.rates.add(doc, this.options.clock.nowMs());
+        this.hub.publish('proxy', this.lastProxy);
+      },
+      (err: unknown) => {
+        this.proxyInFlight = false;
+        this.options.logger.debug({ err: errorMessage(err) }, 'proxy snapshot for the UI failed');
+      },
+    );
+  };
+}
