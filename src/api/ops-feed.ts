@@ -51,7 +51,7 @@ export interface OpsFeedOptions {
 export class OpsFeed {
   private readonly hub: EventStreamHub;
   private readonly timeline = new Timeline();
-  private readonly rates = new ProxyRates();
+  private rates = new ProxyRates();
   private readonly subscriptions: Disposable[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
   private dirty = { services: false, members: false, timeline: false };
@@ -112,8 +112,8 @@ export class OpsFeed {
         host: svc.hostname,
         subject: svc.name,
         id: svc.id,
-        from: statusString(change.previousStatus),
-        to: statusString(svc.status),
+        from: statusString(change.previousStatus).toUpperCase(),
+        to: statusString(svc.status).toUpperCase(),
       });
       this.dirty.timeline = true;
     }
@@ -155,6 +155,9 @@ export class OpsFeed {
       if (this.proxyTimer !== undefined) this.options.clock.clearInterval(this.proxyTimer);
       this.proxyTimer = undefined;
       this.dirty = { services: false, members: false, timeline: false };
+      // The next page starts a fresh window rather than one spanning the time nobody watched.
+      this.rates = new ProxyRates();
+      this.lastProxy = null;
       return;
     }
     if (this.options.proxyStatus === undefined || this.proxyTimer !== undefined) return;

@@ -68,7 +68,7 @@ function instanceView(svc: Service, check: CheckDescription | undefined): Instan
     image: svc.image,
     ports: (svc.ports ?? []).map((p) => ({ ip: p.ip, port: p.port, servicePort: p.servicePort, type: p.type })),
     status: svc.status,
-    statusName: statusString(svc.status),
+    statusName: statusString(svc.status).toUpperCase(),
     mode: svc.proxyMode,
     updatedMs: timestampToMs(svc.updated),
     check:
