@@ -1,0 +1,85 @@
+/**
+ * `GET /api/events` on a real API server over the golden state: the UI's server-sent events
+ * (members, services with checks, timeline, then pushes on change), its 503 over the cap
+ * shared with /watch, and the proxy snapshot while a client is connected.
+ */
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { describe, it } from 'node:test';
+import type { ProxyStatus } from '../../../src/proxy/index.js';
+import { eventually } from '../../helpers/eventually.js';
+import { fetchRaw, startApi } from './fixture.js';
+
+async function openEvents(port: number): Promise<{ socket: Socket; text: () => string }> {
+  const socket = connect({ host: '127.0.0.1', port });
+  socket.on('error', () => undefined);
+  let text = '';
+  socket.setEncoding('utf8').on('data', (c: string) => (text += c));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write('GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  return { socket, text: () => text };
+}
+
+/** `[kind, data]` of every event in a raw (chunked) response. */
+function events(raw: string): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = [];
+  for (const m of raw.matchAll(/event: (\w+)\ndata: (.*)\n\n/g)) out.push([m[1] ?? '', JSON.parse(m[2] ?? 'null') as unknown]);
+  return out;
+}
+
+describe('GET /api/events', () => {
+  it('sends members, services and the timeline at once, then pushes a drain as services and timeline events', async () => {
+    const fx = await startApi();
+    try {
+      const c = await openEvents(fx.port);
+      await eventually(() => assert.deepEqual(events(c.text()).map((e) => e[0]), ['members', 'services', 'timeline']));
+      assert.match(c.text(), /content-type: text\/event-stream/i);
+      const services = events(c.text())[1]?.[1] as { local: string; services: Array<{ name: string }> };
+      assert.equal(services.local, 'chaucer');
+      assert.deepEqual(services.services.map((s) => s.name), ['a.b', 'bocaccio', 'dante', 'shakespeare']);
+      const drain = await fetchRaw(fx.port, 'POST', '/api/services/deadbeef123/drain');
+      assert.equal(drain.status, 202);
+      await eventually(() => assert.ok(events(c.text()).some(([kind, data]) => kind === 'timeline' && JSON.stringify(data).includes('"kind":"drain"'))));
+      const timeline = events(c.text()).filter((e) => e[0] === 'timeline').at(-1)?.[1] as Array<Record<string, unknown>>;
+      assert.deepEqual(timeline.at(-1), { ...timeline.at(-1), kind: 'drain', host: 'chaucer', subject: 'bocaccio', id: 'deadbeef123', from: 'ALIVE', to: 'DRAINING' });
+      c.socket.destroy();
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it('shares the /watch cap (--api-max-watchers): the client over it gets 503', async () => {
+    const fx = await startApi({ extra: { maxWatchers: 1 } });
+    try {
+      const c = await openEvents(fx.port);
+      await eventually(() => assert.ok(events(c.text()).length >= 1));
+      const over = await fetchRaw(fx.port, 'GET', '/api/events');
+      assert.equal(over.status, 503);
+      assert.match(over.body, /already serves 1 \/api\/events clients/);
+      c.socket.destroy();
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it('asks the load balancer for a snapshot only while a client is connected', async () => {
+    let asked = 0;
+    const status = { bindIp: '127.0.0.9', routes: [], draining: [], collisions: [], excluded: [], connectionBudget: null } as unknown as ProxyStatus;
+    const fx = await startApi({ extra: { proxyStatus: () => (asked++, Promise.resolve(status)) } });
+    try {
+      assert.equal(asked, 0);
+      const c = await openEvents(fx.port);
+      await eventually(() => assert.ok(events(c.text()).some(([kind]) => kind === 'proxy')));
+      const proxy = events(c.text()).find(([kind]) => kind === 'proxy')?.[1];
+      assert.deepEqual(proxy, { bindIp: '127.0.0.9', windowMs: 0, ports: [] });
+      fx.clock.advance(1000);
+      await eventually(() => assert.equal(asked, 2));
+      c.socket.destroy();
+      await eventually(() => assert.equal(fx.clock.pendingTimers, 0, 'the snapshot timer stops with the last client'));
+      fx.clock.advance(5000);
+      assert.equal(asked, 2);
+    } finally {
+      await fx.close();
+    }
+  });
+});
