@@ -191,3 +191,46 @@ describe('the operations UI in Chromium, on a 2-agent cluster', { skip, timeout:
     );
   });
 });
+
+describe('the operations UI with an API token', { skip, timeout: 60_000 }, () => {
+  it('Drain asks for the token on 401 and drains with it', async () => {
+    const token = 'ui-test-token-0123456789';
+    const dir = mkdtempSync(join(tmpdir(), 'sidecar-ui-token-'));
+    const file = join(dir, 'static.json');
+    writeFileSync(file, JSON.stringify([{ Service: { Name: 'guarded', Image: 'img:1', Ports: [{ Type: 'tcp', Port: 20003, ServicePort: 20003 }] }, Check: { Type: 'AlwaysSuccessful' } }]));
+    const agent = startAgent(
+      ['--hostname', 'ui-t', '--discover', 'static', '--static-config', file, '--http-port', '0', '--advertise-ip', '127.0.0.1', '--no-proxy', '--bind-port', String(await freePort())],
+      { SIDECAR_API_TOKEN: token },
+    );
+    const context = await launchChromium();
+    try {
+      const api = await agent.apiUrl();
+      const svc = await eventually(
+        async () => {
+          const found = (await instances(api, 'ui-t'))[0];
+          assert.equal(found?.Status, 0);
+          return found;
+        },
+        { timeoutMs: 10_000, intervalMs: 50 },
+      );
+      const page = await context.newPage();
+      const dialogs: string[] = [];
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.type());
+        void (dialog.type() === 'prompt' ? dialog.accept(token) : dialog.accept());
+      });
+      await page.goto(`${api}/ui/`);
+      await page.click(`tr[data-instance="${svc?.ID}"] button[data-action="drain"]`);
+      await page.waitForSelector(`tr[data-instance="${svc?.ID}"][data-status="DRAINING"]`, { timeout: 5000 });
+      assert.deepEqual(dialogs, ['confirm', 'prompt']);
+      const audits = agent.logs.filter((l) => l['audit'] === true).map((l) => [l['outcome'], l['status'], l['authority'] ?? l['reason']]);
+      assert.deepEqual(audits, [
+        ['refused', 401, 'token missing'],
+        ['done', 202, 'token'],
+      ]);
+    } finally {
+      await context.close();
+      await agent.stop();
+    }
+  });
+});
