@@ -1,9 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { BugError, ErrorCode, SidecarError, msToTimestamp, type Clock, type Event, type Logger } from '../core/index.js';
+import { BugError, ErrorCode, SidecarError, msToTimestamp, type Clock, type Logger } from '../core/index.js';
 import type { Service, ServicesState } from '../catalog/index.js';
-import type { CheckDescription } from '../health/index.js';
 import type { ProxyStatus } from '../proxy/index.js';
 import type { ApiHandler, ApiMount, ApiRequest } from './api-request.js';
 import { sendBareRedirect, sendBody, sendEmpty, sendMethodNotAllowed, sendNotFound, sendRedirect, sendTextError } from './http-replies.js';
@@ -17,7 +16,7 @@ import { SidecarApi, type MaintenanceSwitch, type UndrainOutcome } from './sidec
 import { localMemberDetail, type ApiMemberDetail } from './members-document.js';
 import { StateDocuments, type ApiMember } from './state-documents.js';
 import { uiRoute } from './ui-route.js';
-import { OpsFeed, type MemberStateChange } from './ops-feed.js';
+import { OpsFeed, type OpsFeedSources } from './ops-feed.js';
 import { DEFAULT_MAX_WATCHERS, DEFAULT_WATCH_MAX_BUFFER_BYTES, DEFAULT_WATCH_STALL_TIMEOUT_MS, WatchHub, type WatcherStats } from './watch-hub.js';
 
 export interface ApiServerOptions {
@@ -70,10 +69,8 @@ export interface ApiServerOptions {
   readonly headersTimeoutMs?: number;
   /** The load balancer's status for `/api/proxy.json` and the UI; leave out when the proxy is disabled. */
   readonly proxyStatus?: () => Promise<ProxyStatus>;
-  /** This host's health checks with their last result, for the UI; leave out: none shown. */
-  readonly checks?: () => readonly CheckDescription[];
-  /** Gossip's member state changes, for the UI's timeline; leave out without a cluster. */
-  readonly memberChanges?: Event<MemberStateChange>;
+  /** What only the UI needs: check results, member changes (see OpsFeedSources). */
+  readonly ui?: OpsFeedSources;
   /** Handlers under other prefixes (e.g. the Envoy V1 API under `/v1`). */
   readonly extraRoutes?: readonly ApiMount[];
   readonly logger: Logger;
@@ -143,8 +140,7 @@ export class ApiServer {
       logger: this.log,
       clock: options.clock,
       memberDetails: options.memberDetails ?? this.localMemberOnly,
-      memberChanges: options.memberChanges,
-      checks: options.checks,
+      ...options.ui,
       proxyStatus: options.proxyStatus,
       maxClients: options.maxWatchers ?? DEFAULT_MAX_WATCHERS,
       maxBufferBytes: options.watchMaxBufferBytes ?? DEFAULT_WATCH_MAX_BUFFER_BYTES,

@@ -15,25 +15,31 @@ export interface MemberStateChange {
   readonly state: string;
 }
 
-/** Default time between proxy snapshots while a page is open (1 s). */
+/** Default time between ticks while a page is open (1 s): a proxy snapshot, and a look at check results and members. */
 export const DEFAULT_PROXY_SNAPSHOT_MS = 1000;
 
-export interface OpsFeedOptions {
-  readonly state: ServicesState;
-  readonly logger: Logger;
-  readonly clock: Clock;
-  readonly memberDetails: () => readonly ApiMemberDetail[];
+/** What the agent gives the UI beyond the API's own sources. */
+export interface OpsFeedSources {
   /** Gossip's member state changes; leave out without a cluster. */
   readonly memberChanges?: Event<MemberStateChange> | undefined;
   /** The health checks of this host's services; leave out: no check details. */
   readonly checks?: (() => readonly CheckDescription[]) | undefined;
+  /** Goes up when a check's last result or reason changes (HealthMonitor.resultsVersion). */
+  readonly checksVersion?: (() => number) | undefined;
+}
+
+export interface OpsFeedOptions extends OpsFeedSources {
+  readonly state: ServicesState;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly memberDetails: () => readonly ApiMemberDetail[];
   /** The load balancer's status; leave out when it is off. */
   readonly proxyStatus?: (() => Promise<ProxyStatus>) | undefined;
   /** Limits of the stream (the agent passes the watch stream's). */
   readonly maxClients: number;
   readonly maxBufferBytes: number;
   readonly stallTimeoutMs: number;
-  /** Time between proxy snapshots while a client is connected. Default {@link DEFAULT_PROXY_SNAPSHOT_MS}. */
+  /** Time between ticks (proxy snapshot; check results and members re-read when changed) while a client is connected. Default {@link DEFAULT_PROXY_SNAPSHOT_MS}. */
   readonly proxySnapshotMs?: number;
   readonly heartbeatMs?: number;
 }
@@ -45,7 +51,10 @@ export interface OpsFeedOptions {
  * - `timeline`: the last changes (status changes, drains, members joining, failing, leaving);
  * - `proxy`: this host's ServicePorts with live rates and percentiles, once a second.
  * All are sent when a client connects, then on change (a burst of catalog changes is one
- * event, sent on the next turn of the event loop). The timeline is recorded from start,
+ * event, sent on the next turn of the event loop). Once a second while a client is
+ * connected, `services` is also resent when a check's result or reason changed without a
+ * status change, and `members` when gossip changed something no event reports (a member
+ * reaped, an incarnation bumped). The timeline is recorded from start,
  * clients or not (a fixed ring); everything else is built only while a client is connected.
  */
 export class OpsFeed {
@@ -55,7 +64,9 @@ export class OpsFeed {
   private readonly subscriptions: Disposable[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
   private dirty = { services: false, members: false, timeline: false };
-  private proxyTimer: TimerHandle | undefined;
+  private tickTimer: TimerHandle | undefined;
+  private checksVersionSent = -1;
+  private membersSent = '';
   private proxyInFlight = false;
   private lastProxy: unknown = null;
   private closed = false;
@@ -142,28 +153,49 @@ export class OpsFeed {
     });
   }
 
+  /** The members document, noted as the last one sent. */
   private members(): unknown {
+    const doc = this.membersDoc();
+    this.membersSent = JSON.stringify(doc);
+    return doc;
+  }
+
+  private membersDoc(): unknown {
     return { local: this.options.state.hostname, members: membersView(this.options.memberDetails(), this.options.state) };
   }
 
   private services(): unknown {
+    this.checksVersionSent = this.options.checksVersion?.() ?? -1;
     return { local: this.options.state.hostname, services: servicesView(this.options.state, this.options.checks?.() ?? []) };
   }
 
   private onActive(active: boolean): void {
     if (!active) {
-      if (this.proxyTimer !== undefined) this.options.clock.clearInterval(this.proxyTimer);
-      this.proxyTimer = undefined;
+      if (this.tickTimer !== undefined) this.options.clock.clearInterval(this.tickTimer);
+      this.tickTimer = undefined;
       this.dirty = { services: false, members: false, timeline: false };
       // The next page starts a fresh window rather than one spanning the time nobody watched.
       this.rates = new ProxyRates();
       this.lastProxy = null;
       return;
     }
-    if (this.options.proxyStatus === undefined || this.proxyTimer !== undefined) return;
-    this.proxyTimer = this.options.clock.setInterval(this.snapshotProxy, this.options.proxySnapshotMs ?? DEFAULT_PROXY_SNAPSHOT_MS);
+    if (this.tickTimer !== undefined) return;
+    this.tickTimer = this.options.clock.setInterval(this.tick, this.options.proxySnapshotMs ?? DEFAULT_PROXY_SNAPSHOT_MS);
     this.snapshotProxy();
   }
+
+  private readonly tick = (): void => {
+    this.snapshotProxy();
+    const version = this.options.checksVersion?.();
+    if (version !== undefined && version !== this.checksVersionSent) {
+      this.dirty.services = true;
+      this.schedule();
+    }
+    if (JSON.stringify(this.membersDoc()) !== this.membersSent) {
+      this.dirty.members = true;
+      this.schedule();
+    }
+  };
 
   /** One snapshot of the load balancer (gathered from its worker threads), never two at once. */
   private readonly snapshotProxy = (): void => {

@@ -116,6 +116,7 @@ export class HealthMonitor {
   private started = false;
   private closed: Promise<void> | null = null;
   private warnedEmptyId = false;
+  private resultsVersionCount = 0;
 
   constructor(private readonly options: HealthMonitorOptions) {
     this.log = options.logger;
@@ -193,6 +194,7 @@ export class HealthMonitor {
     for (const [id, entry] of this.checks) {
       if (seen.has(id)) continue;
       this.checks.delete(id);
+      this.resultsVersionCount++;
       entry.inflight?.abort();
       this.log.info({ id, type: entry.type }, 'Removing health check');
     }
@@ -223,6 +225,14 @@ export class HealthMonitor {
   statusOf(id: string): StatusCode {
     const entry = this.checks.get(id);
     return entry === undefined ? ServiceStatus.UNKNOWN : serviceStatusFor(entry.thresholds.state);
+  }
+
+  /**
+   * Goes up whenever a check is added or removed or its last result or reason changes: the
+   * UI re-reads {@link describe} only then.
+   */
+  get resultsVersion(): number {
+    return this.resultsVersionCount;
   }
 
   /** Every check, for the API and logs. */
@@ -293,6 +303,7 @@ export class HealthMonitor {
       inflight: undefined,
     };
     this.checks.set(svc.id, entry);
+    this.resultsVersionCount++;
     this.log.info({ id: svc.id, name: svc.name, type: entry.type, args: redactUrls(entry.args) }, 'Adding health check');
     const status = serviceStatusFor(plan.initialState);
     if (status !== ServiceStatus.UNKNOWN) this.changes.fire({ id: svc.id, status });
@@ -364,6 +375,7 @@ export class HealthMonitor {
     // In-memory checks need no descriptor or port: they say nothing about the shortage.
     if (entry.checker.runNow === undefined) this.shortage.ran();
     const before = serviceStatusFor(entry.thresholds.state);
+    const [resultBefore, errorBefore] = [entry.lastResult, entry.lastError];
     entry.thresholds = applyResult(entry.thresholds, outcome.result, this.thresholds);
     entry.lastResult = outcome.result;
     entry.lastRunMs = this.clock.nowMs();
@@ -378,6 +390,7 @@ export class HealthMonitor {
       if (entry.thresholds.consecutiveFailures === 1) this.log.warn(fields, 'Health check failed');
       else this.log.debug({ ...fields, consecutiveFailures: entry.thresholds.consecutiveFailures }, 'Health check still failing');
     }
+    if (entry.lastResult !== resultBefore || entry.lastError !== errorBefore) this.resultsVersionCount++;
     const after = serviceStatusFor(entry.thresholds.state);
     if (after === before) return;
     this.log.info({ id: entry.id, from: statusString(before), to: statusString(after), err: entry.lastError }, 'Health status changed');

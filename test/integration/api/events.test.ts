@@ -62,6 +62,28 @@ describe('GET /api/events', () => {
     }
   });
 
+  it('resends services once a second when a check\'s result or reason changed without a status change', async () => {
+    let version = 1;
+    let reason = 'HTTP 500 from http://127.0.0.1:9/health';
+    const checks = () => [{ id: 'deadbeef123', type: 'HttpGet', args: '', status: 2 as const, state: 'FAILED' as const, lastError: reason, consecutiveFailures: 1, lastResult: 'sickly' as const, lastRunMs: 1 }];
+    const fx = await startApi({ extra: { ui: { checks, checksVersion: () => version } } });
+    try {
+      const c = await openEvents(fx.port);
+      const reasons = (): string[] => events(c.text()).filter((e) => e[0] === 'services').map((e) => (JSON.stringify(e[1]).match(/"reason":"([^"]*)"/) ?? [])[1] ?? '');
+      await eventually(() => assert.deepEqual(reasons(), ['HTTP 500 from http://127.0.0.1:9/health']));
+      fx.clock.advance(1000);
+      await new Promise((r) => setImmediate(r));
+      assert.equal(reasons().length, 1, 'nothing changed: nothing resent');
+      reason = 'HTTP 503 from http://127.0.0.1:9/health';
+      version++;
+      fx.clock.advance(1000);
+      await eventually(() => assert.deepEqual(reasons(), ['HTTP 500 from http://127.0.0.1:9/health', 'HTTP 503 from http://127.0.0.1:9/health']));
+      c.socket.destroy();
+    } finally {
+      await fx.close();
+    }
+  });
+
   it('asks the load balancer for a snapshot only while a client is connected', async () => {
     let asked = 0;
     const status = { bindIp: '127.0.0.9', routes: [], draining: [], collisions: [], excluded: [], connectionBudget: null } as unknown as ProxyStatus;
