@@ -11,6 +11,7 @@ export const UI_SCRIPT = `
   var ST_ALIVE = 0, ST_TOMBSTONE = 1, ST_UNHEALTHY = 2, ST_UNKNOWN = 3, ST_DRAINING = 4;
   var NAMES = ['ALIVE', 'TOMBSTONE', 'UNHEALTHY', 'UNKNOWN', 'DRAINING'];
   var TOKEN_KEY = 'sidecar-api-token';
+  var MEMBER_VERBS = { alive: 'is alive', suspect: 'is suspected of failing', dead: 'failed (dead)', left: 'left the cluster' };
   var $ = function (id) { return document.getElementById(id); };
   var data = { members: null, services: null, timeline: [], proxy: null };
 
@@ -210,7 +211,7 @@ export const UI_SCRIPT = `
       time.setAttribute('datetime', new Date(t.timeMs).toISOString());
       li.appendChild(time);
       var text = t.kind === 'member'
-        ? 'host ' + t.subject + ' is ' + t.to
+        ? 'host ' + t.subject + ' ' + (MEMBER_VERBS[t.to] || 'is ' + t.to)
         : t.subject + ' ' + (t.id || '') + ' on ' + t.host + ': ' + (t.from ? t.from + ' → ' : '') + t.to;
       li.appendChild(document.createTextNode(text));
       li.setAttribute('data-kind', t.kind);

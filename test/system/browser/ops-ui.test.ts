@@ -182,7 +182,7 @@ describe('the operations UI in Chromium, on a 2-agent cluster', { skip, timeout:
     assert.match((await page.getAttribute('tr[data-member="ui-b"]', 'class')) ?? '', /departed/);
     assert.match((await page.textContent('#members-count')) ?? '', /^1 alive of 1 \(1 failed or departed\)/);
     await page.waitForSelector('#timeline li[data-kind="member"]');
-    assert.match((await page.textContent('#timeline')) ?? '', /host ui-b is left/);
+    assert.match((await page.textContent('#timeline')) ?? '', /host ui-b left the cluster/);
     assert.deepEqual(pageErrors, []);
     // Pushed, not polled: one page load, one event stream, the two mutations (and the icon).
     assert.deepEqual(
