@@ -15,6 +15,9 @@ export interface MemberStateChange {
   readonly state: string;
 }
 
+/** Least time between two sends of changed documents (250 ms): a page stays live, churn costs at most 4 documents a second. */
+const MIN_PUBLISH_INTERVAL_MS = 250;
+
 /** Default time between ticks while a page is open (1 s): a proxy snapshot, and a look at check results and members. */
 export const DEFAULT_PROXY_SNAPSHOT_MS = 1000;
 
@@ -63,6 +66,8 @@ export class OpsFeed {
   private rates = new ProxyRates();
   private readonly subscriptions: Disposable[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
+  private flushTimer: TimerHandle | undefined;
+  private lastFlushMs = Number.NEGATIVE_INFINITY;
   private dirty = { services: false, members: false, timeline: false };
   private tickTimer: TimerHandle | undefined;
   private checksVersionSent = -1;
@@ -109,8 +114,7 @@ export class OpsFeed {
   close(): void {
     this.closed = true;
     for (const s of this.subscriptions.splice(0)) s.dispose();
-    if (this.flushHandle !== undefined) clearImmediate(this.flushHandle);
-    this.flushHandle = undefined;
+    this.cancelFlush();
     this.hub.close();
   }
 
@@ -141,16 +145,40 @@ export class OpsFeed {
     this.schedule();
   };
 
+  /**
+   * Sends what changed on the next turn of the event loop, or once MIN_PUBLISH_INTERVAL_MS
+   * has passed since the last send: under churn a page gets at most four documents a second.
+   */
   private schedule(): void {
-    if (this.flushHandle !== undefined || this.hub.size === 0) return;
+    if (this.flushHandle !== undefined || this.flushTimer !== undefined || this.hub.size === 0) return;
+    const waitMs = this.lastFlushMs + MIN_PUBLISH_INTERVAL_MS - this.options.clock.nowMs();
+    if (waitMs > 0) {
+      this.flushTimer = this.options.clock.setTimeout(() => {
+        this.flushTimer = undefined;
+        this.flush();
+      }, waitMs);
+      return;
+    }
     this.flushHandle = setImmediate(() => {
       this.flushHandle = undefined;
-      const { dirty } = this;
-      this.dirty = { services: false, members: false, timeline: false };
-      if (dirty.members) this.hub.publish('members', this.members());
-      if (dirty.services) this.hub.publish('services', this.services());
-      if (dirty.timeline) this.hub.publish('timeline', this.timeline.entries());
+      this.flush();
     });
+  }
+
+  private flush(): void {
+    this.lastFlushMs = this.options.clock.nowMs();
+    const { dirty } = this;
+    this.dirty = { services: false, members: false, timeline: false };
+    if (dirty.members) this.hub.publish('members', this.members());
+    if (dirty.services) this.hub.publish('services', this.services());
+    if (dirty.timeline) this.hub.publish('timeline', this.timeline.entries());
+  }
+
+  private cancelFlush(): void {
+    if (this.flushHandle !== undefined) clearImmediate(this.flushHandle);
+    this.flushHandle = undefined;
+    if (this.flushTimer !== undefined) this.options.clock.clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
   }
 
   /** The members document, noted as the last one sent. */
@@ -173,6 +201,7 @@ export class OpsFeed {
     if (!active) {
       if (this.tickTimer !== undefined) this.options.clock.clearInterval(this.tickTimer);
       this.tickTimer = undefined;
+      this.cancelFlush();
       this.dirty = { services: false, members: false, timeline: false };
       // The next page starts a fresh window rather than one spanning the time nobody watched.
       this.rates = new ProxyRates();

@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import type { ProxyStatus } from '../../../src/proxy/index.js';
 import { eventually } from '../../helpers/eventually.js';
+import { makeService } from '../../helpers/catalog.js';
 import { fetchRaw, startApi } from './fixture.js';
 
 async function openEvents(port: number): Promise<{ socket: Socket; text: () => string }> {
@@ -42,6 +43,27 @@ describe('GET /api/events', () => {
       await eventually(() => assert.ok(events(c.text()).some(([kind, data]) => kind === 'timeline' && JSON.stringify(data).includes('"kind":"drain"'))));
       const timeline = events(c.text()).filter((e) => e[0] === 'timeline').at(-1)?.[1] as Array<Record<string, unknown>>;
       assert.deepEqual(timeline.at(-1), { ...timeline.at(-1), kind: 'drain', host: 'chaucer', subject: 'bocaccio', id: 'deadbeef123', from: 'ALIVE', to: 'DRAINING' });
+      c.socket.destroy();
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it('under churn, sends at most one set of documents per 250 ms', async () => {
+    const fx = await startApi();
+    try {
+      const c = await openEvents(fx.port);
+      const sent = (): number => events(c.text()).filter((e) => e[0] === 'services').length;
+      await eventually(() => assert.equal(sent(), 1));
+      fx.state.addServiceEntry(makeService({ id: 'churn1', name: 'churn', updated: fx.stamps.now() }));
+      await eventually(() => assert.equal(sent(), 2), { timeoutMs: 2000 });
+      fx.state.addServiceEntry(makeService({ id: 'churn2', name: 'churn', updated: fx.stamps.now() }));
+      fx.state.addServiceEntry(makeService({ id: 'churn3', name: 'churn', updated: fx.stamps.now() }));
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      assert.equal(sent(), 2, 'held back');
+      fx.clock.advance(250);
+      await eventually(() => assert.equal(sent(), 3));
+      assert.match(c.text().slice(c.text().lastIndexOf('event: services')), /churn2.*churn3/s, 'both changes in one document');
       c.socket.destroy();
     } finally {
       await fx.close();
