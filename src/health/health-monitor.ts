@@ -227,10 +227,7 @@ export class HealthMonitor {
     return entry === undefined ? ServiceStatus.UNKNOWN : serviceStatusFor(entry.thresholds.state);
   }
 
-  /**
-   * Goes up whenever a check is added or removed or its last result or reason changes: the
-   * UI re-reads {@link describe} only then.
-   */
+  /** Goes up when a check is added or removed or its last result or reason changes (the UI re-reads describe() then). */
   get resultsVersion(): number {
     return this.resultsVersionCount;
   }
