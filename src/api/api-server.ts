@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { BugError, ErrorCode, SidecarError, msToTimestamp, type Clock, type Logger } from '../core/index.js';
 import type { Service, ServicesState } from '../catalog/index.js';
+import type { ProxyStatus } from '../proxy/index.js';
 import type { ApiHandler, ApiMount, ApiRequest } from './api-request.js';
 import { sendBareRedirect, sendBody, sendEmpty, sendMethodNotAllowed, sendNotFound, sendRedirect, sendTextError } from './http-replies.js';
 import type { ApiTls } from './api-tls.js';
@@ -15,8 +16,9 @@ import { serversPage } from './servers-page.js';
 import { SidecarApi, type MaintenanceSwitch, type UndrainOutcome } from './sidecar-api.js';
 import { localMemberDetail, type ApiMemberDetail } from './members-document.js';
 import { StateDocuments, type ApiMember } from './state-documents.js';
-import { buildUiPage, type UiPage } from './ui-page.js';
-import { WatchHub, type WatcherStats } from './watch-hub.js';
+import { uiRoute } from './ui-route.js';
+import { OpsFeed, type OpsFeedSources } from './ops-feed.js';
+import { DEFAULT_MAX_WATCHERS, DEFAULT_WATCH_MAX_BUFFER_BYTES, DEFAULT_WATCH_STALL_TIMEOUT_MS, WatchHub, type WatcherStats } from './watch-hub.js';
 
 export interface ApiServerOptions {
   /** Bind address. Default `0.0.0.0`, where the Go Sidecar always listened. */
@@ -66,8 +68,10 @@ export interface ApiServerOptions {
    * closed. Default 10 s; tests shorten it.
    */
   readonly headersTimeoutMs?: number;
-  /** The load balancer's status for `/api/proxy.json`; leave out when the proxy is disabled. */
-  readonly proxyStatus?: () => Promise<unknown>;
+  /** The load balancer's status for `/api/proxy.json` and the UI; leave out when the proxy is disabled. */
+  readonly proxyStatus?: () => Promise<ProxyStatus>;
+  /** What only the UI needs: check results, member changes (see OpsFeedSources). */
+  readonly ui?: OpsFeedSources;
   /** `GET /metrics` (Prometheus text format); leave out: 404. */
   readonly metrics?: MetricsEndpoint;
   /** Handlers under other prefixes (e.g. the Envoy V1 API under `/v1`). */
@@ -115,7 +119,7 @@ export class ApiServer {
   private readonly maxBodyBytes: number;
   private server: Server | undefined;
   private closing: Promise<void> | undefined;
-  private ui: UiPage | undefined;
+  private readonly feed: OpsFeed;
   /** Clock time start() was called: when the local node counts as alive without a cluster. */
   private startedMs: number | undefined;
 
@@ -133,6 +137,18 @@ export class ApiServer {
       ...(options.watchMaxBufferBytes === undefined ? {} : { maxBufferBytes: options.watchMaxBufferBytes }),
       ...(options.watchStallTimeoutMs === undefined ? {} : { stallTimeoutMs: options.watchStallTimeoutMs }),
     });
+    // The UI's event stream shares the watch stream's limits.
+    this.feed = new OpsFeed({
+      state: options.state,
+      logger: this.log,
+      clock: options.clock,
+      memberDetails: options.memberDetails ?? this.localMemberOnly,
+      ...options.ui,
+      proxyStatus: options.proxyStatus,
+      maxClients: options.maxWatchers ?? DEFAULT_MAX_WATCHERS,
+      maxBufferBytes: options.watchMaxBufferBytes ?? DEFAULT_WATCH_MAX_BUFFER_BYTES,
+      stallTimeoutMs: options.watchStallTimeoutMs ?? DEFAULT_WATCH_STALL_TIMEOUT_MS,
+    });
     const guard = new MutationGuard({
       token: options.token,
       hostNames: ['localhost', '127.0.0.1', '::1', options.host ?? DEFAULT_HOST, ...(options.hostNames ?? [])].filter((n) => n !== '0.0.0.0'),
@@ -146,6 +162,7 @@ export class ApiServer {
       maintenance: options.maintenance,
       documents: this.documents,
       watchers: this.watchers,
+      events: this.feed,
       members: options.members,
       memberDetails: options.memberDetails ?? this.localMemberOnly,
       drain: options.drain,
@@ -157,7 +174,7 @@ export class ApiServer {
       .add('GET', '/servers', this.serversHandler)
       .add('GET', '/metrics', options.metrics === undefined ? ({ res }) => sendNotFound(res) : metricsHandler(options.metrics, this.log))
       .addPrefix('/static', ({ res }) => sendNotFound(res))
-      .addPrefix('/ui', this.uiHandler)
+      .addPrefix('/ui', uiRoute(options.state))
       .addPrefix('/api', this.apiHandler);
     for (const mount of options.extraRoutes ?? []) routes.addPrefix(mount.prefix, mounted(mount));
     // Deprecated top-level aliases, kept as the Go Sidecar kept them.
@@ -172,6 +189,7 @@ export class ApiServer {
     if (this.closing !== undefined) throw new BugError('ApiServer.start() called after close()');
     if (this.server !== undefined) return;
     this.startedMs = this.options.clock.nowMs();
+    this.feed.start();
     const headersTimeout = this.options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
     const serverOptions: ServerOptions = {
       headersTimeout,
@@ -236,6 +254,7 @@ export class ApiServer {
 
   private async shutdown(): Promise<void> {
     this.watchers.close();
+    this.feed.close();
     const server = this.server;
     if (server === undefined || !server.listening) return;
     await new Promise<void>((resolve) => {
@@ -333,31 +352,6 @@ export class ApiServer {
     match.handler({ ...request, path: request.path.slice('/api'.length), vars: new RouteVars(decoded) });
     return true;
   }
-
-  private readonly uiHandler: ApiHandler = ({ res, path, rawQuery }) => {
-    const sub = path.slice('/ui'.length);
-    if (sub === '/index.html') {
-      // Go's FileServer sends `…/index.html` to the directory.
-      sendBareRedirect(res, rawQuery === '' ? './' : `./?${rawQuery}`);
-      return;
-    }
-    if (sub !== '' && sub !== '/') {
-      sendNotFound(res);
-      return;
-    }
-    this.ui ??= buildUiPage(this.options.state.hostname, this.options.state.clusterName);
-    sendBody(
-      res,
-      200,
-      {
-        'Content-Type': 'text/html; charset=utf-8',
-        'Content-Security-Policy': this.ui.contentSecurityPolicy,
-        'X-Content-Type-Options': 'nosniff',
-        'Cache-Control': 'no-cache',
-      },
-      this.ui.html,
-    );
-  };
 
   private readonly localMemberOnly = (): readonly ApiMemberDetail[] => {
     const { state, clock } = this.options;

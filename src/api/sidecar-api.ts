@@ -9,12 +9,15 @@ import { RouteTable } from './route-table.js';
 import type { MutationGuard } from './mutation-guard.js';
 import type { ApiMember, StateDocuments } from './state-documents.js';
 import type { WatchHub } from './watch-hub.js';
+import type { OpsFeed } from './ops-feed.js';
 
 export type { UndrainOutcome };
 
 export interface SidecarApiOptions {
   readonly documents: StateDocuments;
   readonly watchers: WatchHub;
+  /** The UI's event stream (`/api/events`). */
+  readonly events: OpsFeed;
   readonly members: () => readonly ApiMember[];
   /** Every known cluster member with its address, state and metadata, for `/api/members.json`. */
   readonly memberDetails: () => readonly ApiMemberDetail[];
@@ -69,6 +72,7 @@ export class SidecarApi {
       .add('GET', '/services.{extension}', this.services)
       .add('GET', '/state.{extension}', this.state)
       .add('GET', '/watch', this.watch)
+      .add('GET', '/events', this.events)
       .add('GET', '/proxy.{extension}', this.proxy)
       .add('GET', '/members.{extension}', this.members)
       .add('OPTIONS', '/{path}', this.corsOptions);
@@ -111,6 +115,11 @@ export class SidecarApi {
   /** `GET /api/watch[?by_service=false]`: the change stream. */
   readonly watch: ApiHandler = ({ res, rawQuery }) => {
     this.options.watchers.add(res, queryGet(rawQuery, 'by_service') === 'false' ? 'state' : 'byService');
+  };
+
+  /** `GET /api/events` (new): the UI's server-sent events (see ops-feed.ts). */
+  readonly events: ApiHandler = ({ res }) => {
+    this.options.events.add(res);
   };
 
   /** `POST /api/services/<id>/drain`: a local instance goes DRAINING. */

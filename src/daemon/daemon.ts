@@ -188,6 +188,11 @@ export class Daemon {
       state,
       members: () => apiMembers(cluster.memberlist.liveMembers()),
       memberDetails: () => memberDetails(cluster.memberlist.members()),
+      ui: {
+        memberChanges: (listener) => cluster.memberlist.onDidChangeState((m) => listener({ name: m.name, state: m.state })),
+        checks: () => health.describe(),
+        checksVersion: () => health.resultsVersion,
+      },
       drain: (id) => local.drain(id),
       undrain: (id) => local.undrain(id),
       maintenance: { isOn: () => local.inMaintenance, set: (on) => local.setMaintenance(on) },

@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import { Emitter, ErrorCode, SidecarError, errorMessage, redactUrls, type Clock, type Event, type Logger, type TimerHandle } from '../core/index.js';
 import { ServiceStatus, statusString, type CheckSpec, type Service, type StatusCode } from '../catalog/index.js';
-import type { CheckOutcome, Checker } from './checker.js';
+import type { CheckOutcome, CheckResult, Checker } from './checker.js';
 import { checkerFor as defaultCheckerFor, isKnownCheckType, suggestCheckType } from './checker-registry.js';
 import { defaultCheckFor, type CheckPlan } from './default-check.js';
 import { failureOutcome } from './local-shortage-outcome.js';
@@ -51,6 +51,10 @@ export interface CheckDescription {
   readonly state: CheckStateName;
   readonly lastError?: string;
   readonly consecutiveFailures: number;
+  /** The last run's result (`healthy`, `sickly`, `unknown`); absent before the first run. */
+  readonly lastResult?: CheckResult;
+  /** Clock time the last result came in, ms since the epoch (0 before the first run). */
+  readonly lastRunMs: number;
 }
 
 export interface StatusChange {
@@ -65,6 +69,8 @@ interface CheckEntry {
   readonly checker: Checker;
   thresholds: ThresholdState;
   lastError: string | undefined;
+  lastResult: CheckResult | undefined;
+  lastRunMs: number;
   inflight: AbortController | undefined;
 }
 
@@ -112,6 +118,7 @@ export class HealthMonitor {
   private started = false;
   private closed: Promise<void> | null = null;
   private warnedEmptyId = false;
+  private resultsVersionCount = 0;
 
   constructor(private readonly options: HealthMonitorOptions) {
     this.log = options.logger;
@@ -189,6 +196,7 @@ export class HealthMonitor {
     for (const [id, entry] of this.checks) {
       if (seen.has(id)) continue;
       this.checks.delete(id);
+      this.resultsVersionCount++;
       entry.inflight?.abort();
       this.log.info({ id, type: entry.type }, 'Removing health check');
     }
@@ -226,6 +234,11 @@ export class HealthMonitor {
     return entry === undefined ? ServiceStatus.UNKNOWN : serviceStatusFor(entry.thresholds.state);
   }
 
+  /** Goes up when a check is added or removed or its last result or reason changes (the UI re-reads describe() then). */
+  get resultsVersion(): number {
+    return this.resultsVersionCount;
+  }
+
   /** Every check, for the API and logs. */
   describe(): CheckDescription[] {
     return [...this.checks.values()].map((entry) => ({
@@ -236,6 +249,8 @@ export class HealthMonitor {
       state: checkStateName(entry.thresholds.state),
       ...(entry.lastError === undefined ? {} : { lastError: entry.lastError }),
       consecutiveFailures: entry.thresholds.consecutiveFailures,
+      ...(entry.lastResult === undefined ? {} : { lastResult: entry.lastResult }),
+      lastRunMs: entry.lastRunMs,
     }));
   }
 
@@ -287,9 +302,12 @@ export class HealthMonitor {
       checker,
       thresholds: initialThresholdState(plan.initialState),
       lastError: undefined,
+      lastResult: undefined,
+      lastRunMs: 0,
       inflight: undefined,
     };
     this.checks.set(svc.id, entry);
+    this.resultsVersionCount++;
     this.log.info({ id: svc.id, name: svc.name, type: entry.type, args: redactUrls(entry.args) }, 'Adding health check');
     const status = serviceStatusFor(plan.initialState);
     if (status !== ServiceStatus.UNKNOWN) this.changes.fire({ id: svc.id, status });
@@ -362,7 +380,10 @@ export class HealthMonitor {
     // In-memory checks need no descriptor or port: they say nothing about the shortage.
     if (entry.checker.runNow === undefined) this.shortage.ran();
     const before = serviceStatusFor(entry.thresholds.state);
+    const [resultBefore, errorBefore] = [entry.lastResult, entry.lastError];
     entry.thresholds = applyResult(entry.thresholds, outcome.result, this.thresholds);
+    entry.lastResult = outcome.result;
+    entry.lastRunMs = this.clock.nowMs();
     if (outcome.result === 'healthy') {
       entry.lastError = undefined;
     } else {
@@ -374,6 +395,7 @@ export class HealthMonitor {
       if (entry.thresholds.consecutiveFailures === 1) this.log.warn(fields, 'Health check failed');
       else this.log.debug({ ...fields, consecutiveFailures: entry.thresholds.consecutiveFailures }, 'Health check still failing');
     }
+    if (entry.lastResult !== resultBefore || entry.lastError !== errorBefore) this.resultsVersionCount++;
     const after = serviceStatusFor(entry.thresholds.state);
     if (after === before) return;
     this.log.info({ id: entry.id, from: statusString(before), to: statusString(after), err: entry.lastError }, 'Health status changed');

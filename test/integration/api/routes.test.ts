@@ -187,8 +187,8 @@ describe('API routes against the golden state', () => {
       assert.equal(reply.status, 200, path);
       assert.equal(reply.headers['content-type'], 'text/html; charset=utf-8');
       assert.match(String(reply.headers['content-security-policy']), /default-src 'none'; script-src 'sha256-/);
-      assert.match(reply.body, /<meta name="sidecar-hostname" content="chaucer">/);
-      assert.match(reply.body, /fetch\('\/api\/services\.json'/);
+      assert.match(reply.body, /this host <b>chaucer<\/b>/);
+      assert.match(reply.body, /new EventSource\('\/api\/events'\)/);
       assert.doesNotMatch(reply.body, /<script src=|<link /);
     }
     const redirect = await fetchRaw(fx.port, 'GET', '/ui/index.html');

@@ -52,6 +52,18 @@ test('the executable runs the agent: static discovery, health, API and load bala
     assert.equal(state.Services['bin-web']?.[0]?.Status, 0);
   }, { timeoutMs: 15_000, intervalMs: 100 });
   await eventually(async () => assert.equal(await (await fetch(`http://127.0.0.1:${servicePort}/`, { signal: AbortSignal.timeout(2000) })).text(), 'from-backend'), { timeoutMs: 10_000, intervalMs: 100 });
+  // The operations page and its event stream come from the bundle inside the executable.
+  assert.match(await (await fetch(`http://127.0.0.1:${httpPort}/ui/`)).text(), /new EventSource\('\/api\/events'\)/);
+  const events = await fetch(`http://127.0.0.1:${httpPort}/api/events`);
+  assert.equal(events.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  const reader = events.body?.getReader();
+  let text = '';
+  for (let chunk = await reader?.read(); chunk !== undefined && !chunk.done; chunk = await reader?.read()) {
+    text += new TextDecoder().decode(chunk.value);
+    if (text.includes('event: services')) break;
+  }
+  assert.match(text, /"name":"bin-web"/);
+  await reader?.cancel();
   // prom-client is bundled: /metrics answers with the proxy's traffic and the runtime metrics.
   const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
   assert.match(metrics, new RegExp(`^sidecar_proxy_requests_total\\{service="bin-web",port="${servicePort}",code="2xx"\\} [1-9]`, 'm'));

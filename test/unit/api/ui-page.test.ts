@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Script, runInNewContext } from 'node:vm';
 import { buildUiPage } from '../../../src/api/ui-page.js';
 import { eventually } from '../../helpers/eventually.js';
@@ -22,39 +21,40 @@ test('the inline script is valid JavaScript and the CSP allows exactly it and th
   assert.match(page.contentSecurityPolicy, /^default-src 'none'; /);
 });
 
-test('the page is self-contained, polls services.json every 4 s and can drain', () => {
+test('the page is self-contained, is pushed to over /api/events (no polling) and can drain and undrain', () => {
   const { html } = buildUiPage('chaucer', 'default');
+  const script = inline(html, 'script');
   assert.doesNotMatch(html, /\bsrc=|\bhref=|@import|url\(/);
-  assert.match(html, /var POLL_MS = 4000;/);
-  assert.match(html, /fetch\('\/api\/services\.json'/);
-  assert.match(html, /'\/api\/services\/' \+ encodeURIComponent\(svc\.ID\) \+ '\/' \+ action/);
-  assert.match(html, /fetch\(path, \{ method: 'POST', headers: headers \}\)/);
-  assert.match(html, /actionButton\(svc, 'drain', 'Drain'/);
-  assert.match(html, /actionButton\(svc, 'undrain', 'Undrain'/);
-  assert.doesNotMatch(inline(html, 'script'), /innerHTML|insertAdjacentHTML|document\.write/);
+  assert.match(script, /new EventSource\('\/api\/events'\)/);
+  assert.doesNotMatch(script, /services\.json|setTimeout/, 'nothing is polled');
+  assert.match(script, /'\/api\/services\/' \+ encodeURIComponent\(id\) \+ '\/' \+ action/);
+  assert.match(script, /fetch\(path, \{ method: 'POST', headers: headers \}\)/);
+  assert.match(script, /actionButton\(svc\.name, i\.id, 'drain', 'Drain'\)/);
+  assert.match(script, /actionButton\(svc\.name, i\.id, 'undrain', 'Undrain'\)/);
+  assert.doesNotMatch(script, /innerHTML|insertAdjacentHTML|document\.write/);
 });
 
 test('hostname and cluster name are escaped', () => {
   const { html } = buildUiPage('h"><script>x</script>', '<c&>');
-  assert.ok(html.includes('<meta name="sidecar-hostname" content="h&#34;&gt;&lt;script&gt;x&lt;/script&gt;">'));
+  assert.ok(html.includes('this host <b>h&#34;&gt;&lt;script&gt;x&lt;/script&gt;</b>'));
   assert.ok(html.includes('<b>&lt;c&amp;&gt;</b>'));
   assert.equal(html.match(/<script>/g)?.length, 1);
 });
 
-// ---- the script run against a minimal DOM, with fetch answering the golden services.json
+// ---- the script run against a minimal DOM, fed by a fake EventSource
 
 class FakeElement {
   readonly children: FakeElement[] = [];
   readonly listeners = new Map<string, () => void>();
+  readonly attributes: Record<string, string> = {};
   className = '';
   hidden = false;
   disabled = false;
   title = '';
-  colSpan = 1;
   value = '';
   private text = '';
 
-  constructor(readonly tagName: string, private readonly attributes: Record<string, string> = {}) {}
+  constructor(readonly tagName: string) {}
 
   get textContent(): string {
     return this.text + this.children.map((c) => c.textContent).join('');
@@ -74,6 +74,10 @@ class FakeElement {
     this.listeners.set(type, listener);
   }
 
+  setAttribute(name: string, value: string): void {
+    this.attributes[name] = value;
+  }
+
   getAttribute(name: string): string | null {
     return this.attributes[name] ?? null;
   }
@@ -83,59 +87,88 @@ class FakeElement {
   }
 }
 
-test('the script renders hosts and services, with Drain buttons only on live local instances', async () => {
-  const golden = readFileSync(new URL('../../fixtures/api/services.json', import.meta.url), 'utf8');
+class FakeEventSource {
+  static last: FakeEventSource | undefined;
+  readonly handlers = new Map<string, (ev: { data: string }) => void>();
+  onopen: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  constructor(readonly url: string) {
+    FakeEventSource.last = this;
+  }
+  addEventListener(kind: string, handler: (ev: { data: string }) => void): void {
+    this.handlers.set(kind, handler);
+  }
+  emit(kind: string, data: unknown): void {
+    this.handlers.get(kind)?.({ data: JSON.stringify(data) });
+  }
+}
+
+test('the script renders members and services from pushed events: counts leave tombstones out, reasons shown, Drain only on live local instances', async () => {
   const { html } = buildUiPage('chaucer', 'default');
   const byId: Record<string, FakeElement> = {};
-  for (const id of ['services', 'error', 'notice', 'filter', 'updated']) byId[id] = new FakeElement('div');
-  const hostsBody = new FakeElement('tbody');
-  const meta = new FakeElement('meta', { content: 'chaucer' });
-  const requests: Array<{ url: string; method: string }> = [];
   const document = {
     createElement: (tag: string) => new FakeElement(tag),
-    getElementById: (id: string) => byId[id],
-    querySelector: (selector: string) => (selector === '#hosts tbody' ? hostsBody : selector.startsWith('meta[') ? meta : null),
+    createTextNode: (text: string) => {
+      const node = new FakeElement('#text');
+      node.textContent = text;
+      return node;
+    },
+    getElementById: (id: string) => (byId[id] ??= new FakeElement('div')),
+    querySelectorAll: () => [],
   };
+  const requests: Array<{ url: string; method: string }> = [];
   const fetch = (url: string, init: { method?: string } = {}) => {
     requests.push({ url, method: init.method ?? 'GET' });
-    const body = url === '/api/services.json' ? golden : '{"Message":"drained"}';
-    return Promise.resolve({ ok: true, status: 200, json: () => Promise.resolve(JSON.parse(body) as unknown) });
+    return Promise.resolve({ ok: true, status: 202, json: () => Promise.resolve({ Message: 'drained' }) });
   };
-  const context = {
-    document,
-    fetch,
-    window: { confirm: () => true },
-    setTimeout: () => 0,
-    clearTimeout: () => undefined,
-    AbortController,
-    Date,
-    Object,
-    String,
-    Math,
-    isNaN,
-  };
+  const context = { document, fetch, EventSource: FakeEventSource, window: { confirm: () => true, setInterval: () => 0 }, Date, JSON, Math, Number, String };
   runInNewContext(inline(html, 'script'), context);
-  await eventually(() => assert.ok(byId['services']!.children.length > 0));
-  assert.equal(byId['error']!.hidden, true, 'a successful poll hides the error banner');
-
-  assert.deepEqual(
-    hostsBody.children.map((row) => row.children[0]?.textContent),
-    ['chaucer (this host)', 'marlowe', 'shakespeare'],
-  );
-  const cards = byId['services']!.children;
-  assert.deepEqual(cards.map((c) => c.children[0]?.children[0]?.textContent), ['a.b', 'bocaccio', 'dante', 'shakespeare']);
-  const rows = byId['services']!.all().filter((e) => e.tagName === 'tr' && e.children[0]?.tagName === 'td');
-  const drainable = rows.filter((r) => r.all().some((e) => e.tagName === 'button')).map((r) => r.children[1]?.textContent);
-  // Local (chaucer) and not already draining or gone: a.b (alive), bocaccio 123 (alive), shakespeare (unhealthy).
-  assert.deepEqual(drainable, ['deadbeef000', 'deadbeef123', 'deadbeef456']);
-  const badges = byId['services']!.all().filter((e) => e.className.startsWith('status '));
-  assert.deepEqual(
-    badges.map((b) => b.className),
-    ['status s-alive', 'status s-alive', 'status s-draining', 'status s-tombstone', 'status s-unhealthy'],
-  );
-
-  const button = rows[1]?.all().find((e) => e.tagName === 'button');
-  button?.listeners.get('click')?.();
-  await eventually(() => assert.ok(requests.some((r) => r.method === 'POST')));
-  assert.deepEqual(requests.find((r) => r.method === 'POST'), { url: '/api/services/deadbeef123/drain', method: 'POST' });
+  const source = FakeEventSource.last;
+  assert.equal(source?.url, '/api/events');
+  source?.emit('members', {
+    local: 'chaucer',
+    members: [
+      { name: 'chaucer', address: '127.0.0.1:7946', state: 'alive', incarnation: 1, lastChangeMs: 1, services: 2 },
+      { name: 'marlowe', address: '127.0.0.2:7946', state: 'dead', incarnation: 4, lastChangeMs: 1, services: 1 },
+    ],
+  });
+  const instance = (id: string, host: string, status: number, check: unknown = null) => ({ id, host, image: 'img', ports: [], status, statusName: '', mode: 'http', updatedMs: 1, check });
+  source?.emit('services', {
+    local: 'chaucer',
+    services: [
+      {
+        name: 'web',
+        instances: [
+          instance('a1', 'chaucer', 0),
+          instance('a2', 'chaucer', 2, { type: 'HttpGet', result: 'sickly', reason: 'HTTP 503 from http://127.0.0.1:1/health', lastRunMs: 1, consecutiveFailures: 1 }),
+          instance('a3', 'chaucer', 1),
+          instance('a4', 'chaucer', 4),
+          instance('b1', 'marlowe', 0),
+        ],
+      },
+    ],
+  });
+  const memberRows = byId['members-body']!.children;
+  assert.deepEqual(memberRows.map((r) => [r.getAttribute('data-member'), r.className.trim()]), [
+    ['chaucer', 'local'],
+    ['marlowe', 'departed'],
+  ]);
+  assert.equal(byId['members-count']!.textContent, '1 alive of 1 (1 failed or departed)');
+  const card = byId['services']!.children[0]!;
+  assert.equal(card.className, 'card down');
+  assert.match(card.textContent, /2 alive of 4 · 1 removed \(tombstones\)/);
+  const rows = card.all().filter((e) => e.tagName === 'tr' && e.getAttribute('data-instance') !== null);
+  assert.deepEqual(rows.map((r) => [r.getAttribute('data-instance'), r.getAttribute('data-status')]), [
+    ['a1', 'ALIVE'],
+    ['a2', 'UNHEALTHY'],
+    ['a3', 'TOMBSTONE'],
+    ['a4', 'DRAINING'],
+    ['b1', 'ALIVE'],
+  ]);
+  assert.match(rows[1]!.textContent, /HttpGet: sickly.*HTTP 503 from/);
+  assert.match(rows[4]!.textContent, /checked on marlowe/);
+  const buttons = rows.map((r) => r.all().find((e) => e.tagName === 'button')?.getAttribute('data-action') ?? null);
+  assert.deepEqual(buttons, ['drain', 'drain', null, 'undrain', null]);
+  rows[0]!.all().find((e) => e.tagName === 'button')?.listeners.get('click')?.();
+  await eventually(() => assert.deepEqual(requests, [{ url: '/api/services/a1/drain', method: 'POST' }]));
 });

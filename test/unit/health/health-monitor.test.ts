@@ -92,7 +92,7 @@ test('a service without a check is UNKNOWN; a new discovered check is UNHEALTHY 
 });
 
 test('a failing result of any kind makes the service UNHEALTHY, the next pass ALIVE', async () => {
-  const { monitor, checker } = setup();
+  const { monitor, checker, clock } = setup();
   monitor.sync([svc('a')], httpCheck);
   for (const [outcome, status] of [
     [{ result: 'healthy' }, ServiceStatus.ALIVE],
@@ -100,13 +100,18 @@ test('a failing result of any kind makes the service UNHEALTHY, the next pass AL
     [{ result: 'healthy' }, ServiceStatus.ALIVE],
     [{ result: 'unknown', error: 'ECONNREFUSED' }, ServiceStatus.UNHEALTHY],
   ] as const) {
+    const version = monitor.resultsVersion;
     checker.auto = outcome;
     await monitor.runOnce();
     assert.equal(monitor.statusOf('a'), status, JSON.stringify(outcome));
+    assert.ok(monitor.resultsVersion > version, 'a new result or reason moves the version');
   }
   assert.deepEqual(monitor.describe(), [
-    { id: 'a', type: 'HttpGet', args: 'http://10.1.2.3:9999/health', status: ServiceStatus.UNHEALTHY, state: 'FAILED', lastError: 'ECONNREFUSED', consecutiveFailures: 1 },
+    { id: 'a', type: 'HttpGet', args: 'http://10.1.2.3:9999/health', status: ServiceStatus.UNHEALTHY, state: 'FAILED', lastError: 'ECONNREFUSED', consecutiveFailures: 1, lastResult: 'unknown', lastRunMs: clock.nowMs() },
   ]);
+  const version = monitor.resultsVersion;
+  await monitor.runOnce();
+  assert.equal(monitor.resultsVersion, version, 'the same result and reason again does not');
   await monitor.close();
 });
 
