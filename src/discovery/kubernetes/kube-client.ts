@@ -84,7 +84,8 @@ export class KubeClient {
   /**
    * Opens a watch and calls `onEvent` for each event until the server ends the stream
    * (resolves) or something fails (rejects: KubeApiError for a non-2xx answer, SidecarError
-   * for a broken stream). `idleTimeoutMs` ends a stream that sends nothing at all for that long.
+   * for a broken stream). `idleTimeoutMs` ends a stream that sends nothing at all for that long;
+   * `onOpen` is called when the server has accepted the watch (2xx head).
    */
   async watch<T>(
     path: string,
@@ -92,8 +93,10 @@ export class KubeClient {
     signal: AbortSignal,
     idleTimeoutMs: number,
     onEvent: (event: WatchEvent<T>) => void,
+    onOpen?: () => void,
   ): Promise<void> {
     const res = await this.open(path, { ...query, watch: 'true' }, signal, this.timeoutMs, false);
+    onOpen?.();
     await new Promise<void>((resolve, reject) => {
       const decoder = new TextDecoder('utf-8', { fatal: false });
       let pending = '';

@@ -132,6 +132,7 @@ export class KubeReflector<T extends KubeObject> {
         saw = true;
         this.apply(event);
       },
+      () => this.recovered(),
     );
     return saw;
   }
