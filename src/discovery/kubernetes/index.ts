@@ -4,7 +4,8 @@
  */
 export { KubernetesDiscovery, type KubernetesDiscoveryOptions } from './kubernetes-discovery.js';
 export { mapPod, podStatus, indexServices, internalIp, KubeLabels, type MappedPod } from './pod-mapper.js';
-export { resolveKubeConnection, describeConnection, type KubeConnection, type KubeConnectionSettings } from './kube-connection.js';
+export { describeConnection, type KubeConnection } from './kube-connection.js';
+export { resolveKubeConnection, type KubeConnectionSettings } from './resolve-connection.js';
 export { KubeClient, KubeApiError, type KubeClientOptions } from './kube-client.js';
 export { KubeReflector, type KubeReflectorOptions } from './kube-reflector.js';
 export { BearerToken } from './bearer-token.js';

@@ -2,7 +2,8 @@ import { Backoff, Emitter, ErrorCode, SidecarError, errorMessage, type Clock, ty
 import type { CheckSpec, Service, StatusCode } from '../../catalog/index.js';
 import type { DiscoverySource, ListenerSpec } from '../source.js';
 import { KubeApiError, KubeClient } from './kube-client.js';
-import { describeConnection, resolveKubeConnection } from './kube-connection.js';
+import { describeConnection } from './kube-connection.js';
+import { resolveKubeConnection } from './resolve-connection.js';
 import type { KubeNode, KubeService, Pod } from './kube-objects.js';
 import { KubeReflector } from './kube-reflector.js';
 import { POD_LABEL_SELECTOR, SERVICE_LABEL_SELECTOR, indexServices, internalIp, mapPod, type MappedPod } from './pod-mapper.js';
