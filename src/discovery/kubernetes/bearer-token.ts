@@ -41,7 +41,7 @@ export class BearerToken {
 
   /** Where the token comes from, for the connection log line (never the token). */
   describe(): string {
-    if (this.file !== undefined) return `token file ${this.file}`;
+    if (this.file !== undefined) return this.current() === undefined ? `no token (${this.file} absent or empty)` : `token file ${this.file}`;
     return this.value === undefined ? 'no token' : 'token from kubeconfig';
   }
 

@@ -85,7 +85,7 @@ export class KubernetesDiscovery implements DiscoverySource {
 
   /**
    * Resolves the connection (a bad setting rejects with CONFIG_INVALID), logs it, starts the
-   * watches and waits up to `startWaitMs` for the first lists. An absent API server does not fail it.
+   * watches and waits up to `startWaitMs` for the first lists and the node. An absent API server does not fail it.
    */
   async start(): Promise<void> {
     const o = this.options;
@@ -196,7 +196,8 @@ export class KubernetesDiscovery implements DiscoverySource {
 
   private async waitForFirstSync(maxMs: number): Promise<void> {
     const deadline = this.options.clock.nowMs() + maxMs;
-    while (!(this.pods?.hasSynced === true && this.kubeServices?.hasSynced === true) && this.options.clock.nowMs() < deadline) {
+    const ready = (): boolean => this.pods?.hasSynced === true && this.kubeServices?.hasSynced === true && (this.nodeIp !== undefined || this.nodeFailed);
+    while (!ready() && this.options.clock.nowMs() < deadline) {
       await new Promise<void>((resolve) => {
         const dispose = this.changed.event(() => {
           dispose.dispose();
