@@ -187,8 +187,13 @@ export class KubernetesDiscovery implements DiscoverySource {
           this.log.warn({ code: err instanceof SidecarError ? err.code : ErrorCode.KUBERNETES_UNREACHABLE }, `Kubernetes node: ${problem}; announcing ports on the advertise IP ${o.advertiseIp} until the node is read`);
         }
         await new Promise<void>((resolve) => {
-          this.nodeTimer = o.clock.setTimeout(resolve, backoff.next());
-          signal.addEventListener('abort', () => resolve(), { once: true });
+          // One listener per wait, removed when the wait ends (an outage is many waits).
+          const onAbort = (): void => resolve();
+          this.nodeTimer = o.clock.setTimeout(() => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          }, backoff.next());
+          signal.addEventListener('abort', onAbort, { once: true });
         });
       }
     }

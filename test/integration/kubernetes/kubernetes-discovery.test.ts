@@ -279,3 +279,14 @@ test('an oversized watch line or list body is refused before it is parsed', asyn
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+test('a node that cannot be read (no "get nodes" right): ports use the advertise IP and the reason is logged', async () => {
+  const api = new FakeKubeApi({ forbid: new Set(['get nodes']) });
+  const s = await setup({ api, seed: (a) => a.put('pods', podObject('web-1', NODE, { ServiceName: 'web' }, { uid: 'u1' })) });
+  try {
+    await eventually(() => assert.deepEqual(s.discovery.services()[0]?.ports, [{ type: 'tcp', port: 30010, servicePort: 10010, ip: '192.0.2.1' }]));
+    assert.ok(s.records.some((r) => r.level === LEVEL.warn && /RBAC denies "get" on "nodes".*advertise IP 192\.0\.2\.1/.test(r.msg)));
+  } finally {
+    await s.close();
+  }
+});
