@@ -31,7 +31,7 @@ export interface SidecarConfig {
   readonly discovery: readonly DiscoveryMethod[];
   readonly staticConfigFile: string;
   readonly dockerUrl: string;
-  /** Kubernetes API address as a URL (any scheme and port); '' = find it (in a pod, KUBECONFIG, then the Go settings). */
+  /** Kubernetes API address as a URL (http or https, every port); '' = find it (the Go settings, in a pod, KUBECONFIG, the Go defaults). */
   readonly kubeApiUrl: string;
   /** Go's K8S_KUBE_API_IP; '' = not set (127.0.0.1 when nothing else gives an address). */
   readonly kubeApiIp: string;
@@ -321,7 +321,7 @@ export const SETTINGS: readonly Setting[] = [
     parse: asKubeUrl,
     defaultValue: fixed(''),
     defaultText: '(empty: found)',
-    doc: 'Kubernetes API server as a URL, any scheme and port (`https://10.0.0.1:6443`, `http://127.0.0.1:8001` for `kubectl proxy`). Empty: in a pod the service-account connection, else `KUBECONFIG`, else K8S_KUBE_API_IP/PORT (docs/kubernetes.md).',
+    doc: 'Kubernetes API server as a URL, any scheme and port (`https://10.0.0.1:6443`, `http://127.0.0.1:8001` for `kubectl proxy`). Empty: K8S_KUBE_API_IP/PORT when set, else in a pod its service account, else `KUBECONFIG`, else `http://127.0.0.1:8080` (docs/kubernetes.md).',
     origin: 'new',
   }),
   setting({
