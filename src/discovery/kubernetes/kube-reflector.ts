@@ -24,6 +24,9 @@ export interface KubeReflectorOptions {
   readonly random?: () => number;
 }
 
+/** Items per list page: client-go's and kubectl's 500. */
+const LIST_PAGE_SIZE = 500;
+
 /**
  * List + watch of one resource, kept in memory (client-go's reflector): list, then watch
  * from the list's `resourceVersion` with bookmarks; a watch that ends is renewed from the last
@@ -96,17 +99,31 @@ export class KubeReflector<T extends KubeObject> {
     }
   }
 
+  /**
+   * Lists in pages of {@link LIST_PAGE_SIZE} (as kubectl and client-go), so a large cluster's
+   * Services never come as one huge body; the items replace the known ones only once the last
+   * page is in (a failure half-way keeps the previous view).
+   */
   private async list(signal: AbortSignal): Promise<void> {
     this.lists++;
-    const answer = await this.options.client.getJson(this.options.path, this.options.query, signal);
-    const doc = answer as KubeList<T>;
-    if (!isRecord(answer) || !Array.isArray(doc.items)) throw new SidecarError(ErrorCode.KUBERNETES_UNREACHABLE, `list ${this.options.path}: no items in the answer`);
+    const items = new Map<string, T>();
+    let version: string | undefined;
+    let next: string | undefined;
+    do {
+      const answer = await this.options.client.getJson(this.options.path, { ...this.options.query, limit: String(LIST_PAGE_SIZE), ...(next === undefined ? {} : { continue: next }) }, signal);
+      const doc = answer as KubeList<T>;
+      if (!isRecord(answer) || !Array.isArray(doc.items)) throw new SidecarError(ErrorCode.KUBERNETES_UNREACHABLE, `list ${this.options.path}: no items in the answer`);
+      for (const item of doc.items) {
+        const key = keyOf(item);
+        if (key !== undefined) items.set(key, item);
+      }
+      // The first page's version is the snapshot's; later pages belong to it.
+      version ??= doc.metadata?.resourceVersion;
+      next = doc.metadata?.continue === undefined || doc.metadata.continue === '' ? undefined : doc.metadata.continue;
+    } while (next !== undefined && !signal.aborted);
     this.items.clear();
-    for (const item of doc.items) {
-      const key = keyOf(item);
-      if (key !== undefined) this.items.set(key, item);
-    }
-    this.version = doc.metadata?.resourceVersion;
+    for (const [key, item] of items) this.items.set(key, item);
+    this.version = version;
     this.synced = true;
     this.recovered();
     this.options.onChange();

@@ -290,3 +290,19 @@ test('a node that cannot be read (no "get nodes" right): ports use the advertise
     await s.close();
   }
 });
+
+test('lists come in pages of 500 (limit/continue), all announced', async () => {
+  const s = await setup({
+    seed: (api) => {
+      for (let i = 0; i < 1203; i++) api.put('pods', podObject(`web-${i}`, NODE, { ServiceName: 'web' }, { uid: `u${String(i).padStart(4, '0')}` }));
+    },
+  });
+  try {
+    assert.equal(s.discovery.services().length, 1203);
+    const pages = s.api.requests.filter((r) => r.verb === 'list' && r.resource === 'pods');
+    assert.deepEqual(pages.map((r) => [r.query['limit'], r.query['continue']]), [['500', undefined], ['500', '500'], ['500', '1000']]);
+    assert.equal(s.discovery.requestCounts.lists, 2, 'one list (of three pages) of pods and one of services');
+  } finally {
+    await s.close();
+  }
+});
