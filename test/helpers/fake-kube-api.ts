@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 
@@ -63,6 +64,8 @@ export interface FakeKubeApiOptions {
   bookmarkIntervalMs?: number;
   /** Answer a too-old watch with HTTP 410 rather than an ERROR event (some proxies do). */
   expireWithHttpStatus?: boolean;
+  /** Serve https with this PEM certificate and key (as a real API server). */
+  tls?: { cert: string; key: string };
 }
 
 export class FakeKubeApi {
@@ -81,13 +84,14 @@ export class FakeKubeApi {
   constructor(readonly options: FakeKubeApiOptions = {}) {}
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${this.port}`;
   }
 
   /** Listens on 127.0.0.1 (port 0 = any; give the old port to come back after stop()). */
   async start(port = 0): Promise<void> {
-    const server = createServer((req, res) => this.handle(req, res));
-    server.on('connection', (s) => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
+    const server: Server = this.options.tls === undefined ? createServer(handler) : createHttpsServer(this.options.tls, handler);
+    server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });

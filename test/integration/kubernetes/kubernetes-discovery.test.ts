@@ -306,3 +306,39 @@ test('lists come in pages of 500 (limit/continue), all announced', async () => {
     await s.close();
   }
 });
+
+test('in a pod: https to KUBERNETES_SERVICE_HOST/_PORT, trusting the service account\'s ca.crt, with its token', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'k8s-sa-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=kubernetes', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'ca.crt')], { stdio: 'ignore' });
+    writeFileSync(join(dir, 'token'), 'sa-token');
+    const api = new FakeKubeApi({ tokens: new Set(['sa-token']), tls: { cert: readFileSync(join(dir, 'ca.crt'), 'utf8'), key: readFileSync(join(dir, 'tls.key'), 'utf8') } });
+    await api.start();
+    const s = await setup({
+      api,
+      discovery: { kubeApiUrl: '', kubeCredsPath: dir, env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(api.port) } },
+      seed: (a) => a.put('pods', podObject('web-1', NODE, { ServiceName: 'web' }, { uid: 'u1' })),
+    });
+    try {
+      assert.deepEqual(s.discovery.services().map((x) => x.id), ['u1']);
+      assert.ok(s.records.some((r) => /Kubernetes API at https:\/\/127\.0\.0\.1:\d+, from the pod's service account .*token file .*CA bundle/.test(r.msg)));
+    } finally {
+      await s.close();
+    }
+    // Without the CA the certificate is refused (nothing announced, the reason logged).
+    rmSync(join(dir, 'ca.crt'));
+    const untrusted = new FakeKubeApi({ tls: api.options.tls ?? { cert: '', key: '' } });
+    await untrusted.start();
+    const u = await setup({ api: untrusted, discovery: { kubeApiUrl: '', kubeCredsPath: dir, startWaitMs: 300, env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(untrusted.port) } } });
+    try {
+      assert.deepEqual(u.discovery.services(), []);
+      await eventually(() => assert.ok(u.records.some((r) => r['code'] === 'SC_ERR_KUBERNETES_UNREACHABLE' && /certificate/i.test(r.msg)), u.records.map((r) => r.msg).join('\n')));
+    } finally {
+      await u.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
