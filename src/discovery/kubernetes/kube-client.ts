@@ -161,7 +161,11 @@ export class KubeClient {
     }
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) return res;
+    // An error body (a Status) is small and must come within the timeout, also for a watch.
+    const { clock } = this.options;
+    const timer = clock.setTimeout(() => res.destroy(), timeoutMs);
     const text = await this.readBody(res, signal, 64 * 1024).catch(() => '');
+    clock.clearTimeout(timer);
     const st = statusOf(text);
     throw new KubeApiError(status, st.reason ?? '', `GET ${path}: ${status}${st.message === undefined ? '' : ` ${st.message}`}`);
   }
