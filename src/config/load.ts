@@ -1,6 +1,5 @@
 import { ErrorCode, SidecarError } from '../core/index.js';
-import { SETTINGS, UNSUPPORTED_DISCOVERY_METHODS, type ConfigKey, type RawFlag, type Setting, type SidecarConfig } from './schema.js';
-import { parseList } from './go-values.js';
+import { SETTINGS, type ConfigKey, type RawFlag, type Setting, type SidecarConfig } from './schema.js';
 import { readKeyFile } from './key-file.js';
 
 export interface ConfigInput {
@@ -50,7 +49,7 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   }
 
   const config = values as unknown as SidecarConfig;
-  crossCheck(config, origins, problems, warnings, input);
+  crossCheck(config, origins, problems);
   const keys = gossipKeys(config, origins, problems, warnings);
   if (keys !== null) values['encryptKeys'] = keys;
   if (problems.length > 0) {
@@ -111,21 +110,7 @@ function gossipKeys(config: SidecarConfig, origins: Record<string, string>, prob
   return read.keys;
 }
 
-function crossCheck(
-  config: SidecarConfig,
-  origins: Record<string, string>,
-  problems: string[],
-  warnings: string[],
-  input: ConfigInput,
-): void {
-  const discoverySource = origins['discovery'] ?? 'default';
-  const rawDiscovery = discoverySource.startsWith('--') ? input.flags?.discovery : input.env[discoverySource];
-  const requested = rawDiscovery === undefined ? [] : Array.isArray(rawDiscovery) ? rawDiscovery.flatMap((r: string) => parseList(r)) : parseList(String(rawDiscovery));
-  for (const m of requested) {
-    if ((UNSUPPORTED_DISCOVERY_METHODS as readonly string[]).includes(m)) {
-      warnings.push(`discovery method "${m}" (${discoverySource}) is not supported by this version and is skipped`);
-    }
-  }
+function crossCheck(config: SidecarConfig, origins: Record<string, string>, problems: string[]): void {
   if (config.discovery.includes('docker') && config.servicesNamer === 'regex') {
     const where = origins['servicesNameMatch'] ?? 'SERVICES_NAME_MATCH';
     if (config.servicesNameMatch === '') {

@@ -5,10 +5,8 @@ import { asBool, asDuration, asEnum, asInt, asIp, asKeys, asList, asNonEmpty, as
 
 export type { RawFlag } from './value-kinds.js';
 
-export const DISCOVERY_METHODS = ['docker', 'static'] as const;
+export const DISCOVERY_METHODS = ['docker', 'static', 'kubernetes_api'] as const;
 export type DiscoveryMethod = (typeof DISCOVERY_METHODS)[number];
-/** Methods the Go Sidecar knows that this build does not run; named with a warning, not an error. */
-export const UNSUPPORTED_DISCOVERY_METHODS = ['kubernetes_api'] as const;
 export const SERVICE_NAMERS = ['docker_label', 'regex'] as const;
 export type ServiceNamer = (typeof SERVICE_NAMERS)[number];
 export const GOSSIP_DIALECTS = ['sidecar', 'memberlist'] as const;
@@ -33,6 +31,20 @@ export interface SidecarConfig {
   readonly discovery: readonly DiscoveryMethod[];
   readonly staticConfigFile: string;
   readonly dockerUrl: string;
+  /** Kubernetes API address as a URL (http or https, every port); '' = find it (the Go settings, in a pod, KUBECONFIG, the Go defaults). */
+  readonly kubeApiUrl: string;
+  /** Go's K8S_KUBE_API_IP; '' = not set (127.0.0.1 when nothing else gives an address). */
+  readonly kubeApiIp: string;
+  /** Go's K8S_KUBE_API_PORT; 0 = not set (8080 when nothing else gives an address; 443 means https). */
+  readonly kubeApiPort: number;
+  /** Namespace whose pods and Services are announced; '' or `*` = all namespaces. */
+  readonly kubeNamespace: string;
+  /** Longest wait for one Kubernetes API request (not a watch), in ms. */
+  readonly kubeTimeoutMs: number;
+  /** Folder of the service-account `token` and `ca.crt`. */
+  readonly kubeCredsPath: string;
+  /** The Kubernetes node this agent runs on; '' = the agent's hostname. */
+  readonly kubeNodeName: string;
   readonly servicesNamer: ServiceNamer;
   readonly servicesNameMatch: string;
   readonly servicesNameLabel: string;
@@ -118,12 +130,34 @@ export interface Setting<K extends ConfigKey = ConfigKey> {
 function asDiscovery(raw: RawFlag): Parsed<DiscoveryMethod[]> {
   const list = asList(raw);
   if (!list.ok) return list;
-  const known: readonly string[] = [...DISCOVERY_METHODS, ...UNSUPPORTED_DISCOVERY_METHODS];
+  const known: readonly string[] = DISCOVERY_METHODS;
   const bad = list.value.filter((m) => !known.includes(m));
   if (bad.length > 0) {
     return { ok: false, reason: `unknown discovery method ${bad.map((b) => JSON.stringify(b)).join(', ')}; expected ${DISCOVERY_METHODS.join(', ')}` };
   }
   return { ok: true, value: list.value.filter((m): m is DiscoveryMethod => (DISCOVERY_METHODS as readonly string[]).includes(m)) };
+}
+
+/** A duration above zero. */
+function asPositiveDuration(raw: RawFlag): Parsed<number> {
+  const p = asDuration(raw);
+  return p.ok && p.value <= 0 ? { ok: false, reason: 'must be more than 0' } : p;
+}
+
+/** '' or an absolute http:// or https:// URL with a host. */
+function asKubeUrl(raw: RawFlag): Parsed<string> {
+  const value = typeof raw === 'string' ? raw.trim() : String(raw).trim();
+  if (value === '') return { ok: true, value };
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { ok: false, reason: 'expected an http:// or https:// URL such as https://10.0.0.1:6443' };
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    return { ok: false, reason: 'expected an http:// or https:// URL such as https://10.0.0.1:6443' };
+  }
+  return { ok: true, value: value.replace(/\/+$/, '') };
 }
 
 /** A load balancer timeout: a duration of at least 10 ms (the forwarders sweep their timeouts in steps). */
@@ -255,7 +289,7 @@ export const SETTINGS: readonly Setting[] = [
     parse: asDiscovery,
     defaultValue: fixed(['docker']),
     defaultText: 'docker',
-    doc: 'Discovery methods in order: `docker`, `static`. Empty = passive (announce nothing). The flag replaces the variable\'s list.',
+    doc: 'Discovery methods in order: `docker`, `static`, `kubernetes_api` (docs/kubernetes.md). Empty = passive (announce nothing). The flag replaces the variable\'s list.',
     origin: 'go',
   }),
   setting({
@@ -278,6 +312,78 @@ export const SETTINGS: readonly Setting[] = [
     defaultText: 'unix:///var/run/docker.sock',
     doc: 'Docker Engine endpoint. Set to the empty string to use DOCKER_HOST / DOCKER_TLS_VERIFY / DOCKER_CERT_PATH.',
     origin: 'go',
+  }),
+  setting({
+    key: 'kubeApiUrl',
+    env: ['K8S_KUBE_API_URL', 'KUBE_API_URL'],
+    flag: { long: '--kube-api-url', arg: '<url>' },
+    type: 'url',
+    parse: asKubeUrl,
+    defaultValue: fixed(''),
+    defaultText: '(empty: found)',
+    doc: 'Kubernetes API server as a URL, any scheme and port (`https://10.0.0.1:6443`, `http://127.0.0.1:8001` for `kubectl proxy`). Empty: K8S_KUBE_API_IP/PORT when set, else in a pod its service account, else `KUBECONFIG`, else `http://127.0.0.1:8080` (docs/kubernetes.md).',
+    origin: 'new',
+  }),
+  setting({
+    key: 'kubeApiIp',
+    env: ['K8S_KUBE_API_IP', 'KUBE_API_IP'],
+    type: 'string',
+    parse: asString,
+    defaultValue: fixed(''),
+    defaultText: '127.0.0.1',
+    doc: 'Kubernetes API address (Go setting). Set with or without K8S_KUBE_API_PORT, it wins over the in-pod and KUBECONFIG connections.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'kubeApiPort',
+    env: ['K8S_KUBE_API_PORT', 'KUBE_API_PORT'],
+    type: 'int',
+    parse: asPort,
+    defaultValue: fixed(0),
+    defaultText: '8080',
+    doc: 'Kubernetes API port (Go setting). As in Go, the scheme is `https` only for port 443; use --kube-api-url for https on 6443.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'kubeNamespace',
+    env: ['K8S_NAMESPACE', 'NAMESPACE'],
+    type: 'string',
+    parse: asString,
+    defaultValue: fixed('default'),
+    defaultText: 'default',
+    doc: 'Namespace whose pods are announced, with the Services of the same namespace. Empty or `*`: all namespaces (each pod matched to the Service of its own namespace).',
+    origin: 'go',
+  }),
+  setting({
+    key: 'kubeTimeoutMs',
+    env: ['K8S_KUBE_TIMEOUT', 'KUBE_TIMEOUT'],
+    type: 'duration',
+    parse: asPositiveDuration,
+    defaultValue: fixed(3000),
+    defaultText: '3s',
+    doc: 'Longest wait for one Kubernetes API request (connect, list, node). Watches are long requests: they end on the server\'s timeout and are renewed.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'kubeCredsPath',
+    env: ['K8S_CREDS_PATH', 'CREDS_PATH'],
+    type: 'path',
+    parse: asNonEmpty,
+    defaultValue: fixed('/var/run/secrets/kubernetes.io/serviceaccount'),
+    defaultText: '/var/run/secrets/kubernetes.io/serviceaccount',
+    doc: 'Folder of the bearer `token` (re-read on 401 and every minute: projected tokens rotate) and the API\'s `ca.crt`.',
+    origin: 'go',
+  }),
+  setting({
+    key: 'kubeNodeName',
+    env: ['K8S_NODE_NAME', 'NODE_NAME'],
+    flag: { long: '--kube-node-name', arg: '<name>' },
+    type: 'string',
+    parse: asString,
+    defaultValue: fixed(''),
+    defaultText: 'the agent\'s hostname',
+    doc: 'The Kubernetes node this agent runs on: only its pods are announced. In a DaemonSet set it from the downward API (`spec.nodeName`). The Go Sidecar matched the node\'s `Hostname` address to its own node name.',
+    origin: 'new',
   }),
   setting({
     key: 'servicesNamer',

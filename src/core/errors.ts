@@ -49,6 +49,10 @@ export const ErrorCode = {
   PROXY_BIND: 'SC_ERR_PROXY_BIND',
   /** A proxy worker thread threw or exited; it is replaced with its listeners and the other workers keep serving. */
   PROXY_WORKER_DIED: 'SC_ERR_PROXY_WORKER_DIED',
+  /** The Kubernetes API server does not answer, or answers junk (too big, not JSON); discovery keeps the last known pods and retries. */
+  KUBERNETES_UNREACHABLE: 'SC_ERR_KUBERNETES_UNREACHABLE',
+  /** The Kubernetes API refused the agent (401 after re-reading the token, or 403: RBAC verbs missing); the log names the verbs and resources. */
+  KUBERNETES_DENIED: 'SC_ERR_KUBERNETES_DENIED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -138,7 +138,8 @@ export class Daemon {
       logger: log.child({ component: 'local' }),
       discovery,
       health: {
-        statusOf: (id) => health.statusOf(id),
+        // A source that knows a service's status itself (Kubernetes readiness) overrides its check.
+        statusOf: (id) => discovery.statusOf(id) ?? health.statusOf(id),
         onDidChangeStatus: health.onDidChangeStatus,
         track: (services) => health.sync(services, (svc) => discovery.healthCheck(svc)),
       },

@@ -1,6 +1,6 @@
 import type { Clock, Logger } from '../core/index.js';
 import type { SidecarConfig } from '../config/index.js';
-import { DockerDiscovery, MultiDiscovery, StaticDiscovery, createServiceNamer, type DiscoverySource } from '../discovery/index.js';
+import { DockerDiscovery, KubernetesDiscovery, MultiDiscovery, StaticDiscovery, createServiceNamer, type DiscoverySource } from '../discovery/index.js';
 
 export interface BuiltDiscovery {
   readonly discovery: MultiDiscovery;
@@ -45,6 +45,24 @@ export function buildDiscovery(
           logger: logger.child({ component: 'discovery.docker' }),
         });
         sources.push(docker);
+        break;
+      case 'kubernetes_api':
+        sources.push(
+          new KubernetesDiscovery({
+            kubeApiUrl: config.kubeApiUrl,
+            kubeApiIp: config.kubeApiIp,
+            kubeApiPort: config.kubeApiPort,
+            kubeCredsPath: config.kubeCredsPath,
+            namespace: config.kubeNamespace,
+            nodeName: config.kubeNodeName === '' ? config.hostname : config.kubeNodeName,
+            hostname: config.hostname,
+            advertiseIp,
+            timeoutMs: config.kubeTimeoutMs,
+            env,
+            clock,
+            logger: logger.child({ component: 'discovery.kubernetes' }),
+          }),
+        );
         break;
     }
   }

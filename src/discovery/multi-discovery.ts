@@ -1,5 +1,5 @@
 import { DisposableStore, type Event } from '../core/index.js';
-import type { CheckSpec, Service } from '../catalog/index.js';
+import type { CheckSpec, Service, StatusCode } from '../catalog/index.js';
 import type { DiscoverySource, ListenerSpec } from './source.js';
 
 /**
@@ -54,6 +54,15 @@ export class MultiDiscovery implements DiscoverySource {
       if (check !== null && check.type !== '') return check;
     }
     return null;
+  }
+
+  /** The first source's own status for `id` (see DiscoverySource.statusOf); undefined when none has one. */
+  statusOf(id: string): StatusCode | undefined {
+    for (const source of this.sources) {
+      const status = source.statusOf?.(id);
+      if (status !== undefined) return status;
+    }
+    return undefined;
   }
 
   listeners(): readonly ListenerSpec[] {

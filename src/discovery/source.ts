@@ -1,5 +1,5 @@
 import type { Event } from '../core/index.js';
-import type { CheckSpec, Service } from '../catalog/index.js';
+import type { CheckSpec, Service, StatusCode } from '../catalog/index.js';
 
 /** A URL that wants StateChangedEvent POSTs, found by discovery (static ListenPort, SidecarListener label). */
 export interface ListenerSpec {
@@ -22,6 +22,12 @@ export interface DiscoverySource {
   services(): readonly Service[];
   /** The check for one of this source's services, or null when it has none. */
   healthCheck(svc: Service): CheckSpec | null;
+  /**
+   * Optional: the status the source itself knows for one of its services (Kubernetes
+   * readiness), which replaces the health check's; undefined = health decides. A change of
+   * it fires {@link onDidChange}, so it is announced at once, not at the next check round.
+   */
+  statusOf?(id: string): StatusCode | undefined;
   /** Listener URLs this source found. */
   listeners(): readonly ListenerSpec[];
   /** Fires when the set of services may have changed (reload, container start/stop). */

@@ -74,13 +74,37 @@ test('seeds are checked with the other settings: host, host:port or [v6]:port, n
   }
 });
 
-test('kubernetes_api is skipped with a warning; the regex namer needs a valid pattern', () => {
+test('kubernetes_api is a discovery method; the regex namer needs a valid pattern', () => {
   const loaded = loadConfig({ env: { SIDECAR_DISCOVERY: 'static,kubernetes_api' } });
-  assert.deepEqual(loaded.config.discovery, ['static']);
-  assert.match(loaded.warnings.join(), /kubernetes_api/);
+  assert.deepEqual(loaded.config.discovery, ['static', 'kubernetes_api']);
+  assert.deepEqual(loaded.warnings, []);
   assert.throws(() => loadConfig({ env: { SERVICES_NAMER: 'regex', SERVICES_NAME_MATCH: '(' } }), /not a valid regular expression/);
   assert.throws(() => loadConfig({ env: { SERVICES_NAMER: 'regex' } }), /needs a pattern/);
   assert.doesNotThrow(() => loadConfig({ env: { SERVICES_NAMER: 'regex', SIDECAR_DISCOVERY: 'static' } }));
+});
+
+test('Kubernetes settings: Go names, their bare names, and the new URL and node name', () => {
+  const defaults = loadConfig({ env: {} }).config;
+  assert.equal(defaults.kubeApiIp, '');
+  assert.equal(defaults.kubeApiPort, 0);
+  assert.equal(defaults.kubeNamespace, 'default');
+  assert.equal(defaults.kubeTimeoutMs, 3000);
+  assert.equal(defaults.kubeCredsPath, '/var/run/secrets/kubernetes.io/serviceaccount');
+  assert.equal(defaults.kubeApiUrl, '');
+  assert.equal(defaults.kubeNodeName, '');
+  const bare = loadConfig({ env: { KUBE_API_IP: '10.0.0.1', KUBE_API_PORT: '443', NAMESPACE: 'web', KUBE_TIMEOUT: '5s', CREDS_PATH: '/creds', NODE_NAME: 'n1' } }).config;
+  assert.deepEqual(
+    [bare.kubeApiIp, bare.kubeApiPort, bare.kubeNamespace, bare.kubeTimeoutMs, bare.kubeCredsPath, bare.kubeNodeName],
+    ['10.0.0.1', 443, 'web', 5000, '/creds', 'n1'],
+  );
+  const prefixed = loadConfig({ env: { K8S_KUBE_API_IP: '10.0.0.2', KUBE_API_IP: '10.0.0.1', K8S_NAMESPACE: '', NAMESPACE: 'web' } }).config;
+  assert.equal(prefixed.kubeApiIp, '10.0.0.2');
+  assert.equal(prefixed.kubeNamespace, '');
+  const flags = loadConfig({ env: { K8S_KUBE_API_URL: 'http://x:1' }, flags: { kubeApiUrl: 'https://10.0.0.1:6443/', kubeNodeName: 'node-7' } }).config;
+  assert.equal(flags.kubeApiUrl, 'https://10.0.0.1:6443');
+  assert.equal(flags.kubeNodeName, 'node-7');
+  assert.throws(() => loadConfig({ env: { K8S_KUBE_API_URL: 'ftp://x' } }), /K8S_KUBE_API_URL="ftp:\/\/x": expected an http/);
+  assert.throws(() => loadConfig({ env: { K8S_KUBE_TIMEOUT: '0s' } }), /K8S_KUBE_TIMEOUT/);
 });
 
 test('zero push/pull interval means 79 s and zero gossip messages means 3', () => {

@@ -102,3 +102,15 @@ test('a source that fails to start closes the ones started before it and the err
   await assert.rejects(multi.start(), /docker cannot start/);
   assert.deepEqual(log, ['start static', 'start docker', 'close static', 'close docker']);
 });
+
+test('statusOf: the first source that knows a status for the ID gives it; sources without statusOf are skipped', () => {
+  const log: string[] = [];
+  const plain = new FakeSource('static', [], {}, [], log);
+  const kube = Object.assign(new FakeSource('kubernetes_api', [], {}, [], log), {
+    statusOf: (id: string) => (id === 'pod-1' ? 2 : undefined),
+  });
+  const multi = new MultiDiscovery([plain, kube]);
+  assert.equal(multi.statusOf('pod-1'), 2);
+  assert.equal(multi.statusOf('other'), undefined);
+  assert.equal(new MultiDiscovery([plain]).statusOf('pod-1'), undefined);
+});
