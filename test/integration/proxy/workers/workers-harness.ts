@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
 import { systemClock } from '../../../../src/core/index.js';
-import { ServiceStatus, type Service } from '../../../../src/catalog/index.js';
+import { ServiceStatus, type Service, type StatusCode } from '../../../../src/catalog/index.js';
 import { LoadBalancer, type LoadBalancerOptions, type ProxyStatus } from '../../../../src/proxy/index.js';
 import type { FrontendStats } from '../../../../src/proxy/frontend-set.js';
 import type { WorkerShare } from '../../../../src/proxy/data-plane.js';
@@ -21,7 +21,7 @@ export interface Instance {
   readonly mode: 'tcp' | 'http' | 'ws';
   /** Default `web`. */
   readonly name?: string;
-  readonly status?: ServiceStatus;
+  readonly status?: StatusCode;
 }
 
 export interface WorkersLb {
