@@ -91,3 +91,32 @@ test('close() closes every connection and worker thread: the process then exits 
     if (child.exitCode === null) child.kill('SIGKILL');
   }
 });
+
+test('a port added while a worker is down: update() does not wait for it, and its replacement serves the port', { timeout: 30_000 }, async (t) => {
+  const backend = await startBackend('echo');
+  t.after(() => backend.close());
+  const first = await freePort();
+  const added = await freePort();
+  const p = startWorkersLb(t);
+  p.put('one', { port: backend.endpoint.port, servicePort: first, mode: 'tcp' });
+  await p.apply();
+
+  p.lb.workerPlane?.injectFault(0, 'exit');
+  await eventually(async () => assert.equal((await p.workers())[0]!.restarts, 1));
+  p.put('two', { port: backend.endpoint.port, servicePort: added, mode: 'tcp', name: 'other' });
+  await p.apply();
+  assert.equal((await exchange(added, 'now')).toString(), 'now', 'served at once by the live worker');
+  await eventually(async () => assert.equal((await p.workers())[0]!.state, 'running'));
+  // The replacement started with the newest table (no further update): it takes connections on the port.
+  const before = await p.workers();
+  await eventually(
+    async () => {
+      await Promise.all(Array.from({ length: 10 }, () => exchange(added, 'ping')));
+      assert.ok((await p.workers())[0]!.connectionsTotal > before[0]!.connectionsTotal);
+    },
+    { timeoutMs: 5_000 },
+  );
+  const after = await p.workers();
+  t.diagnostic(`connections per worker after the replacement: ${after.map((w, i) => w.connectionsTotal - before[i]!.connectionsTotal).join(' / ')}`);
+  after.forEach((w, i) => assert.ok(w.connectionsTotal > before[i]!.connectionsTotal, `worker ${i} does not serve the added port`));
+});
