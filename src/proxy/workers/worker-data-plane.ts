@@ -87,6 +87,8 @@ export class WorkerDataPlane implements DataPlane {
   private readonly budgetView: ConnectionBudget | undefined;
   private watchdog: TimerHandle | undefined;
   private closing: Promise<void> | undefined;
+  /** Live outlier ejections by `port key`, replayed to a worker that replaces a dead one (it never saw them). */
+  private readonly ejections = new Map<string, { readonly port: number; readonly key: string; readonly untilMs: number }>();
 
   constructor(private readonly options: WorkerDataPlaneOptions) {
     this.count = Math.max(1, Math.floor(options.workers));
@@ -102,6 +104,8 @@ export class WorkerDataPlane implements DataPlane {
     if (this.closing !== undefined) return Promise.resolve();
     this.start();
     this.table = table;
+    // An endpoint that left its route is forgiven when it comes back (its health check passed): no replay.
+    for (const [id, e] of this.ejections) if (!table.routes.some((r) => r.servicePort === e.port && r.endpoints.some((x) => x.key === e.key))) this.ejections.delete(id);
     const generation = ++this.generation;
     for (const slot of this.slots) if (slot.state === 'running') this.post(slot, { type: 'routes', generation, table });
     // Every live worker applies it (one starting now gets it when ready); a dead one gets the newest table when replaced.
@@ -238,10 +242,13 @@ export class WorkerDataPlane implements DataPlane {
         else this.settle(this.acks);
         return;
       case 'applied':
+        // A new thread's first table is in place (its frontends exist): it adopts the ejections so far.
+        if (slot.applied === 0) this.replayEjections(slot);
         slot.applied = Math.max(slot.applied, msg.generation);
         this.settle(this.acks);
         return;
       case 'ejected':
+        this.ejections.set(`${msg.port} ${msg.key}`, { port: msg.port, key: msg.key, untilMs: msg.untilMs });
         for (const other of this.slots) if (other !== slot && other.state === 'running') this.post(other, { type: 'eject', port: msg.port, key: msg.key, untilMs: msg.untilMs });
         return;
       case 'stats':
@@ -286,6 +293,14 @@ export class WorkerDataPlane implements DataPlane {
     );
     this.settle(this.acks);
     slot.respawnTimer = this.options.clock.setTimeout(() => this.spawn(slot), delayMs);
+  }
+
+  private replayEjections(slot: Slot): void {
+    const now = this.options.clock.nowMs();
+    for (const [id, e] of this.ejections) {
+      if (e.untilMs <= now) this.ejections.delete(id);
+      else this.post(slot, { type: 'eject', port: e.port, key: e.key, untilMs: e.untilMs });
+    }
   }
 
   /** A live worker that has not reported for WORKER_STALL_TIMEOUT_MS is terminated (and so replaced). */
