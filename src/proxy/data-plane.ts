@@ -20,8 +20,11 @@ export interface DataPlane {
 export interface WorkerShare {
   /** 0-based slot; a replaced worker keeps its slot. */
   readonly index: number;
-  /** `running`; `starting` (spawned or replaced, not ready yet); `unresponsive` (did not answer the stats request in time). */
-  readonly state: 'running' | 'starting' | 'unresponsive';
+  /**
+   * `running`; `starting` (spawned or replaced, not ready yet); `unresponsive` (did not answer
+   * the stats request in time); `down` (died, its replacement is scheduled); `stopped` (closed).
+   */
+  readonly state: 'running' | 'starting' | 'unresponsive' | 'down' | 'stopped';
   /** Client connections open now and accepted in all, in this slot's current thread. */
   readonly connectionsActive: number;
   readonly connectionsTotal: number;

@@ -82,6 +82,7 @@ export class WorkerDataPlane implements DataPlane {
   private readonly counters: SharedArrayBuffer | undefined;
   /** The ConnectionBalancer's shared cells: open connections and heartbeats, one per slot. */
   private readonly load: SharedArrayBuffer;
+  private readonly loadCells: Int32Array;
   private readonly heartbeats: SharedArrayBuffer;
   private readonly count: number;
   private readonly budgetView: ConnectionBudget | undefined;
@@ -93,6 +94,7 @@ export class WorkerDataPlane implements DataPlane {
   constructor(private readonly options: WorkerDataPlaneOptions) {
     this.count = Math.max(1, Math.floor(options.workers));
     this.load = new SharedArrayBuffer(this.count * Int32Array.BYTES_PER_ELEMENT);
+    this.loadCells = new Int32Array(this.load);
     this.heartbeats = new SharedArrayBuffer(this.count * Float64Array.BYTES_PER_ELEMENT);
     const b = options.fdBudget;
     const counters = b === undefined ? undefined : ConnectionBudget.sharedCounters();
@@ -278,7 +280,8 @@ export class WorkerDataPlane implements DataPlane {
       this.settle(this.acks);
       return;
     }
-    const lost = slot.connectionsActive;
+    // The balancer's shared count is exact at any moment (the load report is up to a second old).
+    const lost = Math.max(slot.connectionsActive, Atomics.load(this.loadCells, slot.index));
     const now = this.options.clock.nowMs();
     if (now - slot.startedAtMs >= CRASH_LOOP_WINDOW_MS) slot.backoff.reset();
     const delayMs = now - slot.startedAtMs >= CRASH_LOOP_WINDOW_MS ? 0 : slot.backoff.next();
@@ -400,6 +403,6 @@ function share(slot: Slot, status: DataPlaneStatus | undefined): WorkerShare {
       requests += f.http?.requests ?? 0;
     }
   }
-  const state = slot.state === 'running' ? (status === undefined ? 'unresponsive' : 'running') : 'starting';
+  const state = slot.state === 'running' && status === undefined ? 'unresponsive' : slot.state;
   return { index: slot.index, state, connectionsActive: active, connectionsTotal: total, requests, restarts: slot.restarts, lostConnections: slot.lostConnections };
 }

@@ -112,5 +112,7 @@ export async function open(port: number): Promise<OpenConnection> {
 
 /** Resolves true when the socket is closed within `ms`, false otherwise. */
 export function closesWithin(closed: Promise<void>, ms: number): Promise<boolean> {
-  return Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+  return Promise.race([closed.then(() => true), late]).finally(() => clearTimeout(timer));
 }

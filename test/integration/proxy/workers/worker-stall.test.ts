@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BroadcastChannel } from 'node:worker_threads';
 import { ErrorCode } from '../../../../src/core/index.js';
 import { WORKER_STALL_TIMEOUT_MS } from '../../../../src/proxy/index.js';
 import { eventually } from '../../../helpers/eventually.js';
@@ -9,27 +8,23 @@ import { httpBackend } from '../http/http-harness.js';
 import { run, startWorkersLb, steadyLoad } from './workers-harness.js';
 
 /*
- * A worker whose event loop blocks (the test's worker script can be told to spin) stops
- * sending its load reports; the watchdog terminates it after WORKER_STALL_TIMEOUT_MS and the
- * slot is replaced, while the other worker keeps serving.
+ * A worker whose event loop blocks (the `stall` fault: a busy loop) stops sending its load
+ * reports; the watchdog terminates it after WORKER_STALL_TIMEOUT_MS and the slot is replaced,
+ * while the other worker keeps serving and hands the blocked one nothing (stale heartbeat).
  */
-
-const STALL_CHANNEL = 'sidecar-test-proxy-worker-stall';
 
 test('a stalled worker is shown unresponsive, then replaced by the watchdog; the other keeps serving', { timeout: 40_000 }, async (t) => {
   const backends = await Promise.all(['a', 'b'].map((name) => httpBackend(name)));
   t.after(() => Promise.all(backends.map((b) => b.close())).then(() => undefined));
   const servicePort = await freePort();
-  const p = startWorkersLb(t, { workerScript: { url: new URL('./fixtures/stallable-worker.ts', import.meta.url) } });
+  const p = startWorkersLb(t);
   backends.forEach((b, i) => p.put(`i${i}`, { port: b.endpoint.port, servicePort, mode: 'http' }));
   await p.apply();
   const load = steadyLoad(t, servicePort, { keepAlive: 4, fresh: 2 });
   t.after(() => load.stop());
   await eventually(async () => assert.ok((await p.workers()).every((w) => w.requests > 0)), { timeoutMs: 5_000 });
 
-  const channel = new BroadcastChannel(STALL_CHANNEL);
-  channel.postMessage(0);
-  channel.close();
+  p.lb.workerPlane?.injectFault(0, 'stall');
   const stalledAt = Date.now();
   await eventually(async () => assert.equal((await p.workers())[0]!.state, 'unresponsive'), { timeoutMs: 5_000, intervalMs: 100 });
   const servedBefore = (await p.workers())[1]!.requests;
