@@ -60,23 +60,24 @@ export function start(name: string, cpu: string | null, cmd: readonly string[], 
   return child;
 }
 
-/** Stops every process started so far (SIGTERM, SIGKILL after 3 s) and waits until each has exited. */
+/** Stops one started process (SIGTERM, SIGKILL after 3 s) and waits until it has exited. */
+export function stop(child: ChildProcess): Promise<void> {
+  const i = started.indexOf(child);
+  if (i !== -1) started.splice(i, 1);
+  return new Promise<void>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Stops every process started so far, last first, and waits until each has exited. */
 export async function stopAll(): Promise<void> {
-  const running = started.splice(0).reverse();
-  await Promise.all(
-    running.map(
-      (child) =>
-        new Promise<void>((done) => {
-          if (child.exitCode !== null || child.signalCode !== null) return done();
-          const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
-          child.once('exit', () => {
-            clearTimeout(kill);
-            done();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all([...started].reverse().map(stop));
 }
 process.on('exit', () => {
   for (const child of started) child.kill('SIGKILL');
