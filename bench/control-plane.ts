@@ -7,7 +7,7 @@
  * A's proxy (every process unpinned, wrk -t2 -c100 keep-alive). Then the RSS of an idle agent
  * with 0, 1 and 2 workers. Goal: saturated p99 ≤ 10 ms with workers, and B never suspects A.
  *
- *   npm run bench:control-plane                 # WORKERS='0 2', 1500 requests per phase at 50/s: ~3 min
+ *   npm run bench:control-plane                 # WORKERS='0 1 2', 1500 requests per phase at 50/s: ~4 min
  *   API_REQUESTS=300 npm run bench:control-plane # a quick look (printed only)
  *
  * Knobs: WORKERS (the settings compared), API_RATE (requests/s), API_REQUESTS (per phase),
@@ -25,7 +25,7 @@ import { replaceDocsSection } from './lib/docs-section.js';
 import { pacedRequests, percentile } from './lib/paced-requests.js';
 import { HERE, OUT, RUN, prepareRunDir, procStat, say, start, stop, stopAll, waitPort, type ProcStat } from './proxy/harness.js';
 
-const DEFAULT_WORKERS = '0 2';
+const DEFAULT_WORKERS = '0 1 2';
 const WORKERS = (process.env['WORKERS'] ?? DEFAULT_WORKERS).split(/\s+/).filter(Boolean).map(Number);
 const MEMORY_WORKERS = (process.env['MEMORY_WORKERS'] ?? '0 1 2').split(/\s+/).filter(Boolean).map(Number);
 const API_RATE = Number(process.env['API_RATE'] ?? 50);
@@ -40,6 +40,8 @@ interface Phase {
   load: 'idle' | 'saturated';
   p50Ms: number;
   p99Ms: number;
+  /** The same requests to the idle agent b at the same time: what the machine alone adds (a control). */
+  controlP99Ms: number;
   maxMs: number;
   over10Ms: number;
   done: number;
@@ -128,7 +130,7 @@ async function phase(workers: number, load: Phase['load'], a: { child: ChildProc
   const t0 = performance.now();
   const mid: { stat: ProcStat | null } = { stat: null };
   const sampler = setTimeout(() => (mid.stat = procStat(pid)), (API_REQUESTS / API_RATE) * 500);
-  const result = await pacedRequests(`${a.api}/api/services.json`, API_RATE, API_REQUESTS);
+  const [result, control] = await Promise.all([pacedRequests(`${a.api}/api/services.json`, API_RATE, API_REQUESTS), pacedRequests(`${apiB}/api/services.json`, API_RATE, API_REQUESTS)]);
   clearTimeout(sampler);
   const s1 = procStat(pid);
   const wallS = (performance.now() - t0) / 1000;
@@ -147,6 +149,7 @@ async function phase(workers: number, load: Phase['load'], a: { child: ChildProc
     load,
     p50Ms: percentile(l, 50),
     p99Ms: percentile(l, 99),
+    controlP99Ms: percentile(control.latenciesMs, 99),
     maxMs: Math.max(...l),
     over10Ms: l.filter((v) => v > 10).length,
     done: l.length,
@@ -196,7 +199,7 @@ async function main(): Promise<void> {
         const p = await phase(workers, load, a, apiB, join(RUN, 'log', `${bName}.log`));
         phases.push(p);
         say(
-          `workers ${workers} ${load.padEnd(9)} p50 ${p.p50Ms.toFixed(2)} ms  p99 ${p.p99Ms.toFixed(2)} ms  max ${p.maxMs.toFixed(1)} ms  >10 ms ${p.over10Ms}/${p.done}  proxy ${p.proxyRps === null ? '–' : Math.round(p.proxyRps)} req/s  agent CPU ${Math.round(p.agentCpuPct ?? 0)} %  suspicions ${p.suspicions}  failed ${p.failed}  incarnation ${p.incarnation}`,
+          `workers ${workers} ${load.padEnd(9)} p50 ${p.p50Ms.toFixed(2)} ms  p99 ${p.p99Ms.toFixed(2)} ms (b ${p.controlP99Ms.toFixed(2)})  max ${p.maxMs.toFixed(1)} ms  >10 ms ${p.over10Ms}/${p.done}  proxy ${p.proxyRps === null ? '–' : Math.round(p.proxyRps)} req/s  agent CPU ${Math.round(p.agentCpuPct ?? 0)} %  suspicions ${p.suspicions}  failed ${p.failed}  incarnation ${p.incarnation}`,
         );
       }
       await stop(b);
@@ -241,19 +244,19 @@ function render(phases: Phase[], memory: Array<{ workers: number; rssKb: number 
     `| GET /api/services.json p99 while the proxy is saturated, with workers | ≤ 10 ms | ${f(worstP99, 2)} ms | ${worstP99 === null ? '–' : worstP99 <= 10 ? 'met' : 'not met'} |`,
     `| the peer suspects the loaded node (suspicions + failures in b's log), with workers | 0 | ${suspected} | ${suspected === 0 ? 'met' : 'not met'} |`,
     '',
-    '| --proxy-workers | load | API p50 ms | API p99 ms | API max ms | requests > 10 ms | failed | proxy req/s | agent CPU % | agent RSS MiB | b suspected a | b declared a failed | a\'s incarnation on b |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| --proxy-workers | load | API p50 ms | API p99 ms | API max ms | requests > 10 ms | failed | control: b\'s API p99 ms | proxy req/s | agent CPU % | agent RSS MiB | b suspected a | b declared a failed | a\'s incarnation on b |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const p of phases) {
     lines.push(
-      `| ${p.workers} | ${p.load} | ${f(p.p50Ms, 2)} | ${f(p.p99Ms, 2)} | ${f(p.maxMs, 1)} | ${p.over10Ms} of ${p.done} | ${p.failures} | ${f(p.proxyRps)} | ${f(p.agentCpuPct)} | ${f(p.agentRssKb === null ? null : p.agentRssKb / 1024, 1)} | ${p.suspicions} | ${p.failed} | ${p.incarnation ?? '–'} |`,
+      `| ${p.workers} | ${p.load} | ${f(p.p50Ms, 2)} | ${f(p.p99Ms, 2)} | ${f(p.maxMs, 1)} | ${p.over10Ms} of ${p.done} | ${p.failures} | ${f(p.controlP99Ms, 2)} | ${f(p.proxyRps)} | ${f(p.agentCpuPct)} | ${f(p.agentRssKb === null ? null : p.agentRssKb / 1024, 1)} | ${p.suspicions} | ${p.failed} | ${p.incarnation ?? '–'} |`,
     );
   }
   lines.push('', '| idle agent (same service, alone) | RSS MiB | private (anonymous) MiB | threads |', '|---|---|---|---|');
   for (const m of memory) lines.push(`| --proxy-workers ${m.workers} | ${f(m.rssKb === null ? null : m.rssKb / 1024, 1)} | ${f(m.anonKb === null ? null : m.anonKb / 1024, 1)} | ${m.threads ?? '–'} |`);
   lines.push(
     '',
-    'API latency is measured from the bench process, a Node client sharing the two cores with everything else: it includes that client\'s own scheduling delays. Agent CPU is the whole process (main thread and workers) over the phase, in % of one CPU; RSS is read half-way through the phase.',
+    'API latency is measured from the bench process, a Node client sharing the two cores with everything else: it includes that client\'s own scheduling delays. The control column sends the same requests, at the same time, to agent b, which forwards nothing: what a saturated machine adds to any process\'s answer. Agent CPU is the whole process (main thread and workers) over the phase, in % of one CPU; RSS is read half-way through the phase.',
   );
   return lines.join('\n');
 }
