@@ -117,6 +117,26 @@ export function procStat(pid: number): ProcStat | null {
   }
 }
 
+/** CPU ticks of each thread of `pid`, by thread id, with its name (MainThread, WorkerThread, V8Worker…). */
+export function threadTicks(pid: number): Map<string, { name: string; ticks: number }> {
+  const out = new Map<string, { name: string; ticks: number }>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const raw = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')'));
+        const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+        out.set(tid, { name, ticks: Number(f[11]) + Number(f[12]) });
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+  } catch {
+    // The process is gone.
+  }
+  return out;
+}
+
 export function requireTools(): void {
   for (const tool of ['haproxy', 'wrk', 'nginx', 'taskset']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
