@@ -23,7 +23,7 @@ import { freePort } from '../test/helpers/free-port.js';
 import { eventually } from '../test/helpers/eventually.js';
 import { replaceDocsSection } from './lib/docs-section.js';
 import { pacedRequests, percentile } from './lib/paced-requests.js';
-import { HERE, OUT, RUN, prepareRunDir, procStat, say, start, stop, stopAll, waitPort, type ProcStat } from './proxy/harness.js';
+import { HERE, OUT, RUN, foreignTicks, prepareRunDir, procStat, say, start, stop, stopAll, waitPort, type ProcStat } from './proxy/harness.js';
 
 const DEFAULT_WORKERS = '0 1 2';
 const WORKERS = (process.env['WORKERS'] ?? DEFAULT_WORKERS).split(/\s+/).filter(Boolean).map(Number);
@@ -54,6 +54,8 @@ interface Phase {
   /** B's log: "probe failed; suspecting node" about A, and A declared failed, during the phase. */
   suspicions: number;
   failed: number;
+  /** CPU taken during the phase by processes this bench did not start, in % of one CPU. */
+  foreignCpuPct: number;
   /** A's incarnation as B sees it, at the end of the phase (a refuted suspicion raises it). */
   incarnation: number | null;
 }
@@ -127,6 +129,7 @@ async function phase(workers: number, load: Phase['load'], a: { child: ChildProc
     await new Promise((r) => setTimeout(r, SETTLE_MS));
   }
   const s0 = procStat(pid);
+  const foreign0 = foreignTicks();
   const t0 = performance.now();
   const mid: { stat: ProcStat | null } = { stat: null };
   const sampler = setTimeout(() => (mid.stat = procStat(pid)), (API_REQUESTS / API_RATE) * 500);
@@ -134,6 +137,7 @@ async function phase(workers: number, load: Phase['load'], a: { child: ChildProc
   clearTimeout(sampler);
   const s1 = procStat(pid);
   const wallS = (performance.now() - t0) / 1000;
+  const foreignCpuPct = (foreignTicks() - foreign0) / wallS;
   if (wrk !== undefined) {
     const w = wrk;
     await new Promise<void>((r) => (w.exitCode !== null ? r() : w.once('exit', () => r())));
@@ -159,6 +163,7 @@ async function phase(workers: number, load: Phase['load'], a: { child: ChildProc
     agentRssKb: mid.stat?.rssKb ?? null,
     suspicions: after.suspicions - before.suspicions,
     failed: after.failed - before.failed,
+    foreignCpuPct,
     incarnation: (await memberA(apiB))?.Incarnation ?? null,
   };
 }
@@ -199,7 +204,7 @@ async function main(): Promise<void> {
         const p = await phase(workers, load, a, apiB, join(RUN, 'log', `${bName}.log`));
         phases.push(p);
         say(
-          `workers ${workers} ${load.padEnd(9)} p50 ${p.p50Ms.toFixed(2)} ms  p99 ${p.p99Ms.toFixed(2)} ms (b ${p.controlP99Ms.toFixed(2)})  max ${p.maxMs.toFixed(1)} ms  >10 ms ${p.over10Ms}/${p.done}  proxy ${p.proxyRps === null ? '–' : Math.round(p.proxyRps)} req/s  agent CPU ${Math.round(p.agentCpuPct ?? 0)} %  suspicions ${p.suspicions}  failed ${p.failed}  incarnation ${p.incarnation}`,
+          `workers ${workers} ${load.padEnd(9)} p50 ${p.p50Ms.toFixed(2)} ms  p99 ${p.p99Ms.toFixed(2)} ms (b ${p.controlP99Ms.toFixed(2)})  max ${p.maxMs.toFixed(1)} ms  >10 ms ${p.over10Ms}/${p.done}  proxy ${p.proxyRps === null ? '–' : Math.round(p.proxyRps)} req/s  agent CPU ${Math.round(p.agentCpuPct ?? 0)} %  others ${Math.round(p.foreignCpuPct)} %  suspicions ${p.suspicions}  failed ${p.failed}  incarnation ${p.incarnation}`,
         );
       }
       await stop(b);
@@ -244,19 +249,19 @@ function render(phases: Phase[], memory: Array<{ workers: number; rssKb: number 
     `| GET /api/services.json p99 while the proxy is saturated, with workers | ≤ 10 ms | ${f(worstP99, 2)} ms | ${worstP99 === null ? '–' : worstP99 <= 10 ? 'met' : 'not met'} |`,
     `| the peer suspects the loaded node (suspicions + failures in b's log), with workers | 0 | ${suspected} | ${suspected === 0 ? 'met' : 'not met'} |`,
     '',
-    '| --proxy-workers | load | API p50 ms | API p99 ms | API max ms | requests > 10 ms | failed | control: b\'s API p99 ms | proxy req/s | agent CPU % | agent RSS MiB | b suspected a | b declared a failed | a\'s incarnation on b |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| --proxy-workers | load | API p50 ms | API p99 ms | API max ms | requests > 10 ms | failed | control: b\'s API p99 ms | proxy req/s | agent CPU % | agent RSS MiB | b suspected a | b declared a failed | a\'s incarnation on b | other processes CPU % |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const p of phases) {
     lines.push(
-      `| ${p.workers} | ${p.load} | ${f(p.p50Ms, 2)} | ${f(p.p99Ms, 2)} | ${f(p.maxMs, 1)} | ${p.over10Ms} of ${p.done} | ${p.failures} | ${f(p.controlP99Ms, 2)} | ${f(p.proxyRps)} | ${f(p.agentCpuPct)} | ${f(p.agentRssKb === null ? null : p.agentRssKb / 1024, 1)} | ${p.suspicions} | ${p.failed} | ${p.incarnation ?? '–'} |`,
+      `| ${p.workers} | ${p.load} | ${f(p.p50Ms, 2)} | ${f(p.p99Ms, 2)} | ${f(p.maxMs, 1)} | ${p.over10Ms} of ${p.done} | ${p.failures} | ${f(p.controlP99Ms, 2)} | ${f(p.proxyRps)} | ${f(p.agentCpuPct)} | ${f(p.agentRssKb === null ? null : p.agentRssKb / 1024, 1)} | ${p.suspicions} | ${p.failed} | ${p.incarnation ?? '–'} | ${f(p.foreignCpuPct)} |`,
     );
   }
   lines.push('', '| idle agent (same service, alone) | RSS MiB | private (anonymous) MiB | threads |', '|---|---|---|---|');
   for (const m of memory) lines.push(`| --proxy-workers ${m.workers} | ${f(m.rssKb === null ? null : m.rssKb / 1024, 1)} | ${f(m.anonKb === null ? null : m.anonKb / 1024, 1)} | ${m.threads ?? '–'} |`);
   lines.push(
     '',
-    'API latency is measured from the bench process, a Node client sharing the two cores with everything else: it includes that client\'s own scheduling delays. The control column sends the same requests, at the same time, to agent b, which forwards nothing: what a saturated machine adds to any process\'s answer. Agent CPU is the whole process (main thread and workers) over the phase, in % of one CPU; RSS is read half-way through the phase.',
+    'API latency is measured from the bench process, a Node client sharing the two cores with everything else: it includes that client\'s own scheduling delays. The control column sends the same requests, at the same time, to agent b, which forwards nothing: what a saturated machine adds to any process\'s answer. Agent CPU is the whole process (main thread and workers) over the phase, in % of one CPU; RSS is read half-way through the phase. Other processes: CPU taken during the phase by processes this bench did not start (the machine is shared), in % of one CPU.',
   );
   return lines.join('\n');
 }

@@ -22,7 +22,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { replaceDocsSection } from '../lib/docs-section.js';
-import { DUR, HERE, RUN as RUN_DIR, LB_FLAGS, LB_NODE, ONLY, OUT, REPS, bundle, median, prepareRunDir, requireTools, say, start, startLb, stopAll, versions, waitPort, wrk as runWrk, type WrkRun } from './harness.js';
+import { DUR, HERE, MAX_FOREIGN_CPU_PCT, leastDisturbed, RUN as RUN_DIR, LB_FLAGS, LB_NODE, ONLY, OUT, REPS, bundle, median, prepareRunDir, requireTools, say, start, startLb, stopAll, versions, waitPort, wrk as runWrk, type WrkRun } from './harness.js';
 import { runScale } from './scale.js';
 
 const LOAD_CPU = process.env['LOAD_CPU'] ?? '0';
@@ -114,15 +114,21 @@ async function runCore(bundles: Awaited<ReturnType<typeof bundle>>): Promise<voi
   for (let rep = 1; rep <= REPS; rep++) {
     for (const test of TESTS) {
       for (const s of SCENARIOS) {
-        const r = await wrk(s.port, test, pids[s.name]);
+        const r = await leastDisturbed(() => wrk(s.port, test, pids[s.name]));
         if (r === null) continue;
         runs.push({ ...r, scenario: s.name, test, rep });
-        say(`${s.name.padEnd(15)} ${test.padEnd(8)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${r.p50_us} µs  p99 ${r.p99_us} µs  CPU ${Math.round(r.proxyCpuPct ?? 0)} %  ${r.errors} errors`);
+        say(`${s.name.padEnd(15)} ${test.padEnd(8)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${r.p50_us} µs  p99 ${r.p99_us} µs  CPU ${Math.round(r.proxyCpuPct ?? 0)} %  others ${Math.round(r.foreignCpuPct)} %  ${r.errors} errors`);
       }
     }
   }
   const stamp = new Date().toISOString();
-  const env = [`date: ${stamp}`, versions(), `DUR=${DUR}s REPS=${REPS} (medians), wrk+nginx on cpu ${LOAD_CPU}, proxy on cpu ${PROXY_CPU}`];
+  const foreign = runs.map((r) => r.foreignCpuPct ?? 0);
+  const env = [
+    `date: ${stamp}`,
+    versions(),
+    `DUR=${DUR}s REPS=${REPS} (medians), wrk+nginx on cpu ${LOAD_CPU}, proxy on cpu ${PROXY_CPU}`,
+    `other processes on the shared machine during the runs kept: median ${median(foreign).toFixed(0)} %, highest ${Math.max(0, ...foreign).toFixed(0)} % of one CPU (a run is repeated, up to twice, above ${MAX_FOREIGN_CPU_PCT} %)`,
+  ];
   // Only a full run (every test, repeated) is published; partial runs just print.
   const full = TESTS.join(' ') === DEFAULT_TESTS && REPS >= 2 && ONLY.length === 0;
   const result: SavedRun = { date: stamp, DUR, REPS, LOAD_CPU, PROXY_CPU, full, env, runs };
