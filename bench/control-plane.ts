@@ -23,7 +23,7 @@ import { freePort } from '../test/helpers/free-port.js';
 import { eventually } from '../test/helpers/eventually.js';
 import { replaceDocsSection } from './lib/docs-section.js';
 import { pacedRequests, percentile } from './lib/paced-requests.js';
-import { HERE, OUT, RUN, foreignTicks, prepareRunDir, procStat, say, start, stop, stopAll, waitPort, type ProcStat } from './proxy/harness.js';
+import { HERE, OUT, RUN, foreignCpuPct, foreignSnapshot, prepareRunDir, procStat, say, start, stop, stopAll, waitPort, type ProcStat } from './proxy/harness.js';
 
 const DEFAULT_WORKERS = '0 1 2';
 const WORKERS = (process.env['WORKERS'] ?? DEFAULT_WORKERS).split(/\s+/).filter(Boolean).map(Number);
@@ -129,7 +129,7 @@ async function phase(workers: number, load: Phase['load'], a: { child: ChildProc
     await new Promise((r) => setTimeout(r, SETTLE_MS));
   }
   const s0 = procStat(pid);
-  const foreign0 = foreignTicks();
+  const foreign0 = foreignSnapshot();
   const t0 = performance.now();
   const mid: { stat: ProcStat | null } = { stat: null };
   const sampler = setTimeout(() => (mid.stat = procStat(pid)), (API_REQUESTS / API_RATE) * 500);
@@ -137,7 +137,7 @@ async function phase(workers: number, load: Phase['load'], a: { child: ChildProc
   clearTimeout(sampler);
   const s1 = procStat(pid);
   const wallS = (performance.now() - t0) / 1000;
-  const foreignCpuPct = (foreignTicks() - foreign0) / wallS;
+  const foreignCpu = foreignCpuPct(foreign0, foreignSnapshot(), wallS);
   if (wrk !== undefined) {
     const w = wrk;
     await new Promise<void>((r) => (w.exitCode !== null ? r() : w.once('exit', () => r())));
@@ -163,7 +163,7 @@ async function phase(workers: number, load: Phase['load'], a: { child: ChildProc
     agentRssKb: mid.stat?.rssKb ?? null,
     suspicions: after.suspicions - before.suspicions,
     failed: after.failed - before.failed,
-    foreignCpuPct,
+    foreignCpuPct: foreignCpu,
     incarnation: (await memberA(apiB))?.Incarnation ?? null,
   };
 }

@@ -139,10 +139,10 @@ export function threadTicks(pid: number): Map<string, { name: string; ticks: num
 
 /**
  * CPU ticks of every process on the machine that this bench did not start (not the bench,
- * nor its descendants, nor kernel threads): other people's work on a shared machine, which
- * takes CPU from the processes measured.
+ * nor its descendants, nor kernel threads), by pid: other people's work on a shared machine,
+ * which takes CPU from the processes measured. See {@link foreignCpuPct}.
  */
-export function foreignTicks(): number {
+export function foreignSnapshot(): Map<number, number> {
   const parent = new Map<number, number>();
   const ticks = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
@@ -163,9 +163,19 @@ export function foreignTicks(): number {
     }
     return false;
   };
-  let sum = 0;
-  for (const [pid, t] of ticks) if (!ours(pid)) sum += t;
-  return sum;
+  for (const pid of [...ticks.keys()]) if (ours(pid)) ticks.delete(pid);
+  return ticks;
+}
+
+/**
+ * The CPU other processes took between two snapshots, in % of one CPU over `wallS`: what each
+ * process alive at the end used since the first (all of it for one that started in between).
+ * A lower bound: a process that ended in between is not counted.
+ */
+export function foreignCpuPct(before: Map<number, number>, after: Map<number, number>, wallS: number): number {
+  let ticks = 0;
+  for (const [pid, t] of after) ticks += Math.max(0, t - (before.get(pid) ?? 0));
+  return ticks / wallS;
 }
 
 /**
@@ -269,7 +279,7 @@ export interface WrkRun {
 export async function wrk(cpu: string | null, args: readonly string[], proxyPid: number | undefined): Promise<WrkRun | null> {
   const cmd = ['wrk', `-d${DUR}s`, '--latency', '-s', resolve('bench/lib/report.lua'), ...args];
   const before = proxyPid === undefined ? null : procStat(proxyPid);
-  const foreign0 = foreignTicks();
+  const foreign0 = foreignSnapshot();
   const t0 = process.hrtime.bigint();
   const child = cpu === null ? spawn(cmd[0] ?? 'wrk', cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('taskset', ['-c', cpu, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
@@ -285,7 +295,7 @@ export async function wrk(cpu: string | null, args: readonly string[], proxyPid:
   clearTimeout(sampler);
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   const after = proxyPid === undefined ? null : procStat(proxyPid);
-  const foreignCpuPct = (foreignTicks() - foreign0) / wallS;
+  const foreignCpu = foreignCpuPct(foreign0, foreignSnapshot(), wallS);
   const line = /WRKJSON (\{.*\})/.exec(out)?.[1];
   if (line === undefined) {
     say(`wrk gave no result for ${args.join(' ')}: ${out.slice(0, 300)}`);
@@ -303,7 +313,7 @@ export async function wrk(cpu: string | null, args: readonly string[], proxyPid:
     proxyRssKb: mid.stat?.rssKb ?? null,
     proxyAnonKb: mid.stat?.anonKb ?? null,
     proxyCpuPct: before !== null && after !== null ? ((after.cpuTicks - before.cpuTicks) / ticksPerS / wallS) * 100 : null,
-    foreignCpuPct,
+    foreignCpuPct: foreignCpu,
   };
 }
 
