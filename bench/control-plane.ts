@@ -177,6 +177,7 @@ async function main(): Promise<void> {
   const built = spawnSync(resolve('bin/node24'), ['--import', 'tsx', 'scripts/build-package.ts'], { stdio: 'inherit' });
   if (built.status !== 0) throw new Error('npm run build failed');
   const dir = mkdtempSync(join(tmpdir(), 'sidecar-control-plane-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const phases: Phase[] = [];
   const memory: Array<{ workers: number; rssKb: number | null; anonKb: number | null; threads: number | null }> = [];
   try {

@@ -79,8 +79,9 @@ export function stop(child: ChildProcess): Promise<void> {
 export async function stopAll(): Promise<void> {
   await Promise.all([...started].reverse().map(stop));
 }
+// On an error or SIGINT: SIGTERM, so that nginx's master stops its workers and the agents close.
 process.on('exit', () => {
-  for (const child of started) child.kill('SIGKILL');
+  for (const child of started) child.kill('SIGTERM');
 });
 process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
