@@ -3,6 +3,7 @@ import { pino, type LevelWithSilent } from 'pino';
 import { BugError, systemClock, type Logger } from '../../core/index.js';
 import { ConnectionBudget } from '../connection-budget.js';
 import { ThreadDataPlane } from '../thread-data-plane.js';
+import { tableOf } from './table-snapshot.js';
 import { ConnectionBalancer, HEARTBEAT_INTERVAL_MS } from './connection-balancer.js';
 import { LOAD_REPORT_INTERVAL_MS, PROXY_WORKER_ROLE, STALL_FAULT_MS, type FromWorker, type ProxyWorkerData, type ToWorker, type WorkerRuntime } from './worker-protocol.js';
 
@@ -56,7 +57,7 @@ export function runProxyWorker(): void {
   port.on('message', (msg: ToWorker) => {
     switch (msg.type) {
       case 'routes':
-        applying = applying.then(() => plane.apply(msg.table)).then(() => send({ type: 'applied', generation: msg.generation }));
+        applying = applying.then(() => plane.apply(tableOf(msg.table))).then(() => send({ type: 'applied', generation: msg.generation }));
         return;
       case 'peer':
         balancer.addPeer(msg.index, msg.port);

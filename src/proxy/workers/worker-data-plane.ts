@@ -5,6 +5,7 @@ import type { DataPlane, DataPlaneStatus, WorkerShare } from '../data-plane.js';
 import type { ForwarderOptions } from '../forwarder.js';
 import type { RoutingTable } from '../routing-table.js';
 import { mergeFrontendStats } from './merge-stats.js';
+import { snapshotOf, type TableSnapshot } from './table-snapshot.js';
 import { proxyWorkerScript, type WorkerScript } from './worker-script.js';
 import { PROXY_WORKER_ROLE, type FromWorker, type ProxyWorkerData, type ToWorker, type WorkerFault, type WorkerRuntime } from './worker-protocol.js';
 import { relayWorkerLog } from './worker-log-relay.js';
@@ -73,7 +74,8 @@ interface Pending<T> {
  */
 export class WorkerDataPlane implements DataPlane {
   private readonly slots: Slot[] = [];
-  private table: RoutingTable | undefined;
+  /** The newest table, serialized once for every worker. */
+  private table: TableSnapshot | undefined;
   private generation = 0;
   private readonly acks = new Set<Pending<void>>();
   /** Requests (stats, runtime) waiting for a worker's answer, by id. */
@@ -105,11 +107,12 @@ export class WorkerDataPlane implements DataPlane {
   apply(table: RoutingTable): Promise<void> {
     if (this.closing !== undefined) return Promise.resolve();
     this.start();
-    this.table = table;
+    const snapshot = snapshotOf(table);
+    this.table = snapshot;
     // An endpoint that left its route is forgiven when it comes back (its health check passed): no replay.
     for (const [id, e] of this.ejections) if (!table.routes.some((r) => r.servicePort === e.port && r.endpoints.some((x) => x.key === e.key))) this.ejections.delete(id);
     const generation = ++this.generation;
-    for (const slot of this.slots) if (slot.state === 'running') this.post(slot, { type: 'routes', generation, table });
+    for (const slot of this.slots) if (slot.state === 'running') this.post(slot, { type: 'routes', generation, table: snapshot });
     // Every live worker applies it (one starting now gets it when ready); a dead one gets the newest table when replaced.
     return this.until(this.acks, (slot) => slot.state === 'down' || slot.state === 'stopped' || slot.applied >= generation);
   }

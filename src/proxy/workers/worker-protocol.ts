@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ForwarderOptions } from '../forwarder.js';
 import type { DataPlaneStatus } from '../data-plane.js';
-import type { RoutingTable } from '../routing-table.js';
+import type { TableSnapshot } from './table-snapshot.js';
 
 /*
  * The messages between the load balancer's main thread and its proxy worker threads. All are
@@ -34,7 +34,7 @@ export interface ProxyWorkerData {
 /** Main thread → worker. */
 export type ToWorker =
   /** Serve this table from now on; answer `applied` with the generation. */
-  | { readonly type: 'routes'; readonly generation: number; readonly table: RoutingTable }
+  | { readonly type: 'routes'; readonly generation: number; readonly table: TableSnapshot }
   /** A channel to worker `index` (started after this one): connections are handed over on it. */
   | { readonly type: 'peer'; readonly index: number; readonly port: MessagePort }
   /** Another worker ejected an endpoint: skip it until `untilMs`. */
