@@ -1,0 +1,49 @@
+/*
+ * The proxy access log's line: one JSON object per proxied HTTP request or TCP connection.
+ *
+ *   {"time":"2026-12-07T09:41:02.118Z","service":"web","port":8080,"mode":"http",
+ *    "client":"10.0.0.7:51234","backend":"10.0.0.12:31001","server":"h2-5f1c0a9e2b77",
+ *    "status":200,"durationMs":1.734,"bytesIn":112,"bytesOut":2048}
+ *
+ * `time`: when the request or connection ended (RFC 3339, UTC); `port`: the ServicePort;
+ * `backend`: the instance's ip:port (null when none was reached: a 503, a 400); `server`: the
+ * instance's `<hostname>-<id>` (HAProxy's server name); `status`: HTTP only, the status sent to
+ * the client (null when the exchange ended without one); `durationMs`: HTTP, from the request
+ * head to the end of the response; TCP, from accept to close; bytes as seen from the client
+ * (`bytesIn` client → backend, `bytesOut` backend → client). Built by hand (no object, no
+ * JSON.stringify of a record) because it runs once per request.
+ */
+
+/** The endpoint a line names (the HTTP pool's EndpointEntry and the TCP counters both are one). */
+export interface AccessLogBackend {
+  readonly key: string;
+  readonly ip: string;
+  readonly port: number;
+}
+
+/** `ip:port`, with brackets for IPv6; IPv4-mapped addresses (`::ffff:1.2.3.4`) are shown as IPv4. */
+export function addressText(ip: string | undefined, port: number | undefined): string {
+  if (ip === undefined) return '';
+  const host = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  return host.includes(':') ? `[${host}]:${port ?? 0}` : `${host}:${port ?? 0}`;
+}
+
+/** One access-log line with its `\n`. `status` undefined: a TCP line (no status field). */
+export function accessLogLine(
+  service: string,
+  port: number,
+  mode: 'http' | 'tcp',
+  client: string,
+  backend: AccessLogBackend | undefined,
+  status: number | null | undefined,
+  durationMs: number,
+  bytesIn: number,
+  bytesOut: number,
+): string {
+  const to = backend === undefined ? '"backend":null,"server":null' : `"backend":${JSON.stringify(addressText(backend.ip, backend.port))},"server":${JSON.stringify(backend.key)}`;
+  const st = status === undefined ? '' : `"status":${status},`;
+  return (
+    `{"time":"${new Date().toISOString()}","service":${JSON.stringify(service)},"port":${port},"mode":"${mode}","client":"${client}",${to},` +
+    `${st}"durationMs":${Math.round(durationMs * 1000) / 1000},"bytesIn":${bytesIn},"bytesOut":${bytesOut}}\n`
+  );
+}
