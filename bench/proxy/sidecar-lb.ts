@@ -12,7 +12,9 @@ function service(name: string, mode: string, servicePort: number, id: string, po
 /** Ports served (defaults as bench/proxy/run.ts expects); set to run a second copy beside it. */
 const tcpPort = Number(process.env['LB_TCP_PORT'] ?? 8091);
 const httpPort = Number(process.env['LB_HTTP_PORT'] ?? 8092);
-const lb = new LoadBalancer({ bindIp: '127.0.0.1', clock: systemClock, logger: createLogger({ level: 'warn', format: 'text' }) });
+/** LB_ACCESS_LOG: a path (or `-`) for --proxy-access-log, to measure its cost; unset: off. */
+const accessLog = process.env['LB_ACCESS_LOG'];
+const lb = new LoadBalancer({ bindIp: '127.0.0.1', clock: systemClock, logger: createLogger({ level: 'warn', format: 'text' }), ...(accessLog ? { accessLogPath: accessLog } : {}) });
 await lb.update([
   service('bench-tcp', 'tcp', tcpPort, 'tcp1', 9001),
   service('bench-tcp', 'tcp', tcpPort, 'tcp2', 9002),

@@ -342,11 +342,16 @@ test('failures are logged once per streak (then at debug), status changes at inf
     [LEVEL.debug, 'SC_ERR_HEALTH_CHECK_FAILED'],
     [LEVEL.debug, 'SC_ERR_HEALTH_CHECK_FAILED'],
   ]);
+  assert.equal(failed[0]?.['outcome'], 'wrong-answer', 'the outcome in words, not the Go-internal "sickly"');
+  assert.equal('result' in (failed[0] ?? {}), false);
+  assert.match(String(failed[0]?.msg), /^Health check failed: HttpGet .*: HTTP 503$/);
+  // The agent's "Service status changed" line says it at info, with the check's reason; the monitor's own line is debug.
   const changed = records.filter((r) => r.msg === 'Health status changed');
-  assert.deepEqual(changed.map((r) => [r.level, r['from'], r['to']]), [
-    [LEVEL.info, 'Unhealthy', 'Alive'],
-    [LEVEL.info, 'Alive', 'Unhealthy'],
+  assert.deepEqual(changed.map((r) => [r.level, r['previous'], r['status']]), [
+    [LEVEL.debug, 'UNHEALTHY', 'ALIVE'],
+    [LEVEL.debug, 'ALIVE', 'UNHEALTHY'],
   ]);
+  assert.match(monitor.reasonFor('a') ?? '', /^HttpGet .* failed \(3 times in a row\): HTTP 503$/);
   await monitor.close();
 });
 
