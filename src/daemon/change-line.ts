@@ -20,8 +20,8 @@ export interface ChangeLine {
  *
  * Fields: `service`, `id`, `hostname`, `previous` and `status` by name, `previousCode` and
  * `statusCode` as on the wire (Go's ints, for scripts), `cause` (new, update, host-left,
- * expired, vanished) and `reason` (the words after the last colon). Warn for a service going
- * UNHEALTHY or expiring, info otherwise.
+ * expired, vanished) and `reason` (the words after the last colon). Warn for a known service
+ * going UNHEALTHY or expiring, info otherwise.
  */
 export function changeLine(event: ChangeEvent, ctx: ChangeLineContext): ChangeLine {
   const svc = event.service;
@@ -30,7 +30,8 @@ export function changeLine(event: ChangeEvent, ctx: ChangeLineContext): ChangeLi
   const previous = cause === 'new' ? '(new)' : statusName(event.previousStatus);
   const status = statusName(svc.status);
   return {
-    level: svc.status === ServiceStatus.UNHEALTHY || cause === 'expired' ? 'warn' : 'info',
+    // A new local service starts UNHEALTHY until its first check passes (as in Go): not news.
+    level: (svc.status === ServiceStatus.UNHEALTHY && cause !== 'new') || cause === 'expired' ? 'warn' : 'info',
     fields: {
       service: svc.name,
       id: svc.id,

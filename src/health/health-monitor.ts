@@ -366,6 +366,7 @@ export class HealthMonitor {
     if (entry.checker.runNow === undefined) this.shortage.ran();
     const before = serviceStatusFor(entry.thresholds.state);
     entry.thresholds = applyResult(entry.thresholds, outcome.result, this.thresholds);
+    const after = serviceStatusFor(entry.thresholds.state);
     if (outcome.result === 'healthy') {
       entry.lastError = undefined;
     } else {
@@ -373,11 +374,12 @@ export class HealthMonitor {
       entry.lastError = redactUrls(outcome.error ?? outcome.result);
       const code = outcome === TIMEOUT_OUTCOME ? ErrorCode.HEALTH_CHECK_TIMEOUT : ErrorCode.HEALTH_CHECK_FAILED;
       const fields = { id: entry.id, type: entry.type, args: redactUrls(entry.args), outcome: outcomeName(outcome.result), code, err: entry.lastError };
-      // The first failure of a streak is worth a line; the rest would repeat it every round.
-      if (entry.thresholds.consecutiveFailures === 1) this.log.warn(fields, `Health check failed: ${entry.type} ${fields.args}: ${entry.lastError}`);
-      else this.log.debug({ ...fields, consecutiveFailures: entry.thresholds.consecutiveFailures }, 'Health check still failing');
+      // The first failure of a streak is worth a line, unless it changes the status: then the
+      // agent's "Service status changed" line says it, with this reason (one line per change).
+      // The rest of a streak would repeat it every round.
+      if (entry.thresholds.consecutiveFailures === 1 && after === before) this.log.warn(fields, `Health check failed: ${entry.type} ${fields.args}: ${entry.lastError}`);
+      else this.log.debug({ ...fields, consecutiveFailures: entry.thresholds.consecutiveFailures }, entry.thresholds.consecutiveFailures === 1 ? 'Health check failed' : 'Health check still failing');
     }
-    const after = serviceStatusFor(entry.thresholds.state);
     if (after === before) return;
     // The agent's one line per status change ("Service status changed", with this check's
     // reason) says it at info; this is the health monitor's own view, for debugging.
