@@ -11,7 +11,9 @@
  * the client (null when the exchange ended without one); `durationMs`: HTTP, from the request
  * head to the end of the response; TCP, from accept to close; bytes as seen from the client
  * (`bytesIn` client → backend, `bytesOut` backend → client). Built by hand (no object, no
- * JSON.stringify of a record) because it runs once per request.
+ * JSON.stringify of a record) because it runs once per request, from parts that are kept:
+ * the time text for the current millisecond, each service name's and backend's JSON text.
+ * Measured (bench/proxy, micro loop): about 1 µs a line built afresh, a third of it with these.
  */
 
 /** The endpoint a line names (the HTTP pool's EndpointEntry and the TCP counters both are one). */
@@ -28,6 +30,43 @@ export function addressText(ip: string | undefined, port: number | undefined): s
   return host.includes(':') ? `[${host}]:${port ?? 0}` : `${host}:${port ?? 0}`;
 }
 
+/** `new Date().toISOString()`, made once per millisecond. */
+let isoMs = -1;
+let isoText = '';
+function nowIso(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
+/** `"backend":"ip:port","server":"key"` of each endpoint object (they live as long as their route). */
+const backendTexts = new WeakMap<AccessLogBackend, string>();
+function backendText(backend: AccessLogBackend | undefined): string {
+  if (backend === undefined) return '"backend":null,"server":null';
+  let text = backendTexts.get(backend);
+  if (text === undefined) {
+    text = `"backend":${JSON.stringify(addressText(backend.ip, backend.port))},"server":${JSON.stringify(backend.key)}`;
+    backendTexts.set(backend, text);
+  }
+  return text;
+}
+
+/** Service names as JSON strings; at most MAX_NAMES kept (then started afresh). */
+const nameTexts = new Map<string, string>();
+const MAX_NAMES = 4096;
+function nameText(name: string): string {
+  let text = nameTexts.get(name);
+  if (text === undefined) {
+    if (nameTexts.size >= MAX_NAMES) nameTexts.clear();
+    text = JSON.stringify(name);
+    nameTexts.set(name, text);
+  }
+  return text;
+}
+
 /** One access-log line with its `\n`. `status` undefined: a TCP line (no status field). */
 export function accessLogLine(
   service: string,
@@ -40,10 +79,9 @@ export function accessLogLine(
   bytesIn: number,
   bytesOut: number,
 ): string {
-  const to = backend === undefined ? '"backend":null,"server":null' : `"backend":${JSON.stringify(addressText(backend.ip, backend.port))},"server":${JSON.stringify(backend.key)}`;
   const st = status === undefined ? '' : `"status":${status},`;
   return (
-    `{"time":"${new Date().toISOString()}","service":${JSON.stringify(service)},"port":${port},"mode":"${mode}","client":"${client}",${to},` +
+    `{"time":"${nowIso()}","service":${nameText(service)},"port":${port},"mode":"${mode}","client":"${client}",${backendText(backend)},` +
     `${st}"durationMs":${Math.round(durationMs * 1000) / 1000},"bytesIn":${bytesIn},"bytesOut":${bytesOut}}\n`
   );
 }

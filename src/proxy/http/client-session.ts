@@ -58,6 +58,8 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
   private backend: EndpointEntry | undefined = undefined;
   /** Access log: the current request's line is written. */
   private logged = true;
+  /** Access log: the client's `ip:port`, made at its first line. */
+  private clientText: string | undefined = undefined;
   /** Sweep tick (ctx.pool.tick) of the last client activity. */
   private seen = 0;
   done = false;
@@ -442,7 +444,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
     const client = this.client;
     const out = client.bytesWritten - this.outAtStart;
     (this.ctx.accessLog as NonNullable<SessionOwner['accessLog']>).write(
-      accessLogLine(this.ctx.serviceName, this.ctx.port, 'http', addressText(this.clientIp, client.remotePort), this.backend, status, performance.now() - this.startedAt, this.reqBytes, out),
+      accessLogLine(this.ctx.serviceName, this.ctx.port, 'http', (this.clientText ??= addressText(this.clientIp, client.remotePort)), this.backend, status, performance.now() - this.startedAt, this.reqBytes, out),
     );
   }
 
