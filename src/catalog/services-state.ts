@@ -145,7 +145,8 @@ export class ServicesState implements StateView {
     if (server === undefined) return [];
     const live = [...server.services.values()].filter((s) => !isTombstone(s));
     if (live.length === 0) return [];
-    this.log.info({ hostname, records: live.length }, 'Expiring records of a departed host');
+    // The replicator says it at info ("Tombstoned the services of the departed member"), and each record's change line why.
+    this.log.debug({ hostname, records: live.length }, 'Expiring records of a departed host');
     return live.map((svc) => this.tombstone(server, svc, this.stamps.now(), 'host-left'));
   }
 
