@@ -2,58 +2,75 @@ import { closeSync, fstatSync, openSync, write, writeSync } from 'node:fs';
 import { errorMessage, type Clock, type Logger, type TimerHandle } from '../core/index.js';
 
 /**
- * Lines held in memory while the disk catches up, at most this many bytes (UTF-16 code units,
- * close enough) per thread. Default 1 MiB: about 5,000 lines, a few hundred ms of a busy
- * proxy; past it lines are dropped and counted rather than memory growing without bound.
+ * Lines held in memory while the disk catches up, at most this many bytes per thread.
+ * Default 1 MiB: about 4,500 lines, a tenth of a second of a busy proxy thread; past it lines
+ * are dropped and counted rather than memory growing without bound.
  */
 export const ACCESS_LOG_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /**
- * One `write()` to a pipe or terminal carries at most this much, cut at a line end: PIPE_BUF
- * (4096 on Linux), so that the lines of several threads, and the agent's own log on stdout,
- * never interleave inside a line. Regular files are opened O_APPEND, where one write lands
- * whole whatever its size; they get 64 KiB per write.
+ * Lines are copied into slabs of this size, and one slab is one `write()`. To a file (opened
+ * O_APPEND, where one write lands whole whatever its size) 64 KiB, about 290 lines. To stdout
+ * (`-`, a pipe or terminal) 4 KiB: PIPE_BUF on Linux, so that the lines of several threads, and
+ * the agent's own log, never interleave inside a line.
  */
-const PIPE_WRITE_BYTES = 4096;
-const FILE_WRITE_BYTES = 64 * 1024;
+const FILE_SLAB_BYTES = 64 * 1024;
+const PIPE_SLAB_BYTES = 4096;
+
+/**
+ * Lines wait at most this long for a write while their slab is not full. 100 ms: a busy
+ * thread fills a slab well before, so each write carries hundreds of lines and its
+ * thread-pool round trip is paid once for them all; a quiet one still shows its lines within
+ * a tenth of a second.
+ */
+const FLUSH_INTERVAL_MS = 100;
 
 /** A write the pipe could not take now (EAGAIN, or only part of it) is tried again after this long. 10 ms. */
 const RETRY_MS = 10;
 /** At close, how long a full pipe may hold up the last lines before they are dropped. 1 s. */
 const CLOSE_WAIT_MS = 1000;
 
-interface Batch {
-  buf: Buffer;
+/** A filled slab: its bytes `[from, len)` are still to be written. */
+interface Slab {
+  readonly buf: Buffer;
+  readonly len: number;
   readonly lines: number;
+  from: number;
 }
 
 export interface AccessLogStats {
   /** Lines handed to the kernel. */
   readonly linesWritten: number;
-  /** Lines dropped because the buffer was full (the disk or pipe too slow) or a write failed. */
+  /** Lines dropped because the buffer was full (the disk or pipe too slow), a write failed or the file could not be opened. */
   readonly linesDropped: number;
 }
 
 /**
- * The proxy's access log in one thread: `write(line)` appends to a bounded in-memory buffer
- * and returns at once; the buffer goes out in batches through the thread pool (`fs.write`),
- * one write in flight at a time, on a descriptor of this thread's own (`path` opened for
- * append; `-` is the process's stdout, fd 1). The hot path pays a string push; nothing waits
- * on the disk. Dropped lines are counted and said once per episode in the agent's log.
+ * The proxy's access log in one thread. `write(line)` copies the line into a slab (UTF-8)
+ * and returns at once; a full slab (or, at the latest, the one being filled after 100 ms) goes
+ * out through the thread pool (`fs.write`), one write in flight at a time, on a descriptor of
+ * this thread's own (`path` opened for append; `-` is the process's stdout, fd 1). Slabs are
+ * reused, so a steady load allocates nothing; at most `maxBufferedBytes` of them exist. The
+ * hot path pays one copy; nothing waits on the disk. Dropped lines are counted and said once
+ * per episode in the agent's log.
  */
 export class AccessLogWriter {
-  /** Opened on the first flush (off the request path); -1 before, or when it could not be opened. */
+  /** Opened on the first write to disk (off the request path); -1 before, or when it could not be opened. */
   private fd = -1;
   private readonly ownsFd: boolean;
-  private maxWriteBytes = PIPE_WRITE_BYTES;
-  private openFailed = false;
-  private chunks: string[] = [];
-  /** The batch being written (or to be written again after EAGAIN or a partial write). */
-  private current: Batch | undefined;
-  private bufferedBytes = 0;
+  private readonly slabBytes: number;
+  private readonly maxSlabs: number;
+  private slabs = 0;
+  private readonly free: Buffer[] = [];
+  private readonly filled: Slab[] = [];
+  private cur: Buffer | undefined;
+  private curLen = 0;
+  private curLines = 0;
   private writing = false;
+  private openFailed = false;
   private immediate: NodeJS.Immediate | undefined;
-  private retryTimer: TimerHandle | undefined;
+  /** The flush timer (FLUSH_INTERVAL_MS), or the retry after EAGAIN or a partial write. */
+  private timer: TimerHandle | undefined;
   private linesWritten = 0;
   private linesDropped = 0;
   private droppedSinceWarned = 0;
@@ -68,7 +85,73 @@ export class AccessLogWriter {
     private readonly maxBufferedBytes = ACCESS_LOG_MAX_BUFFERED_BYTES,
   ) {
     this.ownsFd = path !== '-';
+    this.slabBytes = Math.min(this.ownsFd ? FILE_SLAB_BYTES : PIPE_SLAB_BYTES, maxBufferedBytes);
+    this.maxSlabs = Math.max(1, Math.floor(maxBufferedBytes / this.slabBytes));
   }
+
+  /** Appends one line (with its `\n`). Never blocks; drops and counts the line when the buffer is full. */
+  write(line: string): void {
+    if (this.closed !== undefined) return;
+    // The most bytes the line can take in UTF-8: room is checked before it is copied.
+    const most = line.length * 3;
+    if (this.cur === undefined || this.slabBytes - this.curLen < most) {
+      if (most > this.slabBytes || !this.nextSlab()) {
+        this.drop(1);
+        return;
+      }
+    }
+    const cur = this.cur as Buffer;
+    this.curLen += cur.write(line, this.curLen, 'utf8');
+    this.curLines++;
+    if (!this.writing && this.immediate === undefined) {
+      if (this.filled.length > 0) this.flushSoon();
+      else this.timer ??= this.clock.setTimeout(this.onTimer, FLUSH_INTERVAL_MS);
+    }
+  }
+
+  stats(): AccessLogStats {
+    return { linesWritten: this.linesWritten, linesDropped: this.linesDropped };
+  }
+
+  /** Writes what is buffered (after a write in flight), then closes the file. Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= this.shut();
+    return this.closed;
+  }
+
+  /** Seals the slab being filled (if it holds lines) and takes a fresh one; false when the bound is reached. */
+  private nextSlab(): boolean {
+    this.seal();
+    const buf = this.free.pop() ?? (this.slabs < this.maxSlabs ? (this.slabs++, Buffer.allocUnsafe(this.slabBytes)) : undefined);
+    this.cur = buf;
+    return buf !== undefined;
+  }
+
+  private seal(): void {
+    if (this.cur !== undefined && this.curLines > 0) {
+      this.filled.push({ buf: this.cur, len: this.curLen, lines: this.curLines, from: 0 });
+      this.cur = undefined;
+    }
+    this.curLen = 0;
+    this.curLines = 0;
+  }
+
+  private drop(lines: number): void {
+    this.linesDropped += lines;
+    this.droppedSinceWarned += lines;
+  }
+
+  private flushSoon(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.immediate ??= setImmediate(this.flush);
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    if (this.filled.length === 0) this.seal();
+    this.flush();
+  };
 
   /** The descriptor, opened now if it is not yet; false (lines are dropped) if it cannot be. */
   private opened(): boolean {
@@ -76,7 +159,9 @@ export class AccessLogWriter {
     if (this.openFailed) return false;
     try {
       this.fd = this.ownsFd ? openSync(this.path, 'a', 0o640) : 1;
-      this.maxWriteBytes = fstatSync(this.fd).isFile() ? FILE_WRITE_BYTES : PIPE_WRITE_BYTES;
+      if (this.slabBytes > PIPE_SLAB_BYTES && !fstatSync(this.fd).isFile()) {
+        this.logger.warn({ path: this.path }, 'Proxy access log: not a regular file; lines of several threads may interleave in it (use `-` for stdout)');
+      }
       return true;
     } catch (err) {
       this.openFailed = true;
@@ -85,130 +170,45 @@ export class AccessLogWriter {
     }
   }
 
-  /** Queues one line (with its `\n`). Never blocks; drops and counts the line when the buffer is full. */
-  write(line: string): void {
-    if (this.closed !== undefined) return;
-    if (this.bufferedBytes + line.length > this.maxBufferedBytes) {
-      this.drop(1);
-      return;
-    }
-    this.chunks.push(line);
-    this.bufferedBytes += line.length;
-    if (!this.writing && this.immediate === undefined) this.immediate = setImmediate(this.flush);
-  }
-
-  stats(): AccessLogStats {
-    return { linesWritten: this.linesWritten, linesDropped: this.linesDropped };
-  }
-
-  /** Writes what is buffered (waiting for a write in flight), then closes the file. Idempotent. */
-  close(): Promise<void> {
-    this.closed ??= this.shut();
-    return this.closed;
-  }
-
-  private async shut(): Promise<void> {
-    if (this.immediate !== undefined) clearImmediate(this.immediate);
-    this.immediate = undefined;
-    if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    if (this.writing) await new Promise<void>((resolve) => (this.idle = resolve));
-    // The rest goes out synchronously: at most the buffer's bound, once, at shutdown; a pipe
-    // that stays full for CLOSE_WAIT_MS loses it (counted).
-    const giveUpAt = Date.now() + CLOSE_WAIT_MS;
-    if (!this.opened()) {
-      this.drop(this.chunks.length);
-      this.chunks = [];
-    }
-    for (;;) {
-      if (this.current === undefined) {
-        if (this.chunks.length === 0) break;
-        this.current = this.batch();
-      }
-      const cur = this.current;
-      try {
-        const n = writeSync(this.fd, cur.buf);
-        if (n < cur.buf.length) {
-          cur.buf = cur.buf.subarray(n);
-          continue;
-        }
-        this.linesWritten += cur.lines;
-        this.current = undefined;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN' && Date.now() < giveUpAt) {
-          await new Promise<void>((resolve) => setTimeout(resolve, RETRY_MS));
-          continue;
-        }
-        this.drop(cur.lines + this.chunks.length);
-        this.current = undefined;
-        this.chunks = [];
-        break;
-      }
-    }
-    this.reportDrops();
-    if (this.ownsFd && this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
-  }
-
-  /** Takes buffered lines up to one write's worth (at least one line) as one batch. */
-  private batch(): Batch {
-    let n = 0;
-    let bytes = 0;
-    while (n < this.chunks.length) {
-      const len = (this.chunks[n] as string).length;
-      if (n > 0 && bytes + len > this.maxWriteBytes) break;
-      bytes += len;
-      n++;
-    }
-    const all = n === this.chunks.length;
-    const text = all ? this.chunks.join('') : this.chunks.slice(0, n).join('');
-    this.chunks = all ? [] : this.chunks.slice(n);
-    this.bufferedBytes -= text.length;
-    return { buf: Buffer.from(text, 'utf8'), lines: n };
-  }
-
-  private drop(lines: number): void {
-    this.linesDropped += lines;
-    this.droppedSinceWarned += lines;
-  }
-
   private readonly flush = (): void => {
     this.immediate = undefined;
     if (this.writing || this.closed !== undefined) return;
+    const slab = this.filled[0];
+    if (slab === undefined) return;
     if (!this.opened()) {
-      this.drop(this.chunks.length);
-      this.chunks = [];
-      this.bufferedBytes = 0;
+      for (const s of this.filled.splice(0)) this.release(s, false);
+      this.reportDrops();
       return;
     }
-    if (this.current === undefined) {
-      if (this.chunks.length === 0) return;
-      this.current = this.batch();
-    }
-    const buf = this.current.buf;
     this.writing = true;
-    write(this.fd, buf, 0, buf.length, null, (err, written) => this.wrote(err, written));
+    write(this.fd, slab.buf, slab.from, slab.len - slab.from, null, (err, written) => this.wrote(slab, err, written));
   };
 
-  private wrote(err: NodeJS.ErrnoException | null, written: number): void {
+  /** A slab is done with: its lines counted as written or dropped, its buffer back for reuse. */
+  private release(slab: Slab, written: boolean): void {
+    if (written) this.linesWritten += slab.lines;
+    else this.drop(slab.lines);
+    this.free.push(slab.buf);
+  }
+
+  private wrote(slab: Slab, err: NodeJS.ErrnoException | null, written: number): void {
     this.writing = false;
-    const cur = this.current as Batch;
     let later = false;
     if (err !== null) {
       if (err.code === 'EAGAIN') {
         later = true;
       } else {
-        this.drop(cur.lines);
-        this.current = undefined;
+        this.filled.shift();
+        this.release(slab, false);
         this.logger.warn({ path: this.path, err: errorMessage(err) }, 'Proxy access log: a write failed; its lines are lost');
       }
-    } else if (written < cur.buf.length) {
+    } else if (slab.from + written < slab.len) {
       // A partial write (a full pipe): the rest goes first, a little later.
-      cur.buf = cur.buf.subarray(written);
+      slab.from += written;
       later = true;
     } else {
-      this.linesWritten += cur.lines;
-      this.current = undefined;
+      this.filled.shift();
+      this.release(slab, true);
     }
     if (this.idle !== undefined) {
       const idle = this.idle;
@@ -217,15 +217,46 @@ export class AccessLogWriter {
       return;
     }
     this.reportDrops();
-    if (this.current === undefined && this.chunks.length === 0) return;
-    if (later) {
-      this.retryTimer = this.clock.setTimeout(() => {
-        this.retryTimer = undefined;
-        this.flush();
-      }, RETRY_MS);
-    } else {
-      this.immediate = setImmediate(this.flush);
+    if (later) this.timer ??= this.clock.setTimeout(this.onTimer, RETRY_MS);
+    else if (this.filled.length > 0) this.flushSoon();
+    else if (this.curLines > 0) this.timer ??= this.clock.setTimeout(this.onTimer, FLUSH_INTERVAL_MS);
+  }
+
+  private async shut(): Promise<void> {
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.writing) await new Promise<void>((resolve) => (this.idle = resolve));
+    this.seal();
+    // The rest goes out synchronously: at most the buffer's bound, once, at shutdown; a pipe
+    // that stays full for CLOSE_WAIT_MS loses it (counted).
+    const giveUpAt = Date.now() + CLOSE_WAIT_MS;
+    const ok = this.filled.length === 0 || this.opened();
+    while (this.filled.length > 0) {
+      const slab = this.filled[0] as Slab;
+      if (!ok) {
+        this.filled.shift();
+        this.release(slab, false);
+        continue;
+      }
+      try {
+        slab.from += writeSync(this.fd, slab.buf, slab.from, slab.len - slab.from);
+        if (slab.from < slab.len) continue;
+        this.filled.shift();
+        this.release(slab, true);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN' && Date.now() < giveUpAt) {
+          await new Promise<void>((resolve) => setTimeout(resolve, RETRY_MS));
+          continue;
+        }
+        for (const s of this.filled.splice(0)) this.release(s, false);
+      }
     }
+    this.reportDrops();
+    if (this.ownsFd && this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    this.free.length = 0;
   }
 
   /** Says once per episode that lines were dropped (the buffer has room again when this runs). */

@@ -52,7 +52,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
   private startedAt = 0;
   /** Bytes of the current request read from the client (head and body), for the access log. */
   private reqBytes = 0;
-  /** Access log: the client's bytesWritten when the current request began. */
+  /** Access log: the client's bytesWritten at the previous line (requests on a connection are answered in turn). */
   private outAtStart = 0;
   /** Access log: the endpoint the current request was last sent to (or tried). */
   private backend: EndpointEntry | undefined = undefined;
@@ -164,7 +164,6 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
     if (this.ctx.accessLog !== undefined) {
       this.logged = false;
       this.backend = undefined;
-      this.outAtStart = this.client.bytesWritten;
     }
     this.reqFramer = framerFor(head.body);
     this.reqDone = false;
@@ -428,7 +427,6 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
       this.backend = undefined;
       this.reqBytes = 0;
       this.startedAt = performance.now();
-      this.outAtStart = this.client.bytesWritten;
     }
     this.client.write(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, 'latin1');
     if (!this.logged) this.logExchange(status);
@@ -442,7 +440,9 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
   private logExchange(status: number | null): void {
     this.logged = true;
     const client = this.client;
-    const out = client.bytesWritten - this.outAtStart;
+    const written = client.bytesWritten;
+    const out = written - this.outAtStart;
+    this.outAtStart = written;
     (this.ctx.accessLog as NonNullable<SessionOwner['accessLog']>).write(
       accessLogLine(this.ctx.serviceName, this.ctx.port, 'http', (this.clientText ??= addressText(this.clientIp, client.remotePort)), this.backend, status, performance.now() - this.startedAt, this.reqBytes, out),
     );
