@@ -13,7 +13,8 @@
  * (`bytesIn` client → backend, `bytesOut` backend → client). Built by hand (no object, no
  * JSON.stringify of a record) because it runs once per request, from parts that are kept:
  * the time text for the current millisecond, each service name's and backend's JSON text.
- * Measured (bench/proxy, micro loop): about 1 µs a line built afresh, a third of it with these.
+ * Measured (a micro loop, then bench/access-log-cost.ts): about 1 µs a line built afresh,
+ * 0.1–0.25 µs with these.
  */
 
 /** The endpoint a line names (the HTTP pool's EndpointEntry and the TCP counters both are one). */
