@@ -6,7 +6,8 @@
  *    "status":200,"durationMs":1.734,"bytesIn":112,"bytesOut":2048}
  *
  * `time`: when the request or connection ended (RFC 3339, UTC); `port`: the ServicePort;
- * `backend`: the instance's ip:port (null when none was reached: a 503, a 400); `server`: the
+ * `backend`: the instance's ip:port (after failed connects, the last one tried; null when there
+ * was none to try: a 503 with no healthy instance, a 400); `server`: the
  * instance's `<hostname>-<id>` (HAProxy's server name); `status`: HTTP only, the status sent to
  * the client (null when the exchange ended without one); `durationMs`: HTTP, from the request
  * head to the end of the response; TCP, from accept to close; bytes as seen from the client
