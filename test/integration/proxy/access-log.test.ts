@@ -53,21 +53,25 @@ for (const workers of [0, 2]) {
 
     const webPort = await freePort();
     const dbPort = await freePort();
+    const gonePort = await freePort();
+    const deadBackend = await freePort();
     const lb = new LoadBalancer({ bindIp: '127.0.0.1', logger: silentLogger(), clock: systemClock, workers, accessLogPath: path });
     after(() => lb.close());
     const { stamps } = makeState(new Date().toISOString());
     await lb.update([
       makeService({ id: 'web1', name: 'web', hostname: 'h1', proxyMode: 'http', updated: stamps.now(), ports: [{ type: 'tcp', port: httpPort, servicePort: webPort, ip: '127.0.0.1' }] }),
       makeService({ id: 'db1', name: 'db', hostname: 'h2', proxyMode: 'tcp', updated: stamps.now(), ports: [{ type: 'tcp', port: echo.endpoint.port, servicePort: dbPort, ip: '127.0.0.1' }] }),
+      makeService({ id: 'gone1', name: 'gone', hostname: 'h3', proxyMode: 'http', updated: stamps.now(), ports: [{ type: 'tcp', port: deadBackend, servicePort: gonePort, ip: '127.0.0.1' }] }),
     ]);
 
     assert.equal((await get(webPort, '/')).status, 200);
     assert.equal((await get(webPort, '/missing')).status, 404);
     assert.equal((await exchange(dbPort, 'ping-pong')).toString(), 'ping-pong');
+    assert.equal((await get(gonePort, '/')).status, 503); // the instance refuses connections
 
     const lines = await eventually(() => {
       const all = readLines(path);
-      assert.equal(all.length, 3, JSON.stringify(all));
+      assert.equal(all.length, 4, JSON.stringify(all));
       return all;
     });
     const http200 = lines.find((l) => l['service'] === 'web' && l['status'] === 200);
@@ -91,5 +95,8 @@ for (const workers of [0, 2]) {
     assert.equal(tcp['bytesIn'], 'ping-pong'.length);
     assert.equal(tcp['bytesOut'], 'ping-pong'.length);
     assert.equal('status' in tcp, false, 'TCP lines carry no HTTP status');
+    const refused = lines.find((l) => l['service'] === 'gone') ?? {};
+    assert.deepEqual([refused['status'], refused['backend'], refused['server']], [503, `127.0.0.1:${deadBackend}`, 'h3-gone1'], 'a 503 after failed connects names the instance last tried');
+    assert.ok((refused['bytesOut'] as number) > 0);
   });
 }
