@@ -19,12 +19,15 @@ const httpPort = Number(process.env['LB_HTTP_PORT'] ?? 8092);
 const workers = Number(process.env['LB_WORKERS'] ?? 0);
 if (!Number.isInteger(workers) || workers < 0) throw new Error(`LB_WORKERS must be a whole number ≥ 0, not ${JSON.stringify(process.env['LB_WORKERS'])}`);
 const script = process.env['LB_WORKER_SCRIPT'];
+/** LB_ACCESS_LOG: a path (or `-`) for --proxy-access-log, to measure its cost; unset: off. */
+const accessLog = process.env['LB_ACCESS_LOG'];
 const lb = new LoadBalancer({
   bindIp: '127.0.0.1',
   clock: systemClock,
   logger: createLogger({ level: 'warn', format: 'text' }),
   workers,
   ...(script === undefined ? {} : { workerScript: { url: pathToFileURL(script) } }),
+  ...(accessLog ? { accessLogPath: accessLog } : {}),
 });
 await lb.update([
   service('bench-tcp', 'tcp', tcpPort, 'tcp1', 9001),

@@ -2,7 +2,7 @@
  * catalog: the Sidecar data model (Service, Server, State), its exact JSON encoding and the
  * merge rules. No I/O and no timers (the send schedules are replication's).
  */
-export { ServiceStatus, type StatusCode, statusString } from './status.js';
+export { ServiceStatus, type StatusCode, statusString, statusName } from './status.js';
 export {
   type Port,
   type Service,
@@ -41,7 +41,7 @@ export {
   stateChangedEventToGoJson,
   encodeNodeMeta,
 } from './codec.js';
-export type { ChangeEvent } from './change-event.js';
+export type { ChangeEvent, ChangeCause } from './change-event.js';
 export type { CheckSpec } from './check-spec.js';
 export { ServicesState, type ServicesStateOptions } from './services-state.js';
 export { StateJson, type VersionedStateView } from './state-json.js';

@@ -1,5 +1,5 @@
 import { Emitter, EPOCH, rethrowToProducer, type Clock, type Event, type Logger, type Timestamp, msToTimestamp, TimestampSource } from '../core/index.js';
-import type { ChangeEvent } from './change-event.js';
+import type { ChangeCause, ChangeEvent } from './change-event.js';
 import type { ServerView, StateView } from './codec.js';
 import { groupByService } from './codec.js';
 import {
@@ -131,7 +131,7 @@ export class ServicesState implements StateView {
     if (stored === undefined) {
       server.services.set(incoming.id, incoming);
       this.revision++;
-      this.serviceChanged(incoming, ServiceStatus.UNKNOWN);
+      this.serviceChanged(incoming, ServiceStatus.UNKNOWN, 'new');
       this.relayIfRemote(incoming);
       return;
     }
@@ -140,7 +140,7 @@ export class ServicesState implements StateView {
     const next = keepsDraining(stored, incoming) ? { ...incoming, status: ServiceStatus.DRAINING } : incoming;
     server.services.set(next.id, next);
     this.revision++;
-    if (stored.status !== next.status) this.serviceChanged(next, stored.status);
+    if (stored.status !== next.status) this.serviceChanged(next, stored.status, 'update');
     this.relayIfRemote(next);
   }
 
@@ -154,8 +154,9 @@ export class ServicesState implements StateView {
     if (server === undefined) return [];
     const live = [...server.services.values()].filter((s) => !isTombstone(s));
     if (live.length === 0) return [];
-    this.log.info({ hostname, records: live.length }, 'Expiring records of a departed host');
-    return live.map((svc) => this.tombstone(server, svc, this.stamps.now()));
+    // The replicator says it at info ("Tombstoned the services of the departed member"), and each record's change line why.
+    this.log.debug({ hostname, records: live.length }, 'Expiring records of a departed host');
+    return live.map((svc) => this.tombstone(server, svc, this.stamps.now(), 'host-left'));
   }
 
   /**
@@ -174,8 +175,8 @@ export class ServicesState implements StateView {
         }
         const lifespan = isDraining(svc) ? DRAINING_LIFESPAN_NS : ALIVE_LIFESPAN_NS;
         if (svc.updated < now - lifespan) {
-          this.log.warn({ service: svc.name, id: svc.id, hostname: svc.hostname }, 'Found expired service, tombstoning');
-          result.push(this.tombstone(server, svc, svc.updated + EXPIRY_BUMP_NS));
+          // Said by the change event's log line (its cause is `expired`).
+          result.push(this.tombstone(server, svc, svc.updated + EXPIRY_BUMP_NS, 'expired'));
         }
       }
     }
@@ -192,8 +193,8 @@ export class ServicesState implements StateView {
     const result: Service[] = [];
     for (const svc of [...server.services.values()]) {
       if (currentIds.has(svc.id) || isTombstone(svc)) continue;
-      this.log.warn({ service: svc.name, id: svc.id }, 'Tombstoning a local service that went away');
-      const tomb = this.tombstone(server, svc, this.stamps.now());
+      // Said by the change event's log line (its cause is `vanished`).
+      const tomb = this.tombstone(server, svc, this.stamps.now(), 'vanished');
       for (let i = 0; i < TOMBSTONE_COPIES; i++) result.push(tomb);
     }
     return result;
@@ -210,11 +211,11 @@ export class ServicesState implements StateView {
     this.relay.dispose();
   }
 
-  private tombstone(server: ServerRecord, svc: Service, updated: Timestamp): Service {
+  private tombstone(server: ServerRecord, svc: Service, updated: Timestamp, cause: ChangeCause): Service {
     const tomb: Service = { ...svc, status: ServiceStatus.TOMBSTONE, updated };
     server.services.set(svc.id, tomb);
     this.revision++;
-    this.serviceChanged(tomb, svc.status);
+    this.serviceChanged(tomb, svc.status, cause);
     return tomb;
   }
 
@@ -225,7 +226,7 @@ export class ServicesState implements StateView {
     if (server.services.size === 0) this.records.delete(hostname);
   }
 
-  private serviceChanged(svc: Service, previousStatus: number): void {
+  private serviceChanged(svc: Service, previousStatus: number, cause: ChangeCause): void {
     const server = this.records.get(svc.hostname);
     if (server !== undefined) {
       server.lastUpdated = svc.updated;
@@ -234,7 +235,7 @@ export class ServicesState implements StateView {
     this.lastChangedAt = svc.updated;
     const code = svc.status >= 0 && svc.status <= 4 ? svc.status : ServiceStatus.TOMBSTONE;
     this.changesByStatus[code] = (this.changesByStatus[code] ?? 0) + 1;
-    this.changed.fire({ service: svc, previousStatus, time: this.lastChangedAt });
+    this.changed.fire({ service: svc, previousStatus, time: this.lastChangedAt, cause });
   }
 
   private relayIfRemote(svc: Service): void {

@@ -25,3 +25,25 @@ export function statusString(status: StatusCode): string {
       return 'Tombstone';
   }
 }
+
+/**
+ * The status's name as operators read it in logs and the docs: `ALIVE`, `TOMBSTONE`,
+ * `UNHEALTHY`, `UNKNOWN`, `DRAINING`; any other code (a tombstone on the wire) prints
+ * `TOMBSTONE(<code>)`.
+ */
+export function statusName(status: StatusCode): string {
+  switch (status) {
+    case ServiceStatus.ALIVE:
+      return 'ALIVE';
+    case ServiceStatus.TOMBSTONE:
+      return 'TOMBSTONE';
+    case ServiceStatus.UNHEALTHY:
+      return 'UNHEALTHY';
+    case ServiceStatus.UNKNOWN:
+      return 'UNKNOWN';
+    case ServiceStatus.DRAINING:
+      return 'DRAINING';
+    default:
+      return `TOMBSTONE(${status})`;
+  }
+}

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/index.js';
+import { statusName } from '../daemon/index.js';
 
 /** A tiny HTTP service for `sidecar demo`: answers `/`, `/version` and takes listener POSTs. */
 export interface DemoBackend {
@@ -54,8 +55,16 @@ function logEvent(backend: string, body: string, logger: Logger): void {
   try {
     const event = JSON.parse(body) as { ChangeEvent?: { Service?: { Name?: string; ID?: string; Status?: number }; PreviousStatus?: number } };
     const svc = event.ChangeEvent?.Service;
+    const status = svc?.Status;
+    const previous = event.ChangeEvent?.PreviousStatus;
     logger.info(
-      { backend, service: svc?.Name, id: svc?.ID, status: svc?.Status, previous: event.ChangeEvent?.PreviousStatus },
+      {
+        backend,
+        service: svc?.Name,
+        id: svc?.ID,
+        ...(status === undefined ? {} : { status: statusName(status), statusCode: status }),
+        ...(previous === undefined ? {} : { previous: statusName(previous), previousCode: previous }),
+      },
       'Demo backend received a Sidecar change event',
     );
   } catch {

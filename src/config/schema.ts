@@ -86,6 +86,8 @@ export interface SidecarConfig {
   readonly proxyMaxConnections: number;
   /** Worker threads that forward; 0: the main thread forwards. */
   readonly proxyWorkers: number;
+  /** '': off; '-': stdout; else a file appended to. */
+  readonly proxyAccessLog: string;
   readonly listenerUrls: readonly string[];
 }
 
@@ -735,6 +737,19 @@ export const SETTINGS: readonly Setting[] = [
     doc:
       'Worker threads that forward connections, each with its own listening socket on every ServicePort (SO_REUSEPORT: the kernel spreads new connections over them). ' +
       'Gossip, health checks and the API stay on the main thread, so proxy load does not slow them. 0: the main thread forwards (the single-thread mode, for the smallest hosts). Each worker costs about 15 MiB.',
+    origin: 'new',
+  }),
+  setting({
+    key: 'proxyAccessLog',
+    env: ['PROXY_ACCESS_LOG'],
+    flag: { long: '--proxy-access-log', arg: '<path|->' },
+    type: 'path',
+    parse: asString,
+    defaultValue: fixed(''),
+    defaultText: '(none: off)',
+    doc:
+      'Proxy access log: one JSON line per proxied HTTP request or TCP connection (time, service, port, client, backend, status, duration, bytes in and out; see the README) appended to this file, or written to stdout with `-`. ' +
+      'Every forwarding thread writes its own lines in batches, off the request path; if the disk cannot keep up, lines are dropped and counted rather than buffered without bound. Open it with append-only rotation in mind (logrotate `copytruncate`).',
     origin: 'new',
   }),
   setting({

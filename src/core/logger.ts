@@ -16,21 +16,56 @@ export interface LoggerOptions {
 }
 
 /**
- * The root logger. `json` writes pino's JSON lines; `text` writes one readable line per
- * record with a full timestamp (like the Go Sidecar's logrus text format). No pino transports:
- * they need worker files and break the single-executable build.
+ * The root logger. `json` writes one JSON object per line shaped like the Go Sidecar's logrus
+ * `JSONFormatter` (see {@link logrusJsonOptions}); `text` writes one readable line per record
+ * with a full timestamp (like the Go Sidecar's logrus text format). No pino transports: they
+ * need worker files and break the single-executable build.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const destination = options.destination ?? process.stdout;
   const level: LevelWithSilent = options.level;
   if (options.format === 'json') {
-    return pino({ level, base: null }, destination);
+    return pino({ level, base: null, ...logrusJsonOptions }, destination);
   }
   return pino(
     { level, base: null },
     { write: (line: string) => destination.write(formatTextLine(line)) },
   );
 }
+
+/** logrus's level names (`Level.String()`): `warning`, not pino's `warn`. */
+const LOGRUS_LEVELS: Readonly<Record<string, string>> = {
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warning',
+  error: 'error',
+  fatal: 'fatal',
+};
+
+/** The keys logrus owns; a field with one of these names is written as `fields.<name>`, as logrus does. */
+const RESERVED_KEYS = ['level', 'time', 'msg'] as const;
+
+/**
+ * pino options that make its JSON lines match what log pipelines built for the Go Sidecar
+ * parse (logrus `JSONFormatter{}`: `{"level":"info","msg":"…","time":"<RFC 3339>",…fields}`):
+ * level names instead of pino's numbers, an RFC 3339 time (UTC, with milliseconds: Go's
+ * `time.Parse(time.RFC3339, …)` accepts the fraction) instead of epoch milliseconds, `msg`
+ * for the message. Key order differs from logrus's sorted keys, which no JSON reader sees.
+ */
+export const logrusJsonOptions = {
+  messageKey: 'msg',
+  timestamp: () => `,"time":"${new Date().toISOString()}"`,
+  formatters: {
+    level: (label: string) => ({ level: LOGRUS_LEVELS[label] ?? label }),
+    log: (record: Record<string, unknown>): Record<string, unknown> => {
+      if (!RESERVED_KEYS.some((k) => k in record)) return record;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(record)) out[(RESERVED_KEYS as readonly string[]).includes(k) ? `fields.${k}` : k] = v;
+      return out;
+    },
+  },
+} as const;
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 

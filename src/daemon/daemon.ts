@@ -9,7 +9,7 @@ import {
   type FdLimits,
   type Logger,
 } from '../core/index.js';
-import { ServicesState, type Service } from '../catalog/index.js';
+import { ServicesState } from '../catalog/index.js';
 import { chooseAdvertiseIp, loggableConfig, type LoadedConfig, type SidecarConfig } from '../config/index.js';
 import type { MultiDiscovery } from '../discovery/index.js';
 import { DockerHealthChecker, HealthMonitor, checkerFor } from '../health/index.js';
@@ -23,6 +23,7 @@ import { buildDiscovery } from './discovery-factory.js';
 import { withoutSuspectHosts } from './suspect-hosts.js';
 import { loadBalancerOptions } from './load-balancer-options.js';
 import { agentHostNames } from './agent-host-names.js';
+import { changeLine, type ChangeLineContext } from './change-line.js';
 
 
 /** The standard checkers, with `DockerHealth` answered from Docker discovery. */
@@ -126,7 +127,13 @@ export class Daemon {
     });
     this.closers.push(() => listeners.close());
     this.disposables.add(state.onDidChangeService((event) => listeners.notify(event)));
-    this.disposables.add(state.onDidChangeService((event) => this.logChange(event.service, event.previousStatus)));
+    const changeContext: ChangeLineContext = { hostname: config.hostname, healthReason: (id) => health.reasonFor(id) };
+    this.disposables.add(
+      state.onDidChangeService((event) => {
+        const line = changeLine(event, changeContext);
+        this.log[line.level](line.fields, line.msg);
+      }),
+    );
 
     // The one owner of this host's services: discovery changes and health results are
     // stamped, merged and announced when they happen; it also feeds health the list.
@@ -299,13 +306,6 @@ export class Daemon {
       { node: process.version },
       `Sidecar ${this.config.hostname} on Node ${process.version} running ${company} in cluster "${this.config.clusterName}", advertising ${advertiseIp}:${gossip} ` +
         `${found}${extra}. API on ${this.config.apiTlsCert === '' ? 'http' : 'https'}://${address.host === '0.0.0.0' ? '127.0.0.1' : address.host}:${address.port}/api/services.json`,
-    );
-  }
-
-  private logChange(svc: Service, previousStatus: number): void {
-    this.log.info(
-      { service: svc.name, id: svc.id, hostname: svc.hostname, previous: previousStatus, status: svc.status },
-      'Service status changed',
     );
   }
 }

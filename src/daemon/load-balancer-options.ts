@@ -1,4 +1,5 @@
-import type { Clock, FdLimits, Logger } from '../core/index.js';
+import { closeSync, openSync } from 'node:fs';
+import { ErrorCode, SidecarError, errorMessage, type Clock, type FdLimits, type Logger } from '../core/index.js';
 import type { SidecarConfig } from '../config/index.js';
 import type { LoadBalancerOptions } from '../proxy/index.js';
 import { logProxyFdBudget, proxyFdBudget } from './proxy-fd-budget.js';
@@ -10,6 +11,22 @@ import { logProxyFdBudget, proxyFdBudget } from './proxy-fd-budget.js';
 function nodeHasReusePort(version: string = process.versions.node): boolean {
   const [major = 0, minor = 0] = version.split('.').map(Number);
   return major > 22 || (major === 22 && minor >= 12);
+}
+
+/**
+ * `--proxy-access-log`: a file that cannot be opened for append stops the start with a clear
+ * error (each forwarding thread opens its own descriptor later, on its first line).
+ */
+function checkAccessLog(path: string, logger: Logger): void {
+  if (path === '') return;
+  if (path !== '-') {
+    try {
+      closeSync(openSync(path, 'a', 0o640));
+    } catch (err) {
+      throw new SidecarError(ErrorCode.CONFIG_INVALID, `--proxy-access-log ${path}: cannot open it for append (${errorMessage(err)})`);
+    }
+  }
+  logger.info({ proxyAccessLog: path }, `proxy access log: one JSON line per request (HTTP) or connection (TCP) to ${path === '-' ? 'stdout' : path}`);
 }
 
 /**
@@ -26,6 +43,7 @@ export function loadBalancerOptions(config: SidecarConfig, fdLimits: FdLimits | 
     workers = 0;
   }
   logger.info({ proxyWorkers: workers }, workers === 0 ? 'the main thread forwards proxied connections' : `${workers} worker thread(s) forward proxied connections`);
+  checkAccessLog(config.proxyAccessLog, logger);
   return {
     bindIp: config.proxyBindIp,
     slowStartMs: config.proxySlowStartMs,
@@ -36,5 +54,6 @@ export function loadBalancerOptions(config: SidecarConfig, fdLimits: FdLimits | 
     workers,
     logger,
     clock,
+    ...(config.proxyAccessLog === '' ? {} : { accessLogPath: config.proxyAccessLog }),
   };
 }

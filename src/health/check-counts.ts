@@ -1,14 +1,16 @@
 import type { CheckResult } from './checker.js';
 
 /**
- * How a check run ended, as metrics name it: the checker's result (`sickly` is `unhealthy`
- * here, the word operators use), a `timeout` (the run outlived the check interval), or
- * `local_shortage` (this host could not run it: no fd or port; the status was kept).
+ * How a check run ended, in the one vocabulary of logs and metrics: `healthy`;
+ * `wrong_answer` (it answered, but not as it should: another HTTP status, a non-zero exit;
+ * the Go Sidecar's "sickly"); `no_answer` (connection refused, the command did not start: Go's
+ * "unknown"); `timeout` (the run outlived the check interval); `local_shortage` (this host
+ * could not run it: no fd or port; the status was kept).
  */
-export type CheckOutcomeName = 'healthy' | 'unhealthy' | 'unknown' | 'timeout' | 'local_shortage';
+export type CheckOutcomeName = 'healthy' | 'wrong_answer' | 'no_answer' | 'timeout' | 'local_shortage';
 
 export function outcomeName(result: CheckResult): CheckOutcomeName {
-  return result === 'sickly' ? 'unhealthy' : result;
+  return result === 'sickly' ? 'wrong_answer' : result === 'unknown' ? 'no_answer' : 'healthy';
 }
 
 /** One line of {@link CheckCounts.snapshot}. */

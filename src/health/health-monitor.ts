@@ -1,10 +1,11 @@
 import PQueue from 'p-queue';
 import { Emitter, ErrorCode, SidecarError, errorMessage, redactUrls, type Clock, type Event, type Logger, type TimerHandle } from '../core/index.js';
-import { ServiceStatus, statusString, type CheckSpec, type Service, type StatusCode } from '../catalog/index.js';
+import { ServiceStatus, statusName, type CheckSpec, type Service, type StatusCode } from '../catalog/index.js';
 import type { CheckOutcome, CheckResult, Checker } from './checker.js';
 import { checkerFor as defaultCheckerFor, isKnownCheckType, suggestCheckType } from './checker-registry.js';
 import { defaultCheckFor, type CheckPlan } from './default-check.js';
 import { failureOutcome } from './local-shortage-outcome.js';
+import { checkReason } from './check-reason.js';
 import { ShortageEpisode } from './shortage-episode.js';
 import { CheckCounts, outcomeName, type CheckCount } from './check-counts.js';
 import { spreadRuns, type SpreadRuns } from './spread-runs.js';
@@ -239,6 +240,16 @@ export class HealthMonitor {
     return this.resultsVersionCount;
   }
 
+  /**
+   * Why service `id` has the status its check gives, in words, for the one log line of a
+   * status change: `HttpGet http://10.0.0.5:8080/health failed: HTTP 503 from …`, `… passed`,
+   * `External ./check.sh: no result yet`; undefined when it has no check.
+   */
+  reasonFor(id: string): string | undefined {
+    const entry = this.checks.get(id);
+    return entry === undefined ? undefined : checkReason(entry.type, redactUrls(entry.args), entry.thresholds, entry.lastError);
+  }
+
   /** Every check, for the API and logs. */
   describe(): CheckDescription[] {
     return [...this.checks.values()].map((entry) => ({
@@ -384,21 +395,25 @@ export class HealthMonitor {
     entry.thresholds = applyResult(entry.thresholds, outcome.result, this.thresholds);
     entry.lastResult = outcome.result;
     entry.lastRunMs = this.clock.nowMs();
+    const after = serviceStatusFor(entry.thresholds.state);
     if (outcome.result === 'healthy') {
       entry.lastError = undefined;
     } else {
       // Checkers redact the URLs they quote; this catches any other checker's (house rule 9).
       entry.lastError = redactUrls(outcome.error ?? outcome.result);
       const code = outcome === TIMEOUT_OUTCOME ? ErrorCode.HEALTH_CHECK_TIMEOUT : ErrorCode.HEALTH_CHECK_FAILED;
-      const fields = { id: entry.id, type: entry.type, args: redactUrls(entry.args), result: outcome.result, code, err: entry.lastError };
-      // The first failure of a streak is worth a line; the rest would repeat it every round.
-      if (entry.thresholds.consecutiveFailures === 1) this.log.warn(fields, 'Health check failed');
-      else this.log.debug({ ...fields, consecutiveFailures: entry.thresholds.consecutiveFailures }, 'Health check still failing');
+      const fields = { id: entry.id, type: entry.type, args: redactUrls(entry.args), outcome: outcomeName(outcome.result), code, err: entry.lastError };
+      // The first failure of a streak is worth a line, unless it changes the status: then the
+      // agent's "Service status changed" line says it, with this reason (one line per change).
+      // The rest of a streak would repeat it every round.
+      if (entry.thresholds.consecutiveFailures === 1 && after === before) this.log.warn(fields, `Health check failed: ${entry.type} ${fields.args}: ${entry.lastError}`);
+      else this.log.debug({ ...fields, consecutiveFailures: entry.thresholds.consecutiveFailures }, entry.thresholds.consecutiveFailures === 1 ? 'Health check failed' : 'Health check still failing');
     }
     if (entry.lastResult !== resultBefore || entry.lastError !== errorBefore) this.resultsVersionCount++;
-    const after = serviceStatusFor(entry.thresholds.state);
     if (after === before) return;
-    this.log.info({ id: entry.id, from: statusString(before), to: statusString(after), err: entry.lastError }, 'Health status changed');
+    // The agent's one line per status change ("Service status changed", with this check's
+    // reason) says it at info; this is the health monitor's own view, for debugging.
+    this.log.debug({ id: entry.id, previous: statusName(before), status: statusName(after), err: entry.lastError }, 'Health status changed');
     this.changes.fire({ id: entry.id, status: after });
   }
 }

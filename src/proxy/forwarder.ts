@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { ConnectionBudget } from './connection-budget.js';
 import type { OutlierOptions } from './http/outlier-detector.js';
+import type { AccessLogWriter } from './access-log.js';
 
 /*
  * What every forwarder shares: the Forwarder interface, its route and options, the endpoint
@@ -159,6 +160,8 @@ export interface ForwarderOptions {
    * until, ms since epoch), so the other worker threads can skip it too.
    */
   readonly onEjected?: (port: number, key: string, untilMs: number) => void;
+  /** This thread's proxy access log (`--proxy-access-log`): one line per request (HTTP) or connection (TCP). None: off. */
+  readonly accessLog?: AccessLogWriter;
 }
 
 export const FORWARDER_DEFAULTS = {
@@ -170,4 +173,4 @@ export const FORWARDER_DEFAULTS = {
   retries: 3,
   maxIdlePerEndpoint: 64,
   poolIdleTimeoutMs: 4_000,
-} as const satisfies Required<Omit<ForwarderOptions, 'outlier' | 'budget' | 'onEjected'>>;
+} as const satisfies Required<Omit<ForwarderOptions, 'outlier' | 'budget' | 'onEjected' | 'accessLog'>>;

@@ -310,7 +310,7 @@ export class FrontendSet {
       const { clock } = this.options;
       const route: ForwarderRoute = { picker: frontend.picker, ...(frontend.serviceName === undefined ? {} : { serviceName: frontend.serviceName }) };
       fw = kind === 'tcp'
-        ? new TcpForwarder(frontend.picker, clock, frontend.logger, this.options)
+        ? new TcpForwarder(frontend.picker, clock, frontend.logger, this.options, { port: frontend.port, ...(frontend.serviceName === undefined ? {} : { serviceName: frontend.serviceName }) })
         : new HttpForwarder(frontend.port, route, clock, frontend.logger, this.options);
       frontend.forwarders.set(kind, fw);
     }

@@ -35,7 +35,9 @@ export interface ProxyStatus {
 /** A port collision is logged at most once per this period (the Go Sidecar's Envoy rule). 1 min. */
 const COLLISION_LOG_INTERVAL_MS = 60_000;
 
-export interface LoadBalancerOptions extends Omit<ForwarderOptions, 'budget'> {
+export interface LoadBalancerOptions extends Omit<ForwarderOptions, 'budget' | 'accessLog'> {
+  /** `--proxy-access-log`: a file every forwarding thread appends its lines to, or `-` (stdout). None: off. */
+  readonly accessLogPath?: string;
   /** The well-known IP every ServicePort is bound on (default 192.168.168.168). */
   readonly bindIp: string;
   readonly logger: Logger;
@@ -74,7 +76,7 @@ export class LoadBalancer {
   private updates = 0;
 
   constructor(private readonly options: LoadBalancerOptions) {
-    const { fdBudget: b, workers = 0, workerScript, bindIp, logger, clock, drainTimeoutMs, slowStartMs, ...forwarder } = options;
+    const { fdBudget: b, workers = 0, workerScript, bindIp, logger, clock, drainTimeoutMs, slowStartMs, accessLogPath, ...forwarder } = options;
     if (workers > 0) {
       this.plane = new WorkerDataPlane({
         workers,
@@ -86,6 +88,7 @@ export class LoadBalancer {
         ...(slowStartMs === undefined ? {} : { slowStartMs }),
         ...(b === undefined ? {} : { fdBudget: b }),
         ...(workerScript === undefined ? {} : { script: workerScript }),
+        ...(accessLogPath === undefined ? {} : { accessLogPath }),
       });
     } else {
       const budget = b === undefined ? undefined : new ConnectionBudget({ ...b, logger, clock });

@@ -1,8 +1,11 @@
 import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { errorMessage, type Clock, type Logger } from '../core/index.js';
 import { ActiveSet } from './active-set.js';
 import { endSocket } from './end-socket.js';
 import { ReadBuffers } from './read-buffers.js';
+import type { AccessLogWriter } from './access-log.js';
+import { accessLogLine, addressText } from './access-log-line.js';
 import { TimeoutSweep } from './timeout-sweep.js';
 import { FORWARDER_DEFAULTS, type EndpointCounters, type EndpointPicker, type Forwarder, type ForwarderOptions, type ForwarderRoute, type ForwarderStats, type ProxyEndpoint } from './forwarder.js';
 
@@ -27,6 +30,8 @@ interface Connection {
   clientPaused: boolean;
   /** Where upstream bytes are read; replaced when a write the kernel could not take whole holds it. */
   readBuffer: Buffer | undefined;
+  /** Access log on: when the connection was accepted (performance.now()). */
+  startedAt: number;
 }
 
 /**
@@ -65,14 +70,20 @@ export class TcpForwarder implements Forwarder {
   private readonly connectTicks: number;
   private tick = 0;
   private readonly readBuffers = new ReadBuffers(READ_BUFFER_BYTES, SPARE_READ_BUFFERS);
+  private readonly accessLog: AccessLogWriter | undefined;
+  private serviceName: string;
 
+  /** `frontend`: the ServicePort and service this forwarder serves, named in access-log lines. */
   constructor(
     picker: EndpointPicker,
     clock: Clock,
     private readonly logger: Logger,
     options: ForwarderOptions = {},
+    private readonly frontend: { readonly port: number; readonly serviceName?: string } = { port: 0 },
   ) {
     this.picker = picker;
+    this.accessLog = options.accessLog;
+    this.serviceName = frontend.serviceName ?? 'unknown';
     this.connectTimeoutMs = options.connectTimeoutMs ?? FORWARDER_DEFAULTS.connectTimeoutMs;
     this.clientTimeoutMs = options.clientTimeoutMs ?? FORWARDER_DEFAULTS.clientTimeoutMs;
     this.serverIdleTimeoutMs = options.serverIdleTimeoutMs ?? FORWARDER_DEFAULTS.serverIdleTimeoutMs;
@@ -87,6 +98,7 @@ export class TcpForwarder implements Forwarder {
   /** Replaces the picker; only connections accepted (or retried) from now on use it. */
   setRoute(route: ForwarderRoute): void {
     this.picker = route.picker;
+    if (route.serviceName !== undefined) this.serviceName = route.serviceName;
   }
 
   /** Nothing is kept for reuse in TCP mode. */
@@ -118,7 +130,12 @@ export class TcpForwarder implements Forwarder {
       upstreamPaused: false,
       clientPaused: false,
       readBuffer: undefined,
+      startedAt: 0,
     };
+    if (this.accessLog !== undefined) {
+      conn.startedAt = performance.now();
+      void client.remoteAddress; // the peer's address is read (and kept) now: a closed socket no longer has one
+    }
     client.on('error', (err: Error) => {
       this.logger.debug({ err: errorMessage(err) }, 'client socket error');
       this.abort(conn);
@@ -329,6 +346,15 @@ export class TcpForwarder implements Forwarder {
       conn.endpoint.bytesIn += conn.upstream.bytesWritten;
       conn.endpoint.bytesOut += conn.upstream.bytesRead;
     }
+    if (this.accessLog !== undefined) this.logConnection(conn);
+  }
+
+  private logConnection(conn: Connection): void {
+    const client = conn.client;
+    const backend = conn.established ? conn.endpoint : undefined;
+    (this.accessLog as AccessLogWriter).write(
+      accessLogLine(this.serviceName, this.frontend.port, 'tcp', addressText(client.remoteAddress, client.remotePort), backend, undefined, performance.now() - conn.startedAt, client.bytesRead, client.bytesWritten),
+    );
   }
 
   private countersOf(endpoint: ProxyEndpoint): EndpointCounters {

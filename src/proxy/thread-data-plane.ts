@@ -6,6 +6,7 @@ import { RoundRobin } from './round-robin.js';
 import { SlowStartPicker } from './slow-start.js';
 import type { RoutingTable } from './routing-table.js';
 import type { ConnectionBudget } from './connection-budget.js';
+import { AccessLogWriter, type AccessLogStats } from './access-log.js';
 
 export interface ThreadDataPlaneOptions extends FrontendSetOptions {
   readonly logger: Logger;
@@ -15,6 +16,8 @@ export interface ThreadDataPlaneOptions extends FrontendSetOptions {
    * 10 000 ms; 0 turns slow start off. The first routes after start-up are not slowed.
    */
   readonly slowStartMs?: number;
+  /** `--proxy-access-log`: a file (opened for append by this thread) or `-` (stdout). None: no access log (unless `accessLog` is given). */
+  readonly accessLogPath?: string;
 }
 
 /** Default slow-start window: 10 s, long enough for a cold instance's caches and JIT to warm. */
@@ -30,9 +33,18 @@ export class ThreadDataPlane implements DataPlane {
   private readonly pickers = new Map<number, SlowStartPicker>();
   private firstUpdate = true;
   private readonly frontends: FrontendSet;
+  /** The access log this plane opened (and closes); one given in `accessLog` belongs to the caller. */
+  private readonly ownAccessLog: AccessLogWriter | undefined;
 
   constructor(private readonly options: ThreadDataPlaneOptions) {
-    this.frontends = new FrontendSet(options);
+    const path = options.accessLogPath;
+    this.ownAccessLog = options.accessLog === undefined && path !== undefined && path !== '' ? new AccessLogWriter(path, options.logger, options.clock) : undefined;
+    this.frontends = new FrontendSet(this.ownAccessLog === undefined ? options : { ...options, accessLog: this.ownAccessLog });
+  }
+
+  /** This thread's access-log counters; undefined when it has none. */
+  accessLogStats(): AccessLogStats | undefined {
+    return (this.ownAccessLog ?? this.options.accessLog)?.stats();
   }
 
   get budget(): ConnectionBudget | undefined {
@@ -99,7 +111,8 @@ export class ThreadDataPlane implements DataPlane {
     return this.frontends.stats();
   }
 
-  close(): Promise<void> {
-    return this.frontends.close();
+  async close(): Promise<void> {
+    await this.frontends.close();
+    await this.ownAccessLog?.close();
   }
 }

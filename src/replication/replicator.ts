@@ -106,7 +106,7 @@ export class Replicator {
       this.log.debug({ member: member.name }, 'No live records to expire for the departed member');
       return;
     }
-    this.log.info({ member: member.name, services: tombstones.length }, 'Tombstoned the services of the departed member');
+    this.log.info({ member: member.name, services: tombstones.length }, `Tombstoned the ${tombstones.length} service(s) of departed member ${member.name}`);
     this.counters.hostsExpired++;
     this.scheduler.send(tombstones, lifespans.TOMBSTONE_COUNT);
   }

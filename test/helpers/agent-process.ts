@@ -86,3 +86,17 @@ export async function runAgentToExit(
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
+
+/** A JSON log record's time in ms since the epoch (the agent writes RFC 3339, as the Go Sidecar's logrus did); NaN without one. */
+export function logTimeMs(record: Record<string, unknown>): number {
+  const time = record['time'];
+  return typeof time === 'number' ? time : Date.parse(String(time));
+}
+
+const LEVEL_NUMBERS: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warning: 40, error: 50, fatal: 60 };
+
+/** A JSON log record's level as pino's number (20 debug … 50 error); the agent writes logrus's names (`warning`). */
+export function logLevel(record: Record<string, unknown>): number {
+  const level = record['level'];
+  return typeof level === 'number' ? level : (LEVEL_NUMBERS[String(level)] ?? Number.NaN);
+}

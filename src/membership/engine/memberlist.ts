@@ -301,7 +301,10 @@ export class Memberlist implements GossipCluster, Disposable {
   }
 
   private noteChange(what: 'joined' | 'left' | 'failed', m: Member): void {
-    if (m.name !== this.localName) this.log.info({ node: m.name, address: formatPeerAddress(addressOf(m)) }, `member ${what}`);
+    if (m.name !== this.localName) {
+      const address = formatPeerAddress(addressOf(m));
+      this.log.info({ node: m.name, address, change: what }, `member ${m.name} (${address}) ${what}`);
+    }
     this.didChangeMembers.fire();
   }
 

@@ -9,6 +9,7 @@ import type { ProxyEndpoint } from '../forwarder.js';
 import type { HttpErrorCounts } from './http-stats.js';
 import { ResponseRelay, type RelayOwner } from './response-relay.js';
 import { spliceTunnel } from './tunnel.js';
+import { accessLogLine, addressText } from '../access-log-line.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
@@ -49,6 +50,16 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
   private attempts = 0;
   private waitingUpstreamDrain = false;
   private startedAt = 0;
+  /** Bytes of the current request read from the client (head and body), for the access log. */
+  private reqBytes = 0;
+  /** Access log: the client's bytesWritten at the previous line (requests on a connection are answered in turn). */
+  private outAtStart = 0;
+  /** Access log: the endpoint the current request was last sent to (or tried). */
+  private backend: EndpointEntry | undefined = undefined;
+  /** Access log: the current request's line is written. */
+  private logged = true;
+  /** Access log: the client's `ip:port`, made at its first line. */
+  private clientText: string | undefined = undefined;
   /** Sweep tick (ctx.pool.tick) of the last client activity. */
   private seen = 0;
   done = false;
@@ -82,6 +93,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
 
   /** Called once the client socket has closed. */
   onClientClose(): void {
+    if (!this.logged && this.phase !== Phase.Idle && this.phase !== Phase.Closing) this.logExchange(null);
     this.phase = Phase.Closing;
     this.pending = undefined;
     const up = this.up;
@@ -126,7 +138,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
           return;
         }
         this.pending = end + 4 === buf.length ? undefined : buf.subarray(end + 4);
-        this.begin(head);
+        this.begin(head, end + 4);
         continue;
       }
       if (this.phase === Phase.Body) {
@@ -146,8 +158,13 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
     }
   }
 
-  private begin(head: RequestHead): void {
+  private begin(head: RequestHead, headBytes: number): void {
     this.req = head;
+    this.reqBytes = headBytes;
+    if (this.ctx.accessLog !== undefined) {
+      this.logged = false;
+      this.backend = undefined;
+    }
     this.reqFramer = framerFor(head.body);
     this.reqDone = false;
     this.relay.reset();
@@ -171,6 +188,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
       return;
     }
     const entry = this.ctx.pool.entryOf(endpoint);
+    this.backend = entry;
 
     const req = this.req as RequestHead;
     if (!req.upgrade) {
@@ -227,6 +245,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
   /** Forwards request body bytes of `buf` from `start`; returns how many were used, -1 on a framing error. */
   private forwardBody(buf: Buffer, start: number): number {
     const n = this.reqFramer.feed(buf, start);
+    this.reqBytes += n;
     if (n < 0) {
       this.ctx.counters.errors.badRequest++;
       if (!this.relay.headSent) this.reject(400, 'malformed chunked body');
@@ -343,6 +362,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
     this.up = undefined;
     this.seen = this.ctx.pool.tick;
     const res = this.relay.res;
+    if (!this.logged) this.logExchange(res?.status ?? null);
     const reusable = !upstreamEnded && this.reqDone && res !== undefined && res.keepAlive && !up.socket.destroyed;
     if (reusable) this.ctx.pool.release(up);
     else {
@@ -362,6 +382,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
 
   private tunnel(up: Upstream, res: ResponseHead, rest: Buffer | undefined): void {
     this.recordHead(up.entry, 101);
+    if (!this.logged) this.logExchange(101);
     this.phase = Phase.Tunnel;
     this.up = undefined;
     this.ctx.pool.detach(up);
@@ -384,6 +405,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
       `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n${body}`,
       'latin1',
     );
+    if (!this.logged) this.logExchange(status);
     if (!keep) {
       this.end();
       return;
@@ -400,11 +422,32 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
     this.ctx.badRequest(reason);
     this.pending = undefined;
     const body = JSON.stringify({ message: reason, status: 'error' });
+    const badHead = this.phase === Phase.Idle;
+    if (badHead && this.ctx.accessLog !== undefined) {
+      // No request began: this line covers the bad head alone.
+      this.logged = false;
+      this.backend = undefined;
+      this.reqBytes = 0;
+      this.startedAt = performance.now();
+    }
     this.client.write(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, 'latin1');
+    if (!this.logged) this.logExchange(status);
     const up = this.up;
     this.up = undefined;
     if (up !== undefined) up.socket.destroy();
     this.end();
+  }
+
+  /** The current request's access-log line (the access log is on: `logged` is only ever false then). */
+  private logExchange(status: number | null): void {
+    this.logged = true;
+    const client = this.client;
+    const written = client.bytesWritten;
+    const out = written - this.outAtStart;
+    this.outAtStart = written;
+    (this.ctx.accessLog as NonNullable<SessionOwner['accessLog']>).write(
+      accessLogLine(this.ctx.serviceName, this.ctx.port, 'http', (this.clientText ??= addressText(this.clientIp, client.remotePort)), this.backend, status, performance.now() - this.startedAt, this.reqBytes, out),
+    );
   }
 
   private end(): void {
@@ -415,6 +458,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
   }
 
   abort(): void {
+    if (!this.logged && this.phase !== Phase.Idle && this.phase !== Phase.Closing) this.logExchange(this.relay.res?.status ?? null);
     this.phase = Phase.Closing;
     this.pending = undefined;
     const up = this.up;

@@ -8,6 +8,7 @@ import { OutlierDetector } from './outlier-detector.js';
 import { UpstreamPool, type EndpointEntry } from './upstream-pool.js';
 import { ActiveSet } from '../active-set.js';
 import { TimeoutSweep } from '../timeout-sweep.js';
+import type { AccessLogWriter } from '../access-log.js';
 
 /** HTTP counters of one endpoint, with its pool and ejection state. */
 export interface HttpEndpointStats extends HttpCounters {
@@ -46,6 +47,7 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
   readonly retries: number;
   readonly clientTimeoutMs: number;
   readonly serverTimeoutMs: number;
+  readonly accessLog: AccessLogWriter | undefined;
   private readonly maxConnections: number;
   private readonly onEjected: ((port: number, key: string, untilMs: number) => void) | undefined;
   private readonly sessions = new ActiveSet<ClientSession>();
@@ -85,6 +87,7 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
     });
     this.outlier = new OutlierDetector(clock, options.outlier);
     this.onEjected = options.onEjected;
+    this.accessLog = options.accessLog;
   }
 
   /** Another worker thread ejected `key` until `untilMs`: new requests here skip it too. */

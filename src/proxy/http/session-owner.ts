@@ -1,4 +1,5 @@
 import type { EndpointPicker } from '../forwarder.js';
+import type { AccessLogWriter } from '../access-log.js';
 import type { MutableHttpCounters } from './http-stats.js';
 import type { OutlierDetector } from './outlier-detector.js';
 import type { EndpointEntry, UpstreamPool } from './upstream-pool.js';
@@ -18,6 +19,8 @@ export interface SessionOwner {
   readonly retries: number;
   readonly clientTimeoutMs: number;
   readonly serverTimeoutMs: number;
+  /** The thread's access log, or undefined when it is off. */
+  readonly accessLog: AccessLogWriter | undefined;
   connectFailed(entry: EndpointEntry, err: Error | undefined): void;
   outlierFailure(entry: EndpointEntry): void;
   noEndpoint(): void;

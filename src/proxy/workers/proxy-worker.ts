@@ -35,6 +35,7 @@ export function runProxyWorker(): void {
     reusePort: true,
     ...(data.slowStartMs === undefined ? {} : { slowStartMs: data.slowStartMs }),
     ...(data.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: data.drainTimeoutMs }),
+    ...(data.accessLogPath === undefined ? {} : { accessLogPath: data.accessLogPath }),
     ...(budget === undefined ? {} : { budget }),
     onEjected: (servicePort, key, untilMs) => send({ type: 'ejected', port: servicePort, key, untilMs }),
     logger,

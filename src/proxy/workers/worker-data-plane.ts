@@ -16,7 +16,9 @@ export interface WorkerDataPlaneOptions {
   readonly bindIp: string;
   readonly slowStartMs?: number;
   readonly drainTimeoutMs?: number;
-  readonly forwarder: Omit<ForwarderOptions, 'budget' | 'onEjected'>;
+  readonly forwarder: Omit<ForwarderOptions, 'budget' | 'onEjected' | 'accessLog'>;
+  /** `--proxy-access-log`: each worker opens the file for append itself (or writes to stdout for `-`). */
+  readonly accessLogPath?: string;
   /** The proxy's fd budget, shared by all workers (one set of counters). */
   readonly fdBudget?: { readonly maxConnections: number; readonly fdLimit?: number; readonly reserveFds?: number };
   readonly logger: Logger;
@@ -214,6 +216,7 @@ export class WorkerDataPlane implements DataPlane {
       forwarder: o.forwarder,
       ...(o.slowStartMs === undefined ? {} : { slowStartMs: o.slowStartMs }),
       ...(o.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: o.drainTimeoutMs }),
+      ...(o.accessLogPath === undefined ? {} : { accessLogPath: o.accessLogPath }),
       ...(o.fdBudget === undefined || this.counters === undefined ? {} : { budget: { ...o.fdBudget, counters: this.counters } }),
     };
     const script = o.script ?? proxyWorkerScript();

@@ -21,7 +21,9 @@ export interface ProxyWorkerData {
   readonly bindIp: string;
   readonly slowStartMs?: number;
   readonly drainTimeoutMs?: number;
-  readonly forwarder: Omit<ForwarderOptions, 'budget' | 'onEjected'>;
+  readonly forwarder: Omit<ForwarderOptions, 'budget' | 'onEjected' | 'accessLog'>;
+  /** `--proxy-access-log` (the worker opens its own descriptor). */
+  readonly accessLogPath?: string;
   /** Shared by all workers: open connections (Int32 per slot) and heartbeats (Float64 ms per slot), for the ConnectionBalancer. */
   readonly load: SharedArrayBuffer;
   readonly heartbeats: SharedArrayBuffer;

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAgent, type AgentProcess } from '../../helpers/agent-process.js';
+import { logLevel, startAgent, type AgentProcess } from '../../helpers/agent-process.js';
 import { freePort } from '../../helpers/free-port.js';
 
 export { LEVEL } from '../../helpers/log-capture.js';
@@ -141,5 +141,5 @@ export function percentile(values: readonly number[], p: number): number {
 
 /** Log records of an agent whose message matches `pattern`. */
 export function logsMatching(agent: AgentProcess, pattern: RegExp, level?: number): Array<Record<string, unknown>> {
-  return agent.logs.filter((l) => pattern.test(String(l['msg'] ?? '')) && (level === undefined || l['level'] === level));
+  return agent.logs.filter((l) => pattern.test(String(l['msg'] ?? '')) && (level === undefined || logLevel(l) === level));
 }

@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../helpers/eventually.js';
-import { startAgent } from '../../helpers/agent-process.js';
+import { logLevel, logTimeMs, startAgent } from '../../helpers/agent-process.js';
 import { freePort } from '../../helpers/free-port.js';
 
 /**
@@ -140,7 +140,7 @@ test('out of descriptors, healthy services stay ALIVE (checked by IP and by name
   t.diagnostic(`agent fds: ${fdsBefore} before, ${fdsFull} of ${FD_LIMIT} with ${held.length - watchers} idle connections through the load balancer and ${watchers} watch streams`);
   assert.equal(fdsFull, FD_LIMIT, 'descriptors used up');
 
-  const shortageLines = (): Log[] => logs.filter((l) => l['code'] === SHORTAGE && l['level'] === 40);
+  const shortageLines = (): Log[] => logs.filter((l) => l['code'] === SHORTAGE && logLevel(l) === 40);
   const t0 = Date.now();
   await eventually(
     async () => {
@@ -165,11 +165,11 @@ test('out of descriptors, healthy services stay ALIVE (checked by IP and by name
   assert.deepEqual(failures, [], 'no check counted as failed');
   assert.deepEqual(await statuses(via), [0, 0], 'both still ALIVE while the agent is out of descriptors');
   assert.equal(shortageLines().length, 1, 'the shortage is logged once per episode');
-  const changed = logs.filter((l) => /Health status changed|Service status changed/.test(String(l['msg'])) && Number(l['time'] ?? 0) >= t0);
+  const changed = logs.filter((l) => /Health status changed|Service status changed/.test(String(l['msg'])) && logTimeMs(l) >= t0);
   assert.deepEqual(changed, [], 'no status change while short');
   t.diagnostic(`backend hits while short: ${hits - hitsDuring} (checks could not connect)`);
   const byMsg = new Map<string, number>();
-  for (const l of logs) if (Number(l['time'] ?? 0) >= t0) byMsg.set(String(l['msg']).slice(0, 60), (byMsg.get(String(l['msg']).slice(0, 60)) ?? 0) + 1);
+  for (const l of logs) if (logTimeMs(l) >= t0) byMsg.set(String(l['msg']).slice(0, 60), (byMsg.get(String(l['msg']).slice(0, 60)) ?? 0) + 1);
   t.diagnostic(`agent log lines while short: ${JSON.stringify(Object.fromEntries(byMsg))}`);
 
   // Release: checks run and pass again, and the end of the episode is logged.

@@ -11,7 +11,7 @@ test('check runs are counted by type and outcome; sickly is named unhealthy', ()
   counts.count('HttpGet', 'timeout');
   assert.deepEqual(counts.snapshot(), [
     { type: 'HttpGet', outcome: 'healthy', count: 1 },
-    { type: 'HttpGet', outcome: 'unhealthy', count: 2 },
+    { type: 'HttpGet', outcome: 'wrong_answer', count: 2 },
     { type: 'HttpGet', outcome: 'timeout', count: 1 },
     { type: 'Tcp', outcome: 'healthy', count: 1 },
   ]);

@@ -335,24 +335,29 @@ test('bad numeric options are refused with a config error', () => {
   assert.throws(() => setup({ fallCount: 1.5 }), { code: 'SC_ERR_CONFIG_INVALID' });
 });
 
-test('failures are logged once per streak (then at debug), status changes at info', async () => {
+test('failures are logged once per streak (then at debug); one that changes the status is left to the status-change line', async () => {
   const { logger, records } = captureLogger();
-  const { monitor, checker } = setup({}, logger);
+  const { monitor, checker } = setup({ fallCount: 2 }, logger);
   monitor.sync([svc('a')], httpCheck);
   await monitor.runOnce();
   checker.auto = { result: 'sickly', error: 'HTTP 503' };
   for (let i = 0; i < 3; i++) await monitor.runOnce();
   const failed = records.filter((r) => /Health check (failed|still failing)/.test(r.msg));
   assert.deepEqual(failed.map((r) => [r.level, r['code']]), [
-    [LEVEL.warn, 'SC_ERR_HEALTH_CHECK_FAILED'],
-    [LEVEL.debug, 'SC_ERR_HEALTH_CHECK_FAILED'],
+    [LEVEL.warn, 'SC_ERR_HEALTH_CHECK_FAILED'], // still ALIVE (fallCount 2): said here
+    [LEVEL.debug, 'SC_ERR_HEALTH_CHECK_FAILED'], // UNHEALTHY now: the agent's change line says why
     [LEVEL.debug, 'SC_ERR_HEALTH_CHECK_FAILED'],
   ]);
+  assert.equal(failed[0]?.['outcome'], 'wrong_answer', 'the outcome in words, not the Go-internal "sickly"');
+  assert.equal('result' in (failed[0] ?? {}), false);
+  assert.match(String(failed[0]?.msg), /^Health check failed: HttpGet .*: HTTP 503$/);
+  // The agent's "Service status changed" line says it at info, with the check's reason; the monitor's own line is debug.
   const changed = records.filter((r) => r.msg === 'Health status changed');
-  assert.deepEqual(changed.map((r) => [r.level, r['from'], r['to']]), [
-    [LEVEL.info, 'Unhealthy', 'Alive'],
-    [LEVEL.info, 'Alive', 'Unhealthy'],
+  assert.deepEqual(changed.map((r) => [r.level, r['previous'], r['status']]), [
+    [LEVEL.debug, 'UNHEALTHY', 'ALIVE'],
+    [LEVEL.debug, 'ALIVE', 'UNHEALTHY'],
   ]);
+  assert.match(monitor.reasonFor('a') ?? '', /^HttpGet .* failed \(3 times in a row\): HTTP 503$/);
   await monitor.close();
 });
 
