@@ -5,6 +5,8 @@
 //   B. handoff: the main thread accepts (pauseOnConnect) and transfers each socket with
 //      postMessage to the worker with the fewest open connections (ties in turn), as HAProxy's
 //      listener does; open counts are shared through a SharedArrayBuffer.
+//   C. balanced (what ships): A, then the product's ConnectionBalancer hands a connection to a
+//      clearly less loaded worker over a direct channel between the two workers.
 // Scenarios, each repeated REPS times with fresh client connections:
 //   1. SHORT connections at once, one request each: connections per worker.
 //   2. LONG long-lived connections, LONG_REQUESTS requests each: how they fall over the workers.
@@ -343,7 +345,8 @@ function publish(run: SavedRun, save: boolean): void {
   const k = run.knobs;
   const env = [
     `date: ${run.date}; node ${run.node}; ${k.workers} proxy worker threads forwarding TCP to an echo backend, all on 127.0.0.1; the clients and the backend in a driver thread of the same process`,
-    'A. reusePort: every worker listens on the port with `reusePort`. B. handoff: the main thread accepts (`pauseOnConnect`) and transfers each socket with `postMessage` to the worker with the fewest open connections (ties in turn).',
+    'A. reusePort: every worker listens on the port with `reusePort`. B. handoff: the main thread accepts (`pauseOnConnect`) and transfers each socket with `postMessage` to the worker with the fewest open connections (ties in turn). ' +
+      'C. reusePort + balancer (what ships, src/proxy/workers/connection-balancer.ts): as A, and a worker holding at least one more open connection than the least-loaded live worker (plus a quarter of its count) hands the new connection to it over a direct channel; a worker whose heartbeat is older than 150 ms gets none.',
     `knobs: WORKERS=${k.workers} REPS=${k.reps} SHORT=${k.shortConnections} LONG=${k.longConnections} LONG_REQUESTS=${k.longRequests} STALL_MS=${k.stallMs} STALL_CONNECTIONS=${k.stallConnections} BURST=${k.burstConnections} BURST_CONCURRENCY=${k.burstConcurrency}`,
   ];
   const section = ['## Spreading connections over worker threads: reusePort or handoff', '', ...env.map((e) => `- ${e}`), '', table].join('\n');
