@@ -1,0 +1,7 @@
+/**
+ * fastpath: the kernel's TCP fast path (issue 15). For `tcp` routes the agent keeps an nftables
+ * table of its own equal to the routing table, so connections to `<bind IP>:<ServicePort>` are
+ * DNATed to an endpoint round robin and never pass through the Node balancer.
+ */
+export { type FastpathEndpoint, type FastpathRoute, fastpathRoutes } from './fastpath-routes.js';
+export { FASTPATH_TABLE, buildNftRuleset, removeNftTable, serviceChain, endpointChain } from './nft-ruleset.js';
