@@ -5,3 +5,5 @@
  */
 export { type FastpathEndpoint, type FastpathRoute, fastpathRoutes } from './fastpath-routes.js';
 export { FASTPATH_TABLE, buildNftRuleset, removeNftTable, serviceChain, endpointChain } from './nft-ruleset.js';
+export { type NftResult, type NftRunOptions, runNft } from './nft-runner.js';
+export { type NftablesFastpathOptions, type FastpathState, type FastpathStatus, NftablesFastpath } from './nftables-fastpath.js';
