@@ -1,4 +1,4 @@
-import type { FastpathRoute } from './fastpath-routes.js';
+import type { FastpathEndpoint, FastpathRoute } from './fastpath-routes.js';
 
 /** The one nftables table the agent owns (`table ip sidecar`); nothing else is ever touched. */
 export const FASTPATH_TABLE = 'sidecar';
@@ -20,6 +20,17 @@ export function serviceChain(servicePort: number): string {
 /** The chain of the i-th endpoint of one ServicePort (one `dnat`, one counter of new connections). */
 export function endpointChain(servicePort: number, index: number): string {
   return `ep_${servicePort}_${index}`;
+}
+
+/** The one rule of a port's chain: round robin over its endpoint chains. */
+export function serviceRule(route: FastpathRoute): string {
+  const choices = route.endpoints.map((_, i) => `${i} : goto ${endpointChain(route.servicePort, i)}`).join(', ');
+  return `numgen inc mod ${route.endpoints.length} vmap { ${choices} }`;
+}
+
+/** The one rule of an endpoint's chain: count the new connection and DNAT it. */
+export function endpointRule(ep: FastpathEndpoint): string {
+  return `meta l4proto tcp counter dnat to ${ep.ip}:${ep.port}`;
 }
 
 /**
@@ -51,10 +62,9 @@ export function buildNftRuleset(routes: readonly FastpathRoute[], bindIp: string
   }
   lines.push('  }');
   for (const route of routes) {
-    const choices = route.endpoints.map((_, i) => `${i} : goto ${endpointChain(route.servicePort, i)}`).join(', ');
-    lines.push(`  chain ${serviceChain(route.servicePort)} {`, `    numgen inc mod ${route.endpoints.length} vmap { ${choices} }`, '  }');
+    lines.push(`  chain ${serviceChain(route.servicePort)} {`, `    ${serviceRule(route)}`, '  }');
     route.endpoints.forEach((ep, i) => {
-      lines.push(`  chain ${endpointChain(route.servicePort, i)} {`, `    meta l4proto tcp counter dnat to ${ep.ip}:${ep.port}`, '  }');
+      lines.push(`  chain ${endpointChain(route.servicePort, i)} {`, `    ${endpointRule(ep)}`, '  }');
     });
   }
   lines.push(

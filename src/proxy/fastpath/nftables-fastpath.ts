@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { ErrorCode, type Logger } from '../../core/index.js';
 import type { RoutingTable } from '../routing-table.js';
-import { fastpathRoutes } from './fastpath-routes.js';
+import { fastpathRoutes, type FastpathRoute } from './fastpath-routes.js';
+import { buildNftUpdate } from './nft-update.js';
 import { FASTPATH_TABLE, buildNftRuleset, removeNftTable } from './nft-ruleset.js';
 import { runNft, type NftResult } from './nft-runner.js';
 
@@ -36,7 +37,8 @@ export interface FastpathStatus {
 /**
  * Keeps the agent's nftables table equal to the routing table's `tcp` routes: one `nft -f -`
  * transaction per routing update (a burst of updates while one runs costs one more run, with
- * the newest table), none when the rules would not change. At start it checks that `nft` is
+ * the newest table), none when the rules would not change; the first builds the table whole,
+ * the others change only the ports that changed. At start it checks that `nft` is
  * there and allowed (CAP_NET_ADMIN) and removes a table left by an earlier agent; if it cannot
  * run it says why once and stays off, and the Node balancer, bound behind the rules on every
  * port anyway, serves. A failed transaction removes the table (the Node balancer serves) and
@@ -51,8 +53,8 @@ export class NftablesFastpath {
   private pending: RoutingTable | undefined;
   private loop: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
-  /** The ruleset now in the kernel (`undefined`: no table of ours). */
-  private applied: string | undefined;
+  /** The routes the table in the kernel was built for (`undefined`: no table of ours, the next apply builds it whole). */
+  private applied: readonly FastpathRoute[] | undefined;
   private ports: readonly number[] = [];
   private applies = 0;
   private failures = 0;
@@ -138,11 +140,13 @@ export class NftablesFastpath {
       this.pending = undefined;
       if (table === undefined || this.state !== 'on' || this.closing !== undefined) return;
       const routes = fastpathRoutes(table);
-      const text = buildNftRuleset(routes, this.options.bindIp, this.table);
-      if (text === this.applied) continue;
+      // The first apply (and the one after a failure) builds the table whole; later ones change only what changed.
+      const text =
+        this.applied === undefined ? buildNftRuleset(routes, this.options.bindIp, this.table) : buildNftUpdate(this.applied, routes, this.options.bindIp, this.table);
+      if (text === '') continue;
       const result = await this.run(text);
       if (result.code === 0) {
-        this.applied = text;
+        this.applied = routes;
         this.ports = routes.map((r) => r.servicePort);
         this.applies += 1;
         this.lastApplyMs = result.elapsedMs;

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Endpoint, ProxyMode, Route, RoutingTable } from '../../../src/proxy/index.js';
-import { NftablesFastpath, buildNftRuleset, fastpathRoutes, runNft } from '../../../src/proxy/fastpath/index.js';
+import { NftablesFastpath, buildNftRuleset, buildNftUpdate, fastpathRoutes, runNft, type FastpathRoute } from '../../../src/proxy/fastpath/index.js';
 import { ErrorCode } from '../../../src/core/index.js';
 import { captureLogger, LEVEL } from '../../helpers/log-capture.js';
 import { makeNetns, netnsSkipReason, type TestNetns } from '../../helpers/netns.js';
@@ -39,6 +39,44 @@ test('nft checks the ruleset of 1,000 services (nft -c)', { skip }, async () => 
   );
   const r = await runNft(['-c', '-f', '-'], buildNftRuleset(fastpathRoutes(table(...routes)), BIND_IP), { nftPath: ns.nft });
   assert.equal(r.code, 0, r.stderr);
+});
+
+test('an update from one routing table to another leaves the same table as building the second whole', { skip }, async () => {
+  const r = (port: number, ...hosts: number[]): FastpathRoute => ({
+    servicePort: port,
+    serviceName: `s${port}`,
+    endpoints: hosts.map((h) => ({ key: `h${h}`, ip: `10.0.0.${h % 100}`, port: 9000 + h })), // h and 100 + h: one IP, two ports
+  });
+  const steps: FastpathRoute[][] = [
+    [r(8000, 1, 2), r(8001, 3), r(8002, 1, 2, 3)],
+    [r(8000, 2), r(8002, 1, 3, 4, 5), r(8003, 6)],
+    [r(8001, 7), r(8002, 5), r(8003, 6, 1)],
+    [],
+    [r(8000, 1)],
+    [r(8000, 101)],
+  ];
+  // Without counters: a chain rewritten by an update starts at 0, one kept keeps its count.
+  // nft lists chains in the order they were made: compare the chains and the map's elements as sorted lists.
+  const listing = (): { chains: string[]; elements: string[] } => {
+    const text = ns.exec(['nft', 'list', 'table', 'ip', 'fp_update']).replace(/counter packets \d+ bytes \d+ /g, '');
+    return {
+      chains: [...text.matchAll(/\tchain [^\n]*\{\n[\s\S]*?\n\t\}/g)].map((m) => m[0]).sort(),
+      elements: [...text.matchAll(/[\d.]+ \. \d+ : goto \w+/g)].map((m) => m[0]).sort(),
+    };
+  };
+  const nft = async (text: string): Promise<void> => {
+    const res = await runNft(['-f', '-'], text, { nftPath: ns.nft });
+    assert.equal(res.code, 0, `${res.stderr}\n${text}`);
+  };
+  await nft(buildNftRuleset(steps[0] ?? [], BIND_IP, 'fp_update'));
+  for (let i = 1; i < steps.length; i++) {
+    await nft(buildNftUpdate(steps[i - 1] ?? [], steps[i] ?? [], BIND_IP, 'fp_update') || '\n');
+    const updated = listing();
+    await nft(buildNftRuleset(steps[i] ?? [], BIND_IP, 'fp_update'));
+    assert.deepEqual(updated, listing(), `step ${i}`);
+    assert.ok(updated.chains.length >= 3, 'the hooks are listed');
+  }
+  await nft('delete table ip fp_update\n');
 });
 
 test('the table follows the tcp routes, a crashed agent\'s table is replaced, close removes it', { skip }, async () => {
