@@ -99,6 +99,13 @@ test('TCP service on h2 and h3 reached from h1 through the kernel, round robin; 
     assert.doesNotMatch(now, /leftover_from_crash/);
   }, { timeoutMs: 20_000 });
   assert.ok(agent.logs.some((l) => /left by an earlier agent/.test(String(l['msg']))), 'the leftover table is reported');
+  // /api/proxy.json (asked from h1, where the API listens) shows the fast path's view.
+  const api = await agent.apiUrl();
+  const fetchScript = `fetch(${JSON.stringify(`${api}/api/proxy.json`)}).then((r) => r.text()).then((t) => process.stdout.write(t))`;
+  const status = JSON.parse(lan.exec(1, [NODE, '-e', fetchScript])) as { fastpath?: { state: string; ports: number[]; applies: number; failures: number } };
+  assert.equal(status.fastpath?.state, 'on');
+  assert.deepEqual(status.fastpath?.ports, [SERVICE_PORT]);
+  assert.equal(status.fastpath?.failures, 0);
 
   // Round robin: consecutive connections alternate between the two hosts.
   const names = probe(6);
