@@ -13,7 +13,7 @@ import { LAN_VIP, makeNetnsLan, type NetnsLan } from './netns-lan.js';
 
 // Hosts are network namespaces on a LAN of their own (nothing in the machine's namespace): the
 // agent runs on h1 with `--proxy-tcp-fastpath nftables`; a tcp-mode service has an instance on
-// h2 and one on h3; clients on h1 connect to 192.168.168.168:<ServicePort>.
+// h2 and one on h3; clients on h1 and in a container of h1 connect to 192.168.168.168:<ServicePort>.
 const skip = netnsSkipReason();
 const NODE = resolve('bin/node24');
 const NAME_SERVER = resolve('test/system/fastpath/name-server.mjs');
@@ -78,7 +78,7 @@ function probe(count: number): string[] {
   return JSON.parse(lan.exec(1, [NODE, PROBE, LAN_VIP, String(SERVICE_PORT), String(count)])) as string[];
 }
 
-test('TCP service on h2 and h3 reached from h1 through the kernel, round robin; drain; SIGTERM removes the table; a leftover table is replaced', { skip, timeout: 60_000 }, async () => {
+test('TCP service on h2 and h3 reached from h1 (a process and a container) through the kernel, round robin; drain; SIGTERM removes the table; a leftover table is replaced', { skip, timeout: 60_000 }, async () => {
   // A table left by a crashed agent, with a rule the new agent must not keep.
   lan.exec(1, ['nft', '-f', '-'], 'table ip sidecar {\n  chain leftover_from_crash {\n  }\n}\n');
   const file = join(dir, 'static.json');
@@ -98,7 +98,8 @@ test('TCP service on h2 and h3 reached from h1 through the kernel, round robin; 
     assert.match(now, /dnat to 10\.78\.0\.3:9000/);
     assert.doesNotMatch(now, /leftover_from_crash/);
   }, { timeoutMs: 20_000 });
-  assert.ok(agent.logs.some((l) => /left by an earlier agent/.test(String(l['msg']))), 'the leftover table is reported');
+  // The agent's log lines arrive through a pipe, maybe after the rules: waited for, not assumed.
+  await eventually(() => assert.ok(agent?.logs.some((l) => /left by an earlier agent/.test(String(l['msg']))), 'the leftover table is reported'));
   // /api/proxy.json (asked from h1, where the API listens) shows the fast path's view.
   const api = await agent.apiUrl();
   const fetchScript = `fetch(${JSON.stringify(`${api}/api/proxy.json`)}).then((r) => r.text()).then((t) => process.stdout.write(t))`;
@@ -113,6 +114,10 @@ test('TCP service on h2 and h3 reached from h1 through the kernel, round robin; 
   for (let i = 1; i < names.length; i++) assert.notEqual(names[i], names[i - 1], JSON.stringify(names));
   // The kernel chose them (the Node balancer behind would alternate too): each endpoint chain counted 3 new connections.
   assert.deepEqual(connectionCounters(), [3, 3]);
+  // From a container of h1 (prerouting, then masquerade out of h1's eth0): the same rotation, continued.
+  const fromContainer = JSON.parse(lan.execInContainer([NODE, PROBE, LAN_VIP, String(SERVICE_PORT), '4'])) as string[];
+  assert.deepEqual([...fromContainer].sort(), ['h2', 'h2', 'h3', 'h3'], JSON.stringify(fromContainer));
+  assert.deepEqual(connectionCounters(), [5, 5]);
 
   // Drain: an established connection to the endpoint that leaves keeps working; new ones go to the other.
   const held = spawn('ip', ['netns', 'exec', lan.host(1), NODE, PROBE, LAN_VIP, String(SERVICE_PORT), 'hold'], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -132,5 +137,5 @@ test('TCP service on h2 and h3 reached from h1 through the kernel, round robin; 
   // SIGTERM: the table goes with the agent.
   assert.equal(await agent.stop(), 0);
   assert.doesNotMatch(lan.exec(1, ['nft', 'list', 'tables']), /sidecar/);
-  assert.ok(agent.logs.some((l) => /table removed/.test(String(l['msg']))));
+  await eventually(() => assert.ok(agent?.logs.some((l) => /table removed/.test(String(l['msg']))), 'the removal is reported'));
 });
