@@ -8,3 +8,4 @@ export { FASTPATH_TABLE, buildNftRuleset, removeNftTable, serviceChain, endpoint
 export { buildNftUpdate } from './nft-update.js';
 export { type NftResult, type NftRunOptions, runNft } from './nft-runner.js';
 export { type NftablesFastpathOptions, type FastpathState, type FastpathStatus, NftablesFastpath } from './nftables-fastpath.js';
+export { type NftSessionOptions, NftSession } from './nft-session.js';
