@@ -5,6 +5,7 @@ import { fastpathRoutes, type FastpathRoute } from './fastpath-routes.js';
 import { buildNftUpdate } from './nft-update.js';
 import { FASTPATH_TABLE, buildNftRuleset, removeNftTable } from './nft-ruleset.js';
 import { runNft, type NftResult } from './nft-runner.js';
+import { NftSession } from './nft-session.js';
 
 export interface NftablesFastpathOptions {
   /** The well-known IP (IPv4) whose ServicePorts are DNATed. */
@@ -59,10 +60,17 @@ export class NftablesFastpath {
   private applies = 0;
   private failures = 0;
   private lastApplyMs: number | undefined;
+  /** Applies the updates after the first (one long-lived `nft -i`); the whole table goes through `nft -f -`. */
+  private readonly session: NftSession;
 
   constructor(private readonly options: NftablesFastpathOptions) {
     this.table = options.table ?? FASTPATH_TABLE;
     this.log = options.logger;
+    this.session = new NftSession({
+      sentinelPrefix: this.table,
+      ...(options.nftPath === undefined ? {} : { nftPath: options.nftPath }),
+      ...(options.applyTimeoutMs === undefined ? {} : { timeoutMs: options.applyTimeoutMs }),
+    });
   }
 
   /** Checks `nft` and the privilege, and removes a leftover table. Resolves true when the fast path is on. Once. */
@@ -98,6 +106,7 @@ export class NftablesFastpath {
       const wasOn = this.state === 'on';
       this.pending = undefined;
       await this.loop;
+      await this.session.close();
       this.state = 'closed';
       if (!wasOn) return;
       const result = await this.run(removeNftTable(this.table));
@@ -140,11 +149,15 @@ export class NftablesFastpath {
       this.pending = undefined;
       if (table === undefined || this.state !== 'on' || this.closing !== undefined) return;
       const routes = fastpathRoutes(table);
-      // The first apply (and the one after a failure) builds the table whole; later ones change only what changed.
-      const text =
-        this.applied === undefined ? buildNftRuleset(routes, this.options.bindIp, this.table) : buildNftUpdate(this.applied, routes, this.options.bindIp, this.table);
-      if (text === '') continue;
-      const result = await this.run(text);
+      // The first apply (and the one after a failure) builds the table whole through `nft -f -`;
+      // later ones change only what changed, as one line (one transaction) of the long-lived nft.
+      let result: NftResult;
+      if (this.applied === undefined) result = await this.run(buildNftRuleset(routes, this.options.bindIp, this.table));
+      else {
+        const update = buildNftUpdate(this.applied, routes, this.options.bindIp, this.table);
+        if (update === '') continue;
+        result = await this.session.run(update.trimEnd().split('\n').join('; '));
+      }
       if (result.code === 0) {
         this.applied = routes;
         this.ports = routes.map((r) => r.servicePort);

@@ -111,6 +111,7 @@ test('the table follows the tcp routes, a crashed agent\'s table is replaced, cl
   await second.close();
   assert.doesNotMatch(await tables(), /sidecar/);
   assert.equal(second.status().state, 'closed');
+  await first.close(); // its long-lived nft would keep this test process alive
 });
 
 test('without nft or without CAP_NET_ADMIN it falls back once and says why', { skip }, async () => {
@@ -148,4 +149,23 @@ test('a failing transaction removes the table and is logged with its code', { sk
   assert.equal(failure?.level, LEVEL.error);
   assert.match(String(failure?.nft), /nft exited with 1: .*Error/);
   await broken.close();
+});
+
+test('an update that fails (the table was changed behind the agent) is followed by a whole build', { skip }, async () => {
+  const { logger, records } = captureLogger();
+  const fastpath = new NftablesFastpath({ bindIp: BIND_IP, logger, nftPath: ns.nft, table: 'sidecar_again' });
+  try {
+    assert.equal(await fastpath.start(), true);
+    await fastpath.apply(TWO);
+    ns.exec(['nft', 'delete', 'table', 'ip', 'sidecar_again']);
+    await fastpath.apply(table(route(8000, 'tcp', [ep('b-1', '10.0.0.2', 30001)])));
+    assert.equal(fastpath.status().failures, 1);
+    assert.ok(records.some((r) => r.code === ErrorCode.FASTPATH_APPLY));
+    await fastpath.apply(table(route(8000, 'tcp', [ep('c-1', '10.0.0.3', 30002)])));
+    assert.match(ns.exec(['nft', 'list', 'table', 'ip', 'sidecar_again']), /dnat to 10\.0\.0\.3:30002/);
+    assert.deepEqual(fastpath.status().ports, [8000]);
+  } finally {
+    await fastpath.close();
+  }
+  assert.doesNotMatch(await tables(), /sidecar_again/);
 });
