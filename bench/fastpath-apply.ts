@@ -1,9 +1,9 @@
 // How long one routing update takes to reach the kernel through the nftables fast path
 // (issue 15: goal under 10 ms at 1,000 services). For 1, 100 and 1,000 tcp services × 3
-// endpoints: the first apply (the whole table in one transaction), then 30 updates each removing
-// or restoring one endpoint (an incremental transaction naming only that port's chains, one line of the
-// agent's long-lived `nft -i`): the time
-// to build the whole ruleset text, and of each `nft -f -` run, spawn to exit. Runs in a network
+// endpoints: the first apply (the whole table, one `nft -f -`), then 30 updates each removing
+// or restoring one endpoint (a transaction naming only that port's chains, one line of the
+// agent's long-lived `nft -i`): the time to build the whole ruleset text, and of each apply
+// (spawn to exit, or line written to its answer read). Runs in a network
 // namespace of its own (needs root and Debian's nftables); nothing touches the machine's rules.
 //   flock /tmp/bench.lock bin/node24 --import tsx bench/fastpath-apply.ts
 import { execFileSync, spawn } from 'node:child_process';
