@@ -88,10 +88,16 @@ export interface SidecarConfig {
   readonly proxyWorkers: number;
   /** '': off; '-': stdout; else a file appended to. */
   readonly proxyAccessLog: string;
+  /** `nftables`: the kernel forwards TCP-mode ServicePorts (an nftables table of the agent's); `off`: the Node balancer does. */
+  readonly proxyTcpFastpath: ProxyTcpFastpath;
   readonly listenerUrls: readonly string[];
 }
 
 export type ConfigKey = keyof SidecarConfig;
+
+/** How TCP-mode ServicePorts are forwarded: by the kernel (`nftables`) or by the Node balancer (`off`). */
+export const PROXY_TCP_FASTPATHS = ['off', 'nftables'] as const;
+export type ProxyTcpFastpath = (typeof PROXY_TCP_FASTPATHS)[number];
 
 /** Upper bound of `--proxy-workers`: more threads than this only add memory and contention. */
 const MAX_PROXY_WORKERS = 64;
@@ -750,6 +756,19 @@ export const SETTINGS: readonly Setting[] = [
     doc:
       'Proxy access log: one JSON line per proxied HTTP request or TCP connection (time, service, port, client, backend, status, duration, bytes in and out; see the README) appended to this file, or written to stdout with `-`. ' +
       'Every forwarding thread writes its own lines in batches, off the request path; if the disk cannot keep up, lines are dropped and counted rather than buffered without bound. Open it with append-only rotation in mind (logrotate `copytruncate`).',
+    origin: 'new',
+  }),
+  setting({
+    key: 'proxyTcpFastpath',
+    env: ['PROXY_TCP_FASTPATH'],
+    flag: { long: '--proxy-tcp-fastpath', arg: '<mode>' },
+    type: 'enum',
+    parse: asEnum(PROXY_TCP_FASTPATHS, 'off'),
+    defaultValue: fixed('off' as const),
+    defaultText: 'off',
+    doc:
+      '`nftables`: connections to a `tcp`-mode ServicePort on the bind IP (from this host and from containers on its bridges) are DNATed by the kernel to an ALIVE endpoint, round robin, through an nftables table of the agent\'s own (`table ip sidecar`, one transaction per catalog change, removed at exit); no bytes pass through Node. ' +
+      'Needs `nft` (Debian `nftables`) and CAP_NET_ADMIN, else the agent says why once and the Node balancer serves. The kernel does no retries or redispatch, no per-request stats and no outlier detection; HTTP and WebSocket ports stay on the Node balancer. `off`: the Node balancer forwards everything.',
     origin: 'new',
   }),
   setting({

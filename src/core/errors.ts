@@ -53,6 +53,10 @@ export const ErrorCode = {
   KUBERNETES_UNREACHABLE: 'SC_ERR_KUBERNETES_UNREACHABLE',
   /** The Kubernetes API refused the agent (401 after re-reading the token, or 403: RBAC verbs missing); the log names the verbs and resources. */
   KUBERNETES_DENIED: 'SC_ERR_KUBERNETES_DENIED',
+  /** The nftables TCP fast path (`--proxy-tcp-fastpath nftables`) cannot run here (no `nft`, no CAP_NET_ADMIN, an IPv6 bind IP); the Node balancer serves every port. */
+  FASTPATH_UNAVAILABLE: 'SC_ERR_FASTPATH_UNAVAILABLE',
+  /** An nftables transaction of the fast path failed or timed out; the agent's table is removed so the Node balancer serves, and the next catalog change tries again. */
+  FASTPATH_APPLY: 'SC_ERR_FASTPATH_APPLY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

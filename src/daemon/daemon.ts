@@ -15,7 +15,7 @@ import type { MultiDiscovery } from '../discovery/index.js';
 import { DockerHealthChecker, HealthMonitor, checkerFor } from '../health/index.js';
 import { ListenerManager } from '../listeners/index.js';
 import { ApiServer, loadApiTls, loadApiToken } from '../api/index.js';
-import { LoadBalancer } from '../proxy/index.js';
+import { LoadBalancer, NftablesFastpath, type ProxyStatus } from '../proxy/index.js';
 import { METRICS_CONTENT_TYPE, SidecarMetrics } from '../metrics/index.js';
 import { BroadcastScheduler, LocalServices, apiMembers, memberDetails } from '../replication/index.js';
 import { startCluster, type ClusterParts } from './cluster.js';
@@ -211,7 +211,7 @@ export class Daemon {
       maxWatchers: config.apiMaxWatchers,
       watchMaxBufferBytes: config.apiWatchMaxBufferBytes,
       watchStallTimeoutMs: config.apiWatchStallTimeoutMs,
-      ...(lb === undefined ? {} : { proxyStatus: () => lb.describe() }),
+      ...(balancer === undefined ? {} : { proxyStatus: balancer.describe }),
       metrics: { contentType: METRICS_CONTENT_TYPE, scrape: () => metrics.scrape() },
       logger: log.child({ component: 'api' }),
       clock,
@@ -248,19 +248,40 @@ export class Daemon {
    * Keeps the load balancer's routes in step with the state: one rebuild per burst of
    * change events (coalesced to the next timer turn), never more than one in flight.
    */
-  private startLoadBalancer(state: ServicesState): { lb: LoadBalancer; refresh: () => void } {
+  private startLoadBalancer(state: ServicesState): { lb: LoadBalancer; refresh: () => void; describe: () => Promise<ProxyStatus> } {
     const lb = new LoadBalancer(loadBalancerOptions(this.config, this.fdLimits, this.log.child({ component: 'proxy' }), this.clock));
     this.closers.push(() => lb.close());
+    // The kernel fast path follows the balancer's routing table; the balancer stays bound
+    // behind it on every port (a port with no ALIVE endpoint still answers, and closes).
+    // Closed before the balancer (closers run in reverse): its table goes first.
+    const fastpath = this.startTcpFastpath();
     let running: Promise<void> = Promise.resolve();
     const schedule = this.coalesced(() => {
       const records = [...state.servers.values()].flatMap((server) => [...server.services.values()]);
       const routable = withoutSuspectHosts(records, this.suspectHosts);
-      running = running.then(() => lb.update(routable));
+      running = running.then(async () => {
+        await lb.update(routable);
+        await fastpath?.apply(lb.routingTable());
+      });
     });
     this.disposables.add(state.onDidChangeService(schedule));
     this.closers.push(() => running);
     schedule();
-    return { lb, refresh: schedule };
+    // `/api/proxy.json`: the balancer's view, and the fast path's when it was asked for.
+    const describe = async (): Promise<ProxyStatus> => {
+      const status = await lb.describe();
+      return fastpath === undefined ? status : { ...status, fastpath: fastpath.status() };
+    };
+    return { lb, refresh: schedule, describe };
+  }
+
+  /** `--proxy-tcp-fastpath nftables`: the agent's nftables table, checked and cleaned at start, removed at close. */
+  private startTcpFastpath(): NftablesFastpath | undefined {
+    if (this.config.proxyTcpFastpath !== 'nftables') return undefined;
+    const fastpath = new NftablesFastpath({ bindIp: this.config.proxyBindIp, logger: this.log.child({ component: 'fastpath' }) });
+    void fastpath.start();
+    this.closers.push(() => fastpath.close());
+    return fastpath;
   }
 
   /**

@@ -55,3 +55,13 @@ export { ThreadDataPlane, type ThreadDataPlaneOptions } from './thread-data-plan
 export { WorkerDataPlane, type WorkerDataPlaneOptions, WORKER_STALL_TIMEOUT_MS } from './workers/worker-data-plane.js';
 export { type WorkerScript, setProxyWorkerScript } from './workers/worker-script.js';
 export { type WorkerRuntime } from './workers/worker-protocol.js';
+export {
+  type FastpathRoute,
+  type FastpathEndpoint,
+  type FastpathState,
+  type FastpathStatus,
+  type NftablesFastpathOptions,
+  NftablesFastpath,
+  fastpathRoutes,
+  buildNftRuleset,
+} from './fastpath/index.js';

@@ -8,6 +8,7 @@ import type { DataPlane, WorkerShare } from './data-plane.js';
 import { ThreadDataPlane } from './thread-data-plane.js';
 import { WorkerDataPlane } from './workers/worker-data-plane.js';
 import type { WorkerScript } from './workers/worker-script.js';
+import type { FastpathStatus } from './fastpath/index.js';
 
 /** The document behind `/api/proxy.json`. */
 export interface ProxyStatus {
@@ -30,6 +31,8 @@ export interface ProxyStatus {
   readonly connectionBudget: ConnectionBudgetStats | null;
   /** Each worker thread's share of the load (`--proxy-workers`); absent when the main thread forwards. */
   readonly workers?: readonly WorkerShare[];
+  /** The nftables fast path (`--proxy-tcp-fastpath nftables`): on or off and why, the ports the kernel forwards, apply counts and time. Absent when not asked for. */
+  readonly fastpath?: FastpathStatus;
 }
 
 /** A port collision is logged at most once per this period (the Go Sidecar's Envoy rule). 1 min. */

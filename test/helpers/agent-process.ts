@@ -18,11 +18,13 @@ export interface AgentProcess {
 
 export const SIDECAR_BIN = resolve('bin/sidecar');
 
-export function startAgent(args: readonly string[], env: Record<string, string> = {}, options: { fdLimit?: number } = {}): AgentProcess {
+export function startAgent(args: readonly string[], env: Record<string, string> = {}, options: { fdLimit?: number; netns?: string } = {}): AgentProcess {
   const argv = ['--logging-format', 'json', ...args];
   // With fdLimit the agent runs under `ulimit -n <fdLimit>` (soft and hard).
-  const [file, fileArgs] =
+  const [bin, binArgs] =
     options.fdLimit === undefined ? [SIDECAR_BIN, argv] : ['bash', ['-c', `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, SIDECAR_BIN, ...argv]];
+  // With netns it runs in that network namespace (`ip netns exec` execs it: the pid stays the agent's).
+  const [file, fileArgs] = options.netns === undefined ? [bin, binArgs] : ['ip', ['netns', 'exec', options.netns, bin, ...binArgs]];
   const child = spawn(file, fileArgs, {
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,11 @@
+/**
+ * fastpath: the kernel's TCP fast path (issue 15). For `tcp` routes the agent keeps an nftables
+ * table of its own equal to the routing table, so connections to `<bind IP>:<ServicePort>` are
+ * DNATed to an endpoint round robin and never pass through the Node balancer.
+ */
+export { type FastpathEndpoint, type FastpathRoute, fastpathRoutes } from './fastpath-routes.js';
+export { FASTPATH_TABLE, buildNftRuleset, removeNftTable, serviceChain, endpointChain, serviceRule, endpointRule } from './nft-ruleset.js';
+export { buildNftUpdate } from './nft-update.js';
+export { type NftResult, type NftRunOptions, runNft } from './nft-runner.js';
+export { type NftablesFastpathOptions, type FastpathState, type FastpathStatus, NftablesFastpath } from './nftables-fastpath.js';
+export { type NftSessionOptions, NftSession } from './nft-session.js';
