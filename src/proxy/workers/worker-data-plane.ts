@@ -9,6 +9,7 @@ import { snapshotOf, type TableSnapshot } from './table-snapshot.js';
 import { proxyWorkerScript, type WorkerScript } from './worker-script.js';
 import { PROXY_WORKER_ROLE, type FromWorker, type ProxyWorkerData, type ToWorker, type WorkerFault, type WorkerRuntime } from './worker-protocol.js';
 import { relayWorkerLog } from './worker-log-relay.js';
+import { WorkerRequests } from './worker-requests.js';
 
 export interface WorkerDataPlaneOptions {
   /** Worker threads, at least 1. */
@@ -33,8 +34,6 @@ export interface WorkerDataPlaneOptions {
  * 5 s: far above any GC pause or routing update, short enough that a stall costs seconds, not a deploy.
  */
 export const WORKER_STALL_TIMEOUT_MS = 5_000;
-/** How long a stats request waits for a worker's answer before it is shown `unresponsive`. 1 s. */
-const STATS_TIMEOUT_MS = 1_000;
 /** How long close() waits for a worker to close its frontends before it is terminated. 5 s. */
 const CLOSE_TIMEOUT_MS = 5_000;
 /**
@@ -80,9 +79,8 @@ export class WorkerDataPlane implements DataPlane {
   private table: TableSnapshot | undefined;
   private generation = 0;
   private readonly acks = new Set<Pending<void>>();
-  /** Requests (stats, runtime) waiting for a worker's answer, by id. */
-  private readonly replies = new Map<number, { readonly slot: Slot; readonly resolve: (answer: unknown) => void }>();
-  private nextRequestId = 1;
+  /** Requests (stats, runtime) waiting for a worker's answer. */
+  private readonly requests: WorkerRequests<Slot>;
   private readonly counters: SharedArrayBuffer | undefined;
   /** The ConnectionBalancer's shared cells: open connections and heartbeats, one per slot. */
   private readonly load: SharedArrayBuffer;
@@ -96,6 +94,7 @@ export class WorkerDataPlane implements DataPlane {
   private readonly ejections = new Map<string, { readonly port: number; readonly key: string; readonly untilMs: number }>();
 
   constructor(private readonly options: WorkerDataPlaneOptions) {
+    this.requests = new WorkerRequests(options.clock);
     this.count = Math.max(1, Math.floor(options.workers));
     this.load = new SharedArrayBuffer(this.count * Int32Array.BYTES_PER_ELEMENT);
     this.loadCells = new Int32Array(this.load);
@@ -121,7 +120,7 @@ export class WorkerDataPlane implements DataPlane {
 
   async status(): Promise<DataPlaneStatus> {
     const live = this.slots.filter((s) => s.state === 'running');
-    const replies = await Promise.all(live.map((s) => this.ask<DataPlaneStatus>(s, (id) => ({ type: 'stats', id }))));
+    const replies = await Promise.all(live.map((s) => this.requests.ask<DataPlaneStatus>(s, (id) => this.post(s, { type: 'stats', id }))));
     const answered = new Map<Slot, DataPlaneStatus>();
     live.forEach((s, i) => {
       const r = replies[i];
@@ -145,7 +144,7 @@ export class WorkerDataPlane implements DataPlane {
    */
   async runtime(gc = false): Promise<WorkerRuntime[]> {
     const live = this.slots.filter((s) => s.state === 'running');
-    const answers = await Promise.all(live.map((s) => this.ask<WorkerRuntime>(s, (id) => ({ type: 'runtime', id, gc }))));
+    const answers = await Promise.all(live.map((s) => this.requests.ask<WorkerRuntime>(s, (id) => this.post(s, { type: 'runtime', id, gc }))));
     return answers.filter((a): a is WorkerRuntime => a !== undefined);
   }
 
@@ -260,10 +259,10 @@ export class WorkerDataPlane implements DataPlane {
         for (const other of this.slots) if (other !== slot && other.state === 'running') this.post(other, { type: 'eject', port: msg.port, key: msg.key, untilMs: msg.untilMs });
         return;
       case 'stats':
-        this.answer(msg.id, msg.status);
+        this.requests.answer(msg.id, msg.status);
         return;
       case 'runtime':
-        this.answer(msg.id, msg.runtime);
+        this.requests.answer(msg.id, msg.runtime);
         return;
       case 'load':
         slot.connectionsActive = msg.connectionsActive;
@@ -280,7 +279,7 @@ export class WorkerDataPlane implements DataPlane {
 
   private onExit(slot: Slot, exitCode: number): void {
     slot.thread = undefined;
-    this.failRequests(slot);
+    this.requests.fail(slot);
     if (this.closing !== undefined) {
       slot.state = 'stopped';
       this.settle(this.acks);
@@ -338,40 +337,6 @@ export class WorkerDataPlane implements DataPlane {
     const timer = this.options.clock.setTimeout(() => void thread.terminate(), CLOSE_TIMEOUT_MS);
     await exited;
     this.options.clock.clearTimeout(timer);
-  }
-
-  /** Sends the request `make(id)` and resolves with the answer, or undefined after STATS_TIMEOUT_MS or if the worker dies. */
-  private ask<T>(slot: Slot, make: (id: number) => ToWorker): Promise<T | undefined> {
-    return new Promise((resolve) => {
-      const id = this.nextRequestId++;
-      const timer = this.options.clock.setTimeout(() => {
-        this.replies.delete(id);
-        resolve(undefined);
-      }, STATS_TIMEOUT_MS);
-      this.replies.set(id, {
-        slot,
-        resolve: (answer) => {
-          this.options.clock.clearTimeout(timer);
-          resolve(answer as T | undefined);
-        },
-      });
-      this.post(slot, make(id));
-    });
-  }
-
-  private answer(id: number, value: unknown): void {
-    const waiter = this.replies.get(id);
-    this.replies.delete(id);
-    waiter?.resolve(value);
-  }
-
-  /** A worker died: its pending requests get no answer. */
-  private failRequests(slot: Slot): void {
-    for (const [id, waiter] of this.replies) {
-      if (waiter.slot !== slot) continue;
-      this.replies.delete(id);
-      waiter.resolve(undefined);
-    }
   }
 
   private post(slot: Slot, msg: ToWorker): void {
