@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { LogLimiter, type Clock, type Logger, type TimerHandle } from '../core/index.js';
-import { resetSocket } from './reset-socket.js';
+import { SlowReader, abortStream } from './slow-reader.js';
 
 /** Counters of one event-stream client (for tests and metrics). */
 export interface EventClientStats {
@@ -20,7 +20,7 @@ interface Client {
   backpressured: boolean;
   /** The latest event of each kind that arrived while backpressured, sent on drain in order. */
   readonly pending: Map<string, Buffer>;
-  stallTimer: TimerHandle | undefined;
+  readonly slow: SlowReader;
 }
 
 /** Default time between heartbeat comments (15 s): under the 30–60 s idle limits of common proxies. */
@@ -102,7 +102,15 @@ export class EventStreamHub {
       this.refuse(res);
       return;
     }
-    const client: Client = { res, eventsWritten: 0, eventsReplaced: 0, backpressured: false, pending: new Map(), stallTimer: undefined };
+    const { clock, maxBufferBytes, stallTimeoutMs } = this.options;
+    const client: Client = {
+      res,
+      eventsWritten: 0,
+      eventsReplaced: 0,
+      backpressured: false,
+      pending: new Map(),
+      slow: new SlowReader(clock, maxBufferBytes, stallTimeoutMs, (why) => this.drop(client, why)),
+    };
     this.clients.add(client);
     res.on('close', () => this.remove(client));
     res.on('drain', () => this.onDrain(client));
@@ -154,19 +162,12 @@ export class EventStreamHub {
     if (isEvent) client.eventsWritten++;
     if (res.write(frame)) return;
     client.backpressured = true;
-    if (res.writableLength > this.options.maxBufferBytes) {
-      this.drop(client, `more than ${this.options.maxBufferBytes} bytes queued`);
-      return;
-    }
-    client.stallTimer ??= this.options.clock.setTimeout(() => {
-      client.stallTimer = undefined;
-      this.drop(client, `its socket stayed full for ${this.options.stallTimeoutMs} ms`);
-    }, this.options.stallTimeoutMs);
+    client.slow.full(res);
   }
 
   private onDrain(client: Client): void {
     client.backpressured = false;
-    this.clearStall(client);
+    client.slow.clear();
     const entries = [...client.pending];
     client.pending.clear();
     for (const [i, [, frame]] of entries.entries()) {
@@ -201,18 +202,11 @@ export class EventStreamHub {
     const socket = client.res.socket;
     this.options.logger.warn({ remote: socket?.remoteAddress, events: client.eventsWritten, reason: why }, 'event stream client dropped: it does not read its stream');
     this.remove(client);
-    if (socket === null || socket === undefined) client.res.destroy();
-    else resetSocket(socket);
-  }
-
-  private clearStall(client: Client): void {
-    if (client.stallTimer === undefined) return;
-    this.options.clock.clearTimeout(client.stallTimer);
-    client.stallTimer = undefined;
+    abortStream(client.res);
   }
 
   private remove(client: Client): void {
-    this.clearStall(client);
+    client.slow.clear();
     client.pending.clear();
     if (!this.clients.delete(client)) return;
     this.options.logger.debug({ events: client.eventsWritten, clients: this.clients.size }, 'event stream client disconnected');

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { LogLimiter, type Clock, type Disposable, type Logger, type TimerHandle } from '../core/index.js';
+import { LogLimiter, type Clock, type Disposable, type Logger } from '../core/index.js';
 import type { ServicesState } from '../catalog/index.js';
-import { resetSocket } from './reset-socket.js';
+import { SlowReader, abortStream } from './slow-reader.js';
 import type { StateDocuments } from './state-documents.js';
 
 /** `byService`: the by-service map (default); `state`: the full state (`?by_service=false`). */
@@ -28,8 +28,8 @@ interface Watcher {
   backpressured: boolean;
   /** A change arrived while backpressured: send the latest state on drain. */
   dirty: boolean;
-  /** Runs when the socket stayed full for the stall timeout: the client is dropped. */
-  stallTimer: TimerHandle | undefined;
+  /** Drops the client when it stops reading. */
+  readonly slow: SlowReader;
 }
 
 /** Default most watch clients: each may hold a state document or more in its socket. */
@@ -113,7 +113,8 @@ export class WatchHub {
       res.end(body);
       return;
     }
-    const watcher: Watcher = { res, kind, documentsWritten: 0, changesCoalesced: 0, backpressured: false, dirty: false, stallTimer: undefined };
+    const slow = new SlowReader(this.options.clock, this.maxBufferBytes, this.stallTimeoutMs, (why) => this.drop(watcher, why));
+    const watcher: Watcher = { res, kind, documentsWritten: 0, changesCoalesced: 0, backpressured: false, dirty: false, slow };
     this.watchers.add(watcher);
     res.on('close', () => this.remove(watcher));
     res.on('drain', () => this.onDrain(watcher));
@@ -143,7 +144,7 @@ export class WatchHub {
   close(): void {
     this.closed = true;
     for (const watcher of [...this.watchers]) {
-      this.clearStall(watcher);
+      watcher.slow.clear();
       watcher.res.end();
     }
     this.watchers.clear();
@@ -171,7 +172,7 @@ export class WatchHub {
 
   private onDrain(watcher: Watcher): void {
     watcher.backpressured = false;
-    this.clearStall(watcher);
+    watcher.slow.clear();
     if (!watcher.dirty) return;
     watcher.dirty = false;
     this.write(watcher);
@@ -185,14 +186,7 @@ export class WatchHub {
     watcher.documentsWritten++;
     if (res.write(doc)) return;
     watcher.backpressured = true;
-    if (res.writableLength > this.maxBufferBytes) {
-      this.drop(watcher, `more than ${this.maxBufferBytes} bytes queued`);
-      return;
-    }
-    watcher.stallTimer ??= this.options.clock.setTimeout(() => {
-      watcher.stallTimer = undefined;
-      this.drop(watcher, `its socket stayed full for ${this.stallTimeoutMs} ms`);
-    }, this.stallTimeoutMs);
+    watcher.slow.full(res);
   }
 
   /** Drops a client that does not read: the socket goes at once (with what the kernel queued). */
@@ -205,18 +199,11 @@ export class WatchHub {
       'watch client dropped: it does not read its stream',
     );
     this.remove(watcher);
-    if (socket === null || socket === undefined) watcher.res.destroy();
-    else resetSocket(socket);
-  }
-
-  private clearStall(watcher: Watcher): void {
-    if (watcher.stallTimer === undefined) return;
-    this.options.clock.clearTimeout(watcher.stallTimer);
-    watcher.stallTimer = undefined;
+    abortStream(watcher.res);
   }
 
   private remove(watcher: Watcher): void {
-    this.clearStall(watcher);
+    watcher.slow.clear();
     if (!this.watchers.delete(watcher)) return;
     this.options.logger.debug(
       { kind: watcher.kind, documents: watcher.documentsWritten, watchers: this.watchers.size },
