@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Clock, Logger } from '../core/index.js';
 import type { DataPlane, DataPlaneStatus } from './data-plane.js';
-import { FrontendSet, type FrontendSetOptions, type FrontendStats, type ProxyRoute } from './frontend-set.js';
+import { FrontendSet, type FrontendSetOptions, type ProxyRoute } from './frontend-set.js';
 import { RoundRobin } from './round-robin.js';
 import { SlowStartPicker } from './slow-start.js';
 import type { RoutingTable } from './routing-table.js';
@@ -104,11 +104,6 @@ export class ThreadDataPlane implements DataPlane {
       if (keys.length > 0) warming.set(port, keys);
     }
     return { frontends: this.frontends.stats(), warming, connectionBudget: this.options.budget?.stats() ?? null };
-  }
-
-  /** Counters of every frontend (draining ones too), by port. */
-  frontendStats(): FrontendStats[] {
-    return this.frontends.stats();
   }
 
   async close(): Promise<void> {

@@ -31,6 +31,8 @@ export const HEARTBEAT_INTERVAL_MS = 50;
  */
 export class ConnectionBalancer implements FrontendBalancer {
   private readonly peers = new Map<number, MessagePort>();
+  /** Connections this thread took in (accepted here or handed over), since it started. */
+  private accepted = 0;
 
   /**
    * `load` and `heartbeats` are shared by all workers (one cell per worker slot); `adopt` takes
@@ -92,8 +94,14 @@ export class ConnectionBalancer implements FrontendBalancer {
   }
 
   track(socket: Socket): void {
+    this.accepted++;
     Atomics.add(this.load, this.index, 1);
     socket.once('close', () => Atomics.sub(this.load, this.index, 1));
+  }
+
+  /** Client connections this thread holds now, and has taken in since it started (its load report). */
+  report(): { readonly connectionsActive: number; readonly connectionsTotal: number } {
+    return { connectionsActive: Atomics.load(this.load, this.index), connectionsTotal: this.accepted };
   }
 
   close(): void {

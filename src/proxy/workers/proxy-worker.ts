@@ -44,15 +44,8 @@ export function runProxyWorker(): void {
   balancer.start();
   for (const peer of data.peers) balancer.addPeer(peer.index, peer.port);
   const heartbeat = clock.setInterval(() => balancer.beat(), HEARTBEAT_INTERVAL_MS);
-  const loadTimer = clock.setInterval(() => {
-    let active = 0;
-    let total = 0;
-    for (const f of plane.frontendStats()) {
-      active += f.connectionsActive;
-      total += f.connectionsTotal;
-    }
-    send({ type: 'load', connectionsActive: active, connectionsTotal: total });
-  }, LOAD_REPORT_INTERVAL_MS);
+  // The balancer's counts: no stats are built for it.
+  const loadTimer = clock.setInterval(() => send({ type: 'load', ...balancer.report() }), LOAD_REPORT_INTERVAL_MS);
   // Tables are applied in order; a stats request is answered between them.
   let applying: Promise<void> = Promise.resolve();
   port.on('message', (msg: ToWorker) => {
