@@ -17,6 +17,9 @@ import { NetnsChild } from './netns-child.js';
 // kubernetes_api`. h1 is a legacy static host whose agent joins h2's by gossip; a client on h1
 // calls 192.168.168.168:<ServicePort> and h1's load balancer forwards over the LAN to h2's NodePort.
 const skip = netnsSkipReason();
+if (skip !== undefined && process.env['CI'] === 'true') {
+  test('the Kubernetes multi-host test must run in CI', () => assert.fail(`${skip} (CI must run test/system/kubernetes)`));
+}
 const NODE = resolve('bin/node24');
 const KUBE_API = resolve('test/system/kubernetes/kube-api-server.ts');
 const NODE_PORTS = resolve('test/system/kubernetes/node-port-server.mjs');
