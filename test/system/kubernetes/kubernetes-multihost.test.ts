@@ -47,13 +47,26 @@ let dir: string | undefined;
 const children: NetnsChild[] = [];
 const agents: AgentProcess[] = [];
 
+/** Interrupted (Ctrl-C, the runner stopping): kill what this file started and delete the namespaces, then die of the signal. */
+function onSignal(signal: NodeJS.Signals): void {
+  for (const agent of agents) agent.child.kill('SIGKILL');
+  for (const child of children) child.kill();
+  lan?.close();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  process.kill(process.pid, signal);
+}
+
 before(async () => {
   if (skip !== undefined) return;
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   lan = makeNetnsLan(`sck${process.pid}`, 2);
   dir = mkdtempSync(join(tmpdir(), 'sidecar-k8s-netns-'));
 });
 
 after(async () => {
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   for (const agent of agents) {
     if (agent.child.exitCode !== null || agent.child.signalCode !== null) continue;
     const gone = once(agent.child, 'exit');

@@ -77,6 +77,11 @@ export class NetnsChild {
     await gone;
   }
 
+  /** Sends SIGKILL without waiting (for a signal handler, which cannot wait). */
+  kill(): void {
+    if (!this.exited()) this.child.kill('SIGKILL');
+  }
+
   private exited(): boolean {
     return this.child.exitCode !== null || this.child.signalCode !== null;
   }
