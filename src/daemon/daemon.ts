@@ -270,7 +270,7 @@ export class Daemon {
     // `/api/proxy.json`: the balancer's view, and the fast path's when it was asked for.
     const describe = async (): Promise<ProxyStatus> => {
       const status = await lb.describe();
-      return fastpath === undefined ? status : { ...status, fastpath: fastpath.status() };
+      return fastpath === undefined ? status : { ...status, fastpath: await fastpath.describe() };
     };
     return { lb, refresh: schedule, describe };
   }
