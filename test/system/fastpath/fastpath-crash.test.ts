@@ -74,8 +74,8 @@ test('a killed endpoint leaves the rotation at the next health check; a connecti
   await eventually(() => assert.doesNotMatch(rules(lan), DNAT_H3), { timeoutMs: 15_000, intervalMs: 20 });
   const goneMs = Date.now() - killedAt;
   t.diagnostic(`kill to rule gone: ${goneMs} ms (Tcp check every 3,000 ms, fall 1)`);
-  // One check interval plus the catalog update and one transaction: never much more.
-  assert.ok(goneMs < 3_000 + 2_000, `rule gone after ${goneMs} ms`);
+  // At the first check after the kill (one interval, then a catalog update and one transaction), not a later one.
+  assert.ok(goneMs < 2 * 3_000, `rule gone after ${goneMs} ms`);
   assert.match(rules(lan), DNAT_H2);
 
   assert.deepEqual(probe(lan, 4), ['h2', 'h2', 'h2', 'h2']);
