@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { fastpathCommand } from '../../../src/cli/fastpath-command.js';
+import { runCli } from '../../../src/cli/index.js';
 
 function capture(): { stream: Writable; text: () => string } {
   let text = '';
@@ -133,4 +134,10 @@ test('fastpath show refuses an --api that is not an http URL (exit 2)', async ()
   const bad = await run(['show', '--api', 'localhost:7777']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--api="localhost:7777": expected the agent's API URL, e.g. http:\/\/127\.0\.0\.1:7777/);
+});
+
+test('the sidecar program has the command (runCli)', async () => {
+  const stderr = capture();
+  assert.equal(await runCli(['fastpath', 'show', '--api', 'ftp://x'], { env: {}, stderr: stderr.stream }), 2);
+  assert.match(stderr.text(), /--api="ftp:\/\/x": expected the agent's API URL/);
 });
