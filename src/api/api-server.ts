@@ -144,7 +144,7 @@ export class ApiServer {
       clock: options.clock,
       memberDetails: options.memberDetails ?? this.localMemberOnly,
       ...options.ui,
-      proxyStatus: options.proxyStatus,
+      proxyStatus: options.ui?.proxyStatus ?? options.proxyStatus,
       maxClients: options.maxWatchers ?? DEFAULT_MAX_WATCHERS,
       maxBufferBytes: options.watchMaxBufferBytes ?? DEFAULT_WATCH_MAX_BUFFER_BYTES,
       stallTimeoutMs: options.watchStallTimeoutMs ?? DEFAULT_WATCH_STALL_TIMEOUT_MS,

@@ -29,6 +29,8 @@ export interface OpsFeedSources {
   readonly checks?: (() => readonly CheckDescription[]) | undefined;
   /** Goes up when a check's last result or reason changes (HealthMonitor.resultsVersion). */
   readonly checksVersion?: (() => number) | undefined;
+  /** The load balancer's status for the UI when it differs from `/api/proxy.json`'s (cheaper: the fast path's rules are not read back); default the API's. */
+  readonly proxyStatus?: (() => Promise<ProxyStatus>) | undefined;
 }
 
 export interface OpsFeedOptions extends OpsFeedSources {

@@ -5,6 +5,7 @@ import { demoCommand } from './demo-command.js';
 import { proxyCommand } from './proxy-command.js';
 import { benchCommand } from './bench-command.js';
 import { keygenCommand } from './keygen-command.js';
+import { fastpathCommand } from './fastpath-command.js';
 import { VERSION } from './version.js';
 
 /** Builds the `sidecar` program. */
@@ -19,6 +20,7 @@ export function buildProgram(ctx: CommandContext): Command {
   program.addCommand(proxyCommand(ctx) as unknown as Command);
   program.addCommand(benchCommand(ctx) as unknown as Command);
   program.addCommand(keygenCommand(ctx) as unknown as Command);
+  program.addCommand(fastpathCommand(ctx) as unknown as Command);
   return program;
 }
 

@@ -200,6 +200,7 @@ export class Daemon {
         memberChanges: (listener) => cluster.memberlist.onDidChangeState((m) => listener({ name: m.name, state: m.state })),
         checks: () => health.describe(),
         checksVersion: () => health.resultsVersion,
+        ...(balancer === undefined ? {} : { proxyStatus: balancer.describeForUi }),
       },
       drain: (id) => local.drain(id),
       undrain: (id) => local.undrain(id),
@@ -248,7 +249,12 @@ export class Daemon {
    * Keeps the load balancer's routes in step with the state: one rebuild per burst of
    * change events (coalesced to the next timer turn), never more than one in flight.
    */
-  private startLoadBalancer(state: ServicesState): { lb: LoadBalancer; refresh: () => void; describe: () => Promise<ProxyStatus> } {
+  private startLoadBalancer(state: ServicesState): {
+    lb: LoadBalancer;
+    refresh: () => void;
+    describe: () => Promise<ProxyStatus>;
+    describeForUi: () => Promise<ProxyStatus>;
+  } {
     const lb = new LoadBalancer(loadBalancerOptions(this.config, this.fdLimits, this.log.child({ component: 'proxy' }), this.clock));
     this.closers.push(() => lb.close());
     // The kernel fast path follows the balancer's routing table; the balancer stays bound
@@ -267,12 +273,18 @@ export class Daemon {
     this.disposables.add(state.onDidChangeService(schedule));
     this.closers.push(() => running);
     schedule();
-    // `/api/proxy.json`: the balancer's view, and the fast path's when it was asked for.
+    // `/api/proxy.json`: the balancer's view, and the fast path's when it was asked for, with the
+    // kernel's rules read back. The UI's feed (a snapshot a second while a page is open) shows
+    // no rules: it gets the fast path's status without them, so an open page runs no nft.
     const describe = async (): Promise<ProxyStatus> => {
+      const status = await lb.describe();
+      return fastpath === undefined ? status : { ...status, fastpath: await fastpath.describe() };
+    };
+    const describeForUi = async (): Promise<ProxyStatus> => {
       const status = await lb.describe();
       return fastpath === undefined ? status : { ...status, fastpath: fastpath.status() };
     };
-    return { lb, refresh: schedule, describe };
+    return { lb, refresh: schedule, describe, describeForUi };
   }
 
   /** `--proxy-tcp-fastpath nftables`: the agent's nftables table, checked and cleaned at start, removed at close. */

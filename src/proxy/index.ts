@@ -60,6 +60,8 @@ export {
   type FastpathEndpoint,
   type FastpathState,
   type FastpathStatus,
+  type FastpathPortRules,
+  type FastpathEndpointRules,
   type NftablesFastpathOptions,
   NftablesFastpath,
   fastpathRoutes,

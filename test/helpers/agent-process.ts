@@ -18,13 +18,19 @@ export interface AgentProcess {
 
 export const SIDECAR_BIN = resolve('bin/sidecar');
 
-export function startAgent(args: readonly string[], env: Record<string, string> = {}, options: { fdLimit?: number; netns?: string } = {}): AgentProcess {
+export function startAgent(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: { fdLimit?: number; netns?: string; wrap?: readonly string[] } = {},
+): AgentProcess {
   const argv = ['--logging-format', 'json', ...args];
   // With fdLimit the agent runs under `ulimit -n <fdLimit>` (soft and hard).
   const [bin, binArgs] =
     options.fdLimit === undefined ? [SIDECAR_BIN, argv] : ['bash', ['-c', `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, SIDECAR_BIN, ...argv]];
+  // With wrap it runs under that command (e.g. `setpriv …`, which must exec it, so the pid stays the agent's).
+  const wrapped: [string, string[]] = options.wrap === undefined || options.wrap.length === 0 ? [bin, binArgs] : [options.wrap[0]!, [...options.wrap.slice(1), bin, ...binArgs]];
   // With netns it runs in that network namespace (`ip netns exec` execs it: the pid stays the agent's).
-  const [file, fileArgs] = options.netns === undefined ? [bin, binArgs] : ['ip', ['netns', 'exec', options.netns, bin, ...binArgs]];
+  const [file, fileArgs] = options.netns === undefined ? wrapped : ['ip', ['netns', 'exec', options.netns, wrapped[0], ...wrapped[1]]];
   const child = spawn(file, fileArgs, {
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

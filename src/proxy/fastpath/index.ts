@@ -6,6 +6,15 @@
 export { type FastpathEndpoint, type FastpathRoute, fastpathRoutes } from './fastpath-routes.js';
 export { FASTPATH_TABLE, buildNftRuleset, removeNftTable, serviceChain, endpointChain, serviceRule, endpointRule } from './nft-ruleset.js';
 export { buildNftUpdate } from './nft-update.js';
-export { type NftResult, type NftRunOptions, runNft } from './nft-runner.js';
-export { type NftablesFastpathOptions, type FastpathState, type FastpathStatus, NftablesFastpath } from './nftables-fastpath.js';
+export { type NftResult, type NftRunOptions, runNft, describeNftResult } from './nft-runner.js';
+export { type NftEndpointView, type NftPortView, type NftTableViewResult, parseNftTableView } from './nft-table-view.js';
+export { type NftTableReaderOptions, type NftTableRead, NftTableReader } from './nft-table-reader.js';
+export {
+  type NftablesFastpathOptions,
+  type FastpathState,
+  type FastpathStatus,
+  type FastpathPortRules,
+  type FastpathEndpointRules,
+  NftablesFastpath,
+} from './nftables-fastpath.js';
 export { type NftSessionOptions, NftSession } from './nft-session.js';

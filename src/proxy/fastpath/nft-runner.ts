@@ -83,3 +83,11 @@ export function runNft(args: readonly string[], stdin: string, options: NftRunOp
     child.stdin.end(stdin);
   });
 }
+
+/** One line about how an nft run ended, for logs and status documents. */
+export function describeNftResult(result: NftResult): string {
+  if (result.spawnError !== undefined) return `could not start nft: ${result.spawnError.message}`;
+  if (result.timedOut) return `nft did not end within its timeout (${Math.round(result.elapsedMs)} ms)`;
+  const stderr = result.stderr.trim().split('\n').slice(0, 6).join(' | ');
+  return `nft exited with ${String(result.code)}${stderr === '' ? '' : `: ${stderr}`}`;
+}

@@ -4,7 +4,8 @@ import type { RoutingTable } from '../routing-table.js';
 import { fastpathRoutes, type FastpathRoute } from './fastpath-routes.js';
 import { buildNftUpdate } from './nft-update.js';
 import { FASTPATH_TABLE, buildNftRuleset, removeNftTable } from './nft-ruleset.js';
-import { runNft, type NftResult } from './nft-runner.js';
+import { describeNftResult, runNft, type NftResult } from './nft-runner.js';
+import { NftTableReader } from './nft-table-reader.js';
 import { NftSession } from './nft-session.js';
 
 export interface NftablesFastpathOptions {
@@ -33,6 +34,30 @@ export interface FastpathStatus {
   readonly failures: number;
   /** The last successful transaction, spawn to exit, in milliseconds. */
   readonly lastApplyMs?: number;
+  /** The kernel's rules per port, read back on demand ({@link NftablesFastpath.describe}; at most one `nft` run a second). While on. */
+  readonly rules?: readonly FastpathPortRules[];
+  /** When `rules` were read (RFC 3339). */
+  readonly rulesReadAt?: string;
+  /** Why the rules could not be read back, when they could not. */
+  readonly rulesError?: string;
+}
+
+/** One ServicePort as the kernel's rules have it (`sidecar fastpath show`). */
+export interface FastpathPortRules {
+  readonly servicePort: number;
+  /** The service the agent's routes give the port (absent if the kernel has a port the routes no longer have). */
+  readonly serviceName?: string;
+  /** In round-robin order. */
+  readonly endpoints: readonly FastpathEndpointRules[];
+}
+
+export interface FastpathEndpointRules {
+  /** The route's endpoint key (`<hostname>-<id>`), when the routes have this ip:port on the port. */
+  readonly key?: string;
+  readonly ip: string;
+  readonly port: number;
+  /** New connections the kernel sent to it: its rule's counter (a NAT chain sees a connection's first packet only), since the rule was made. */
+  readonly connections: number;
 }
 
 /**
@@ -62,12 +87,20 @@ export class NftablesFastpath {
   private lastApplyMs: number | undefined;
   /** Applies the updates after the first (one long-lived `nft -i`); the whole table goes through `nft -f -`. */
   private readonly session: NftSession;
+  /** Reads the table back for {@link describe}, on demand and at most once a second. */
+  private readonly reader: NftTableReader;
 
   constructor(private readonly options: NftablesFastpathOptions) {
     this.table = options.table ?? FASTPATH_TABLE;
     this.log = options.logger;
     this.session = new NftSession({
       sentinelPrefix: this.table,
+      ...(options.nftPath === undefined ? {} : { nftPath: options.nftPath }),
+      ...(options.applyTimeoutMs === undefined ? {} : { timeoutMs: options.applyTimeoutMs }),
+    });
+    this.reader = new NftTableReader({
+      table: this.table,
+      bindIp: options.bindIp,
       ...(options.nftPath === undefined ? {} : { nftPath: options.nftPath }),
       ...(options.applyTimeoutMs === undefined ? {} : { timeoutMs: options.applyTimeoutMs }),
     });
@@ -99,6 +132,33 @@ export class NftablesFastpath {
     };
   }
 
+  /**
+   * {@link status} with the kernel's view of each port: the table read back (`nft -j list
+   * table`, reused for a second, so a busy UI cannot make the agent run nft in a loop), each
+   * endpoint with its new-connection counter and, from the routes, its key and the port's service.
+   */
+  async describe(): Promise<FastpathStatus> {
+    const status = this.status();
+    if (this.state !== 'on') return status;
+    const read = await this.reader.read();
+    const rulesReadAt = new Date(read.readAtMs).toISOString();
+    if (!read.ok) return { ...status, rulesReadAt, rulesError: read.error };
+    const routes = new Map((this.applied ?? []).map((r) => [r.servicePort, r]));
+    const rules = read.ports.map((port): FastpathPortRules => {
+      const route = routes.get(port.servicePort);
+      const keys = new Map(route?.endpoints.map((ep) => [`${ep.ip}:${ep.port}`, ep.key]));
+      return {
+        servicePort: port.servicePort,
+        ...(route === undefined ? {} : { serviceName: route.serviceName }),
+        endpoints: port.endpoints.map(({ ip, port: p, connections }) => {
+          const key = keys.get(`${ip}:${p}`);
+          return { ...(key === undefined ? {} : { key }), ip, port: p, connections };
+        }),
+      };
+    });
+    return { ...status, rules, rulesReadAt };
+  }
+
   /** Waits for a running transaction, then removes the table. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -111,7 +171,7 @@ export class NftablesFastpath {
       if (!wasOn) return;
       const result = await this.run(removeNftTable(this.table));
       if (result.code === 0) this.log.info({ table: `ip ${this.table}` }, 'nftables fast path: table removed');
-      else this.log.error({ code: ErrorCode.FASTPATH_APPLY, table: `ip ${this.table}`, nft: describe(result) }, 'nftables fast path: could not remove the table');
+      else this.log.error({ code: ErrorCode.FASTPATH_APPLY, table: `ip ${this.table}`, nft: describeNftResult(result) }, 'nftables fast path: could not remove the table');
       this.applied = undefined;
       this.ports = [];
     })();
@@ -124,11 +184,11 @@ export class NftablesFastpath {
     if (listed.spawnError?.code === 'ENOENT') return this.fallBack('`nft` is not installed (Debian: apt-get install nftables)');
     if (listed.code !== 0) {
       const denied = /Operation not permitted|Permission denied/i.test(listed.stderr);
-      return this.fallBack(denied ? 'the agent lacks CAP_NET_ADMIN (nft: Operation not permitted)' : `\`nft list tables\` failed: ${describe(listed)}`);
+      return this.fallBack(denied ? 'the agent lacks CAP_NET_ADMIN (nft: Operation not permitted)' : `\`nft list tables\` failed: ${describeNftResult(listed)}`);
     }
     if (new RegExp(`^table ip ${this.table}$`, 'm').test(listed.stdout)) {
       const removed = await this.run(removeNftTable(this.table));
-      if (removed.code !== 0) return this.fallBack(`could not remove the table ip ${this.table} left by an earlier agent: ${describe(removed)}`);
+      if (removed.code !== 0) return this.fallBack(`could not remove the table ip ${this.table} left by an earlier agent: ${describeNftResult(removed)}`);
       this.log.warn({ table: `ip ${this.table}` }, 'nftables fast path: removed a table left by an earlier agent');
     }
     if (this.state !== 'starting') return; // closed meanwhile
@@ -168,7 +228,7 @@ export class NftablesFastpath {
       }
       this.failures += 1;
       this.log.error(
-        { code: ErrorCode.FASTPATH_APPLY, nft: describe(result), ports: routes.length },
+        { code: ErrorCode.FASTPATH_APPLY, nft: describeNftResult(result), ports: routes.length },
         'nftables fast path: the transaction failed; the table is removed and the Node balancer serves until the next change',
       );
       await this.run(removeNftTable(this.table));
@@ -183,12 +243,4 @@ export class NftablesFastpath {
       ...(this.options.applyTimeoutMs === undefined ? {} : { timeoutMs: this.options.applyTimeoutMs }),
     });
   }
-}
-
-/** One line about how an nft run ended, for logs. */
-function describe(result: NftResult): string {
-  if (result.spawnError !== undefined) return `could not start nft: ${result.spawnError.message}`;
-  if (result.timedOut) return `nft did not end within its timeout (${Math.round(result.elapsedMs)} ms)`;
-  const stderr = result.stderr.trim().split('\n').slice(0, 6).join(' | ');
-  return `nft exited with ${String(result.code)}${stderr === '' ? '' : `: ${stderr}`}`;
 }

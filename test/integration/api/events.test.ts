@@ -126,4 +126,25 @@ describe('GET /api/events', () => {
       await fx.close();
     }
   });
+
+  it("takes the UI's own status source when given one (the fast path's rules are read back for /api/proxy.json only)", async () => {
+    const asked = { api: 0, ui: 0 };
+    const status = { bindIp: '127.0.0.9', routes: [], draining: [], collisions: [], excluded: [], connectionBudget: null } as unknown as ProxyStatus;
+    const fx = await startApi({
+      extra: {
+        proxyStatus: () => (asked.api++, Promise.resolve(status)),
+        ui: { proxyStatus: () => (asked.ui++, Promise.resolve(status)) },
+      },
+    });
+    try {
+      const c = await openEvents(fx.port);
+      await eventually(() => assert.ok(events(c.text()).some(([kind]) => kind === 'proxy')));
+      assert.deepEqual(asked, { api: 0, ui: 1 });
+      assert.equal((await fetchRaw(fx.port, 'GET', '/api/proxy.json')).status, 200);
+      assert.deepEqual(asked, { api: 1, ui: 1 });
+      c.socket.destroy();
+    } finally {
+      await fx.close();
+    }
+  });
 });
