@@ -25,6 +25,7 @@ export interface OutgoingRecord {
 /** A record of a batch being repeated: encoded at its first send, then only its `Updated` changes. */
 interface Pending {
   readonly service: Service;
+  readonly key: string;
   template: ServiceJsonTemplate | undefined;
 }
 
@@ -35,6 +36,15 @@ interface Pending {
  * `startNow` sends the first copy at once, for a change this host just made (issue #16: a
  * change reaches the other hosts in one gossip round, not one second later). Each record is
  * encoded once per batch (at its first send); the repeats only rewrite its `Updated`.
+ *
+ * Only the newest record of a key ({@link broadcastKey}) is repeated. Gossip's queue keeps one
+ * message per key, the last one handed to it whatever its age, so a repeat of a record that a
+ * newer one has replaced would push the newer one out of the queue, and peers would learn the
+ * change only from its own next repeat, up to a second later (the Kubernetes multi-host test
+ * saw 1–4 s in about 1 flip in 9). So a record handed to send() takes over its key: the older
+ * record's remaining repeats are dropped (a batch with none left stops), and a record older
+ * than the one still being repeated for its key is not sent at all. Equal `Updated`: the later
+ * hand-off takes over. A key is tracked only while a batch holding its newest record is pending.
  */
 export class BroadcastScheduler {
   private readonly batches = new Emitter<readonly Service[]>();
@@ -42,6 +52,8 @@ export class BroadcastScheduler {
   private readonly timers = new Set<TimerHandle>();
   /** The next slice of a large batch, one per batch being sliced. */
   private readonly sliceTimers = new Set<TimerHandle>();
+  /** The record being repeated for each key, while a batch holding it is pending. */
+  private readonly newest = new Map<string, Pending>();
   private closed = false;
 
   /** One timed send of a batch, as records (for observers; the copies are made only when one listens). */
@@ -58,23 +70,30 @@ export class BroadcastScheduler {
     private readonly encode: (svc: Service) => string = encodeService,
   ) {}
 
-  /** `repeats` sends in all; with `startNow` the first goes at once, else one interval from now. */
+  /**
+   * `repeats` sends in all; with `startNow` the first goes at once, else one interval from now.
+   * Each record takes over its key from an older one still being repeated; one older than the
+   * record being repeated for its key is left out.
+   */
   send(services: readonly Service[], repeats: number, startNow = false): void {
-    if (this.closed || services.length === 0 || repeats < 1) return;
-    const batch: Pending[] = services.map((service) => ({ service, template: undefined }));
+    if (this.closed || repeats < 1) return;
+    const batch = this.takeOver(services);
+    if (batch.length === 0) return;
     let sent = 0;
     if (startNow) {
-      this.fireInSlices(batch, 0n, 0);
       sent++;
+      this.fireInSlices(batch, 0n, 0, sent >= repeats);
       if (sent >= repeats) return;
     }
     const handle = this.clock.setInterval(() => {
-      this.fireInSlices(batch, lifespans.REPEAT_BUMP_NS * BigInt(sent), 0);
+      const bump = lifespans.REPEAT_BUMP_NS * BigInt(sent);
       sent++;
-      if (sent >= repeats) {
+      const last = sent >= repeats || !batch.some((p) => this.newest.get(p.key) === p);
+      if (last) {
         this.clock.clearInterval(handle);
         this.timers.delete(handle);
       }
+      this.fireInSlices(batch, bump, 0, last);
     }, lifespans.RETRANSMIT_INTERVAL_MS);
     this.timers.add(handle);
   }
@@ -84,29 +103,76 @@ export class BroadcastScheduler {
     return this.timers.size;
   }
 
+  /** Keys whose newest record is still being repeated (bounded by the pending batches; for tests). */
+  get trackedKeys(): number {
+    return this.newest.size;
+  }
+
   close(): void {
     this.closed = true;
     for (const handle of this.timers) this.clock.clearInterval(handle);
     this.timers.clear();
     for (const handle of this.sliceTimers) this.clock.clearTimeout(handle);
     this.sliceTimers.clear();
+    this.newest.clear();
     this.batches.dispose();
     this.outgoing.dispose();
   }
 
-  /** Fires `records` from `offset` on, at most MAX_RECORDS_PER_TURN per timer turn. */
-  private fireInSlices(records: readonly Pending[], bump: bigint, offset: number): void {
+  /**
+   * The batch's entries, each now the newest of its key; records older than their key's newest
+   * are left out. A record twice in one batch (a tombstone's 2 copies) is one entry, twice.
+   */
+  private takeOver(services: readonly Service[]): Pending[] {
+    const batch: Pending[] = [];
+    const ours = new Set<Pending>();
+    for (const service of services) {
+      const key = broadcastKey(service);
+      const current = this.newest.get(key);
+      if (current !== undefined && current.service.updated > service.updated) continue;
+      if (current !== undefined && ours.has(current) && current.service.updated === service.updated) {
+        batch.push(current);
+        continue;
+      }
+      const entry: Pending = { service, key, template: undefined };
+      this.newest.set(key, entry);
+      ours.add(entry);
+      batch.push(entry);
+    }
+    return batch;
+  }
+
+  /**
+   * Fires `records` from `offset` on, at most MAX_RECORDS_PER_TURN per timer turn. After the
+   * `last` send's final slice, the batch's keys are no longer tracked.
+   */
+  private fireInSlices(records: readonly Pending[], bump: bigint, offset: number, last: boolean): void {
     const end = Math.min(records.length, offset + MAX_RECORDS_PER_TURN);
-    this.fire(offset === 0 && end === records.length ? records : records.slice(offset, end), bump);
-    if (end >= records.length || this.closed) return;
+    this.fire(records, offset, end, bump);
+    if (this.closed) return;
+    if (end >= records.length) {
+      if (last) this.untrack(records);
+      return;
+    }
     const handle = this.clock.setTimeout(() => {
       this.sliceTimers.delete(handle);
-      this.fireInSlices(records, bump, end);
+      this.fireInSlices(records, bump, end, last);
     }, 0);
     this.sliceTimers.add(handle);
   }
 
-  private fire(slice: readonly Pending[], bump: bigint): void {
+  private untrack(records: readonly Pending[]): void {
+    for (const p of records) if (this.newest.get(p.key) === p) this.newest.delete(p.key);
+  }
+
+  /** One send of `records[offset, end)`, without those a newer record of their key has replaced. */
+  private fire(records: readonly Pending[], offset: number, end: number, bump: bigint): void {
+    const slice: Pending[] = [];
+    for (let i = offset; i < end; i++) {
+      const p = records[i];
+      if (p !== undefined && this.newest.get(p.key) === p) slice.push(p);
+    }
+    if (slice.length === 0) return;
     if (this.batches.hasListeners) {
       this.batches.fire(slice.map((p) => (bump === 0n ? p.service : { ...p.service, updated: p.service.updated + bump })));
     }
@@ -114,7 +180,7 @@ export class BroadcastScheduler {
     this.outgoing.fire(
       slice.map((p) => {
         p.template ??= serviceJsonTemplate(p.service, this.encode(p.service));
-        return { service: p.service, key: broadcastKey(p.service), json: serviceJsonWithUpdated(p.template, p.service.updated + bump) };
+        return { service: p.service, key: p.key, json: serviceJsonWithUpdated(p.template, p.service.updated + bump) };
       }),
     );
   }
