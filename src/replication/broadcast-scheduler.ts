@@ -44,7 +44,8 @@ interface Pending {
  * saw 1–4 s in about 1 flip in 9). So a record handed to send() takes over its key: the older
  * record's remaining repeats are dropped (a batch with none left stops), and a record older
  * than the one still being repeated for its key is not sent at all. Equal `Updated`: the later
- * hand-off takes over. A key is tracked only while a batch holding its newest record is pending.
+ * hand-off takes over. A newer record gossiped outside the scheduler (a relay) ends the repeats too
+ * ({@link supersede}). A key is tracked only while a batch holding its newest record is pending.
  */
 export class BroadcastScheduler {
   private readonly batches = new Emitter<readonly Service[]>();
@@ -96,6 +97,16 @@ export class BroadcastScheduler {
       this.fireInSlices(batch, bump, 0, last);
     }, lifespans.RETRANSMIT_INTERVAL_MS);
     this.timers.add(handle);
+  }
+
+  /**
+   * `svc` went to gossip another way (the replicator's relays and re-announces): the repeats of
+   * older records of its key end, as if it had been handed to send().
+   */
+  supersede(svc: Service): void {
+    const key = broadcastKey(svc);
+    const current = this.newest.get(key);
+    if (current !== undefined && current.service.updated < svc.updated) this.newest.delete(key);
   }
 
   /** Batches still being repeated. */

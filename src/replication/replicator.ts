@@ -111,8 +111,12 @@ export class Replicator {
     this.scheduler.send(tombstones, lifespans.TOMBSTONE_COUNT);
   }
 
-  /** Hands one record to the gossip queue, with the state's cached encoding. */
+  /**
+   * Hands one record to the gossip queue, with the state's cached encoding; the scheduler's
+   * repeats of older records of its key end (they would take its place in the queue).
+   */
   private send(svc: Service): boolean {
+    this.scheduler.supersede(svc);
     return this.transmit(svc, this.state.json.serviceText(svc), broadcastKey(svc));
   }
 

@@ -185,3 +185,17 @@ test('a sliced batch keeps its keys until the last slice of its last send, and a
   assert.equal(scheduler.trackedKeys, 0);
   assert.equal(clock.pendingTimers, 0);
 });
+
+test('supersede(): a newer record gossiped another way ends the repeats of its key; an older or equal one does not', () => {
+  const { clock, scheduler, sent } = setup();
+  scheduler.send([web], lifespans.ALIVE_COUNT, true);
+  scheduler.supersede({ ...web, updated: web.updated - 1n });
+  scheduler.supersede(web);
+  clock.advance(1000);
+  assert.equal(sent.length, 2);
+  scheduler.supersede(notReady);
+  clock.advance(10_000);
+  assert.equal(sent.length, 2, 'no repeat after the newer record');
+  assert.equal(scheduler.pending, 0);
+  assert.equal(scheduler.trackedKeys, 0);
+});

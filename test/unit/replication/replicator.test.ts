@@ -186,6 +186,25 @@ test('a member leaving tombstones its live records and sends them 10 times, 1 s 
   assert.equal(scheduler.pending, 0, 'an unknown host sends nothing');
 });
 
+test('a newer record relayed while a tombstone of it is being repeated ends those repeats (the gossip queue keeps the newer)', () => {
+  const { state, cluster, clock, delegate, scheduler } = setup();
+  const s1 = makeService({ id: 's1', hostname: 'shakespeare', updated: ts('2023-11-14T10:21:35Z') });
+  const s2 = makeService({ id: 's2', hostname: 'shakespeare', name: 'dante', updated: ts('2023-11-14T10:21:36Z') });
+  for (const svc of [s1, s2]) delegate.notifyMessage(message(svc));
+  cluster.left.fire(member('shakespeare', 'dead'));
+  clock.advance(2000);
+  cluster.sent.length = 0;
+  // The host was not gone after all: s1 comes back, newer than our tombstone, and is relayed.
+  const back = { ...s1, updated: (state.getService('shakespeare', 's1')?.updated ?? 0n) + 1_000_000_000n };
+  delegate.notifyMessage(message(back));
+  assert.deepEqual(cluster.sent, [{ text: encodeService(back), key: 'shakespeare/s1' }]);
+  clock.advance(lifespans.TOMBSTONE_COUNT * lifespans.RETRANSMIT_INTERVAL_MS);
+  const s1Sent = cluster.sent.filter((sent) => sent.key === 'shakespeare/s1');
+  assert.deepEqual(s1Sent, [{ text: encodeService(back), key: 'shakespeare/s1' }], 'no tombstone repeat took its place');
+  assert.equal(cluster.sent.filter((sent) => sent.key === 'shakespeare/s2').length, lifespans.TOMBSTONE_COUNT - 2, 's2 still tombstoned');
+  assert.equal(scheduler.trackedKeys, 0);
+});
+
 test('our own name leaving does not tombstone our records', () => {
   const { state, cluster, delegate, scheduler } = setup();
   delegate.notifyMessage(message(makeService({ id: 'own1', updated: ts('2023-11-14T10:21:35Z') })));
