@@ -1,11 +1,13 @@
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { renameSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startAgent, type AgentProcess } from '../../helpers/agent-process.js';
-import { LAN_VIP, type NetnsLan } from './netns-lan.js';
+import { LAN_VIP, makeNetnsLan, type NetnsLan } from './netns-lan.js';
 
 // What the fast path's system tests share: the agent on h1 of a netns LAN, backends on the
 // other hosts (name-server.mjs), clients on h1 (tcp-probe.mjs) and the API asked from h1.
@@ -23,6 +25,33 @@ export async function startBackend(lan: NetnsLan, k: number): Promise<ChildProce
   const [line] = (await once(lines, 'line')) as [string];
   assert.equal(line, 'listening');
   return child;
+}
+
+/** What a fast-path test file sets up: a LAN of three hosts, a temporary folder, a backend on h2 and on h3, and the agent it starts. */
+export interface FastpathSetup {
+  lan: NetnsLan;
+  dir: string;
+  readonly children: ChildProcess[];
+  agent: AgentProcess | undefined;
+}
+
+/** Registers the file's `before` and `after` hooks for a {@link FastpathSetup}; `tag` names its namespaces (`<tag><pid>`). Everything is gone after the file's tests. */
+export function useFastpathLan(tag: string, skip: string | undefined): FastpathSetup {
+  // `lan` and `dir` are set by before(), which runs first whenever a test does.
+  const setup = { children: [], agent: undefined } as unknown as FastpathSetup;
+  before(async () => {
+    if (skip !== undefined) return;
+    setup.lan = makeNetnsLan(`${tag}${process.pid}`, 3);
+    setup.dir = mkdtempSync(join(tmpdir(), `sidecar-${tag}-`));
+    for (const k of [2, 3]) setup.children.push(await startBackend(setup.lan, k));
+  });
+  after(async () => {
+    await kill(setup.agent?.child);
+    for (const child of setup.children) await kill(child);
+    (setup.lan as NetnsLan | undefined)?.close();
+    if ((setup.dir as string | undefined) !== undefined) rmSync(setup.dir, { recursive: true, force: true });
+  });
+  return setup;
 }
 
 /** SIGKILLs a child (if it still runs) and waits for its exit. */

@@ -1,42 +1,22 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SIDECAR_BIN, type AgentProcess } from '../../helpers/agent-process.js';
+import { SIDECAR_BIN } from '../../helpers/agent-process.js';
 import { eventually } from '../../helpers/eventually.js';
 import { netnsSkipReason } from '../../helpers/netns.js';
 import {
-  apiGet, assertRoundRobin, connectionCounters, holdConnection, kill, logsMatching, NODE, PROBE, probe, rules, SERVICE_PORT, startBackend,
-  startFastpathAgent, writeStatic,
+  apiGet, assertRoundRobin, connectionCounters, holdConnection, logsMatching, NODE, PROBE, probe, rules, SERVICE_PORT,
+  startFastpathAgent, useFastpathLan, writeStatic,
 } from './fastpath-lan.js';
-import { LAN_VIP, makeNetnsLan, type NetnsLan } from './netns-lan.js';
+import { LAN_VIP } from './netns-lan.js';
 
 // Hosts are network namespaces on a LAN of their own (nothing in the machine's namespace): the
 // agent runs on h1 with `--proxy-tcp-fastpath nftables`; a tcp-mode service has an instance on
 // h2 and one on h3; clients on h1 and in a container of h1 connect to 192.168.168.168:<ServicePort>.
 const skip = netnsSkipReason();
 
-let lan: NetnsLan;
-let dir: string;
-const children: ChildProcess[] = [];
-let agent: AgentProcess | undefined;
-
-before(async () => {
-  if (skip !== undefined) return;
-  lan = makeNetnsLan(`scfp${process.pid}`, 3);
-  dir = mkdtempSync(join(tmpdir(), 'sidecar-fastpath-'));
-  for (const k of [2, 3]) children.push(await startBackend(lan, k));
-});
-
-after(async () => {
-  await kill(agent?.child);
-  for (const child of children) await kill(child);
-  lan?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-});
+const fx = useFastpathLan('scfp', skip);
 
 interface FastpathDoc {
   fastpath?: {
@@ -50,19 +30,19 @@ interface FastpathDoc {
 
 /** `sidecar fastpath show` run on h1 against the agent's API: its stdout. */
 function fastpathShow(api: string): string {
-  return execFileSync('ip', ['netns', 'exec', lan.host(1), SIDECAR_BIN, 'fastpath', 'show', '--api', api], { encoding: 'utf8' });
+  return execFileSync('ip', ['netns', 'exec', fx.lan.host(1), SIDECAR_BIN, 'fastpath', 'show', '--api', api], { encoding: 'utf8' });
 }
 
 test('TCP service on h2 and h3 reached from h1 (a process and a container) through the kernel, round robin, counted per endpoint; drain; SIGTERM removes the table; a leftover table is replaced', { skip, timeout: 60_000 }, async () => {
   // A table left by a crashed agent, with a rule the new agent must not keep.
-  lan.exec(1, ['nft', '-f', '-'], 'table ip sidecar {\n  chain leftover_from_crash {\n  }\n}\n');
-  const file = join(dir, 'static.json');
-  writeStatic(lan, file, [2, 3]);
-  agent = startFastpathAgent(lan, file);
-  const a = agent;
+  fx.lan.exec(1, ['nft', '-f', '-'], 'table ip sidecar {\n  chain leftover_from_crash {\n  }\n}\n');
+  const file = join(fx.dir, 'static.json');
+  writeStatic(fx.lan, file, [2, 3]);
+  fx.agent = startFastpathAgent(fx.lan, file);
+  const a = fx.agent;
   await eventually(() => {
     if (a.child.exitCode !== null) throw new Error(`agent exited: ${a.stderr()}`);
-    const now = rules(lan);
+    const now = rules(fx.lan);
     assert.match(now, /dnat to 10\.78\.0\.2:9000/);
     assert.match(now, /dnat to 10\.78\.0\.3:9000/);
     assert.doesNotMatch(now, /leftover_from_crash/);
@@ -71,23 +51,23 @@ test('TCP service on h2 and h3 reached from h1 (a process and a container) throu
   await eventually(() => assert.equal(logsMatching(a, /left by an earlier agent/).length, 1, 'the leftover table is reported'));
   // /api/proxy.json (asked from h1, where the API listens) shows the fast path's view.
   const api = await a.apiUrl();
-  const status = apiGet<FastpathDoc>(lan, api, '/api/proxy.json');
+  const status = apiGet<FastpathDoc>(fx.lan, api, '/api/proxy.json');
   assert.equal(status.fastpath?.state, 'on');
   assert.deepEqual(status.fastpath?.ports, [SERVICE_PORT]);
   assert.equal(status.fastpath?.failures, 0);
 
   // Round robin: consecutive connections alternate between the two hosts.
-  assertRoundRobin(probe(lan, 6), 'h2', 'h3');
+  assertRoundRobin(probe(fx.lan, 6), 'h2', 'h3');
   // The kernel chose them (the Node balancer behind would alternate too): each endpoint chain counted 3 new connections.
-  assert.deepEqual(connectionCounters(lan), [3, 3]);
+  assert.deepEqual(connectionCounters(fx.lan), [3, 3]);
   // From a container of h1 (prerouting, then masquerade out of h1's eth0): the same rotation, continued.
-  const fromContainer = JSON.parse(lan.execInContainer([NODE, PROBE, LAN_VIP, String(SERVICE_PORT), '4'])) as string[];
+  const fromContainer = JSON.parse(fx.lan.execInContainer([NODE, PROBE, LAN_VIP, String(SERVICE_PORT), '4'])) as string[];
   assertRoundRobin(fromContainer, 'h2', 'h3');
-  assert.deepEqual(connectionCounters(lan), [5, 5]);
+  assert.deepEqual(connectionCounters(fx.lan), [5, 5]);
 
   // /api/proxy.json's per-endpoint counters agree with the kernel's (read at most once a second: waited for).
   await eventually(() => {
-    const [port, ...others] = apiGet<FastpathDoc>(lan, api, '/api/proxy.json').fastpath?.rules ?? [];
+    const [port, ...others] = apiGet<FastpathDoc>(fx.lan, api, '/api/proxy.json').fastpath?.rules ?? [];
     assert.deepEqual(others, []);
     assert.equal(port?.servicePort, SERVICE_PORT);
     assert.equal(port?.serviceName, 'echo');
@@ -103,17 +83,17 @@ test('TCP service on h2 and h3 reached from h1 (a process and a container) throu
   assert.match(shown, /^(10500 +echo)? +h1-\S+ +10\.78\.0\.3:9000 +5$/m);
 
   // Drain: an established connection to the endpoint that leaves keeps working; new ones go to the other.
-  const held = await holdConnection(lan, children);
+  const held = await holdConnection(fx.lan, fx.children);
   assert.match(held.name, /^h[23]$/);
   const stays = held.name === 'h2' ? 3 : 2;
-  writeStatic(lan, file, [stays]);
-  await eventually(() => assert.doesNotMatch(rules(lan), new RegExp(`dnat to 10\\.78\\.0\\.${stays === 2 ? 3 : 2}:`)), { timeoutMs: 20_000 });
-  assert.deepEqual(probe(lan, 4), Array(4).fill(`h${stays}`));
+  writeStatic(fx.lan, file, [stays]);
+  await eventually(() => assert.doesNotMatch(rules(fx.lan), new RegExp(`dnat to 10\\.78\\.0\\.${stays === 2 ? 3 : 2}:`)), { timeoutMs: 20_000 });
+  assert.deepEqual(probe(fx.lan, 4), Array(4).fill(`h${stays}`));
   assert.equal(await held.echo('still here'), 'still here');
   await held.close();
 
   // SIGTERM: the table goes with the agent.
   assert.equal(await a.stop(), 0);
-  assert.doesNotMatch(lan.exec(1, ['nft', 'list', 'tables']), /sidecar/);
+  assert.doesNotMatch(fx.lan.exec(1, ['nft', 'list', 'tables']), /sidecar/);
   await eventually(() => assert.ok(logsMatching(a, /table removed/).length > 0, 'the removal is reported'));
 });

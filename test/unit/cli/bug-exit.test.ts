@@ -1,20 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
+import { captureStream } from '../../helpers/capture-stream.js';
 import { BugError, ErrorCode, SidecarError } from '../../../src/core/index.js';
 import { runCli } from '../../../src/cli/index.js';
 import { configure, EXIT_BAD_CONFIG, EXIT_BUG, type CommandContext } from '../../../src/cli/agent-command.js';
-
-function capture(): { stream: Writable; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
 
 function context(stderr: Writable): CommandContext & { code: () => number | undefined } {
   let code: number | undefined;
@@ -28,7 +18,7 @@ test('a BugError is not a SidecarError', () => {
 });
 
 test('bad configuration exits 2 with the list of problems', async () => {
-  const err = capture();
+  const err = captureStream();
   const code = await runCli(['--http-port', 'not-a-port'], { env: {}, stderr: err.stream });
   assert.equal(code, EXIT_BAD_CONFIG);
   assert.match(err.text(), /invalid configuration/);
@@ -36,7 +26,7 @@ test('bad configuration exits 2 with the list of problems', async () => {
 });
 
 test('a bug while loading the configuration is not reported as bad configuration', () => {
-  const err = capture();
+  const err = captureStream();
   const ctx = context(err.stream);
   // A flag whose reading throws stands for any bug inside config loading.
   const flags = Object.defineProperty({}, 'httpPort', {
@@ -51,7 +41,7 @@ test('a bug while loading the configuration is not reported as bad configuration
 });
 
 test('a bug inside a command exits with its own code and asks to be reported', async () => {
-  const err = capture();
+  const err = captureStream();
   // `sidecar agent` with a BugError thrown where the environment is read (config loading).
   const env = new Proxy({} as Record<string, string | undefined>, {
     get() {

@@ -3,25 +3,14 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
+import { captureStream } from '../../helpers/capture-stream.js';
 import { fastpathCommand } from '../../../src/cli/fastpath-command.js';
 import { runCli } from '../../../src/cli/index.js';
 
-function capture(): { stream: Writable; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
-
 /** Runs `sidecar fastpath <args>`: what it printed on stdout and stderr, and the exit code it set. */
 async function run(args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const stdout = capture();
-  const stderr = capture();
+  const stdout = captureStream();
+  const stderr = captureStream();
   let code = 0;
   const command = fastpathCommand({ env: {}, stderr: stderr.stream, stdout: stdout.stream, setExitCode: (c) => (code = c) });
   command.exitOverride();
@@ -137,7 +126,7 @@ test('fastpath show refuses an --api that is not an http URL (exit 2)', async ()
 });
 
 test('the sidecar program has the command (runCli)', async () => {
-  const stderr = capture();
+  const stderr = captureStream();
   assert.equal(await runCli(['fastpath', 'show', '--api', 'ftp://x'], { env: {}, stderr: stderr.stream }), 2);
   assert.match(stderr.text(), /--api="ftp:\/\/x": expected the agent's API URL/);
 });
