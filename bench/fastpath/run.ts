@@ -1,0 +1,77 @@
+// The fast path's benchmark (issue #15): TCP through the nftables fast path beside HAProxy,
+// direct connections and the Node balancer, in one run, and how long a dead endpoint keeps
+// getting connections in each mode. Hosts are network namespaces of this run (the fast path
+// needs nftables, which the machine's own namespace must not be touched for):
+//   <prefix>-h1  the client (wrk, this bench's measuring half), HAProxy, the agents, 192.168.168.168 on lo
+//   <prefix>-h2  the backends (nginx on :9001/:9002, the dead-endpoint test's endpoints)
+// on a bridge of their own (test/system/fastpath/netns-lan.ts). This file makes the hosts,
+// runs measure.ts inside h1 (`ip netns exec`), and at the end (also on error or SIGINT) kills
+// every process left in the namespaces and deletes them.
+//
+//   npm run bench:fastpath                    # DUR=5 REPS=1, about 2 minutes
+//   DUR=5 REPS=2 npm run bench:fastpath       # the published run (docs/fastpath.md)
+//
+// Knobs: DUR, REPS (bench/proxy/harness.ts), TESTS='ka50 close50 big1m', SCENARIOS (names
+// from measure.ts), DEAD_TRIALS (dead-endpoint trials, default 3; 0 skips it), LOAD_CPU /
+// PROXY_CPU (as bench/proxy). Needs root, nft, ip, haproxy, wrk, nginx, taskset; without
+// them it says why and exits 0.
+import { spawn, spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { makeNetnsLan } from '../../test/system/fastpath/netns-lan.js';
+
+function skipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces and nftables)';
+  for (const tool of ['ip', 'nft', 'haproxy', 'wrk', 'nginx', 'taskset']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `\`${tool}\` is not installed (apt-get install -y nftables haproxy wrk nginx)`;
+  }
+  return undefined;
+}
+
+const skip = skipReason();
+if (skip !== undefined) {
+  process.stdout.write(`bench:fastpath: skipped: ${skip}\n`);
+  process.exit(0);
+}
+
+const prefix = `fpb${process.pid}`;
+const lan = makeNetnsLan(prefix, 2);
+const namespaces = [lan.host(1), lan.host(2), `${prefix}-c1`, `${prefix}-lan`];
+
+let cleaned = false;
+/** Kills whatever still runs in the namespaces (by pid, as `ip netns pids` lists them), then deletes them. */
+function cleanup(): void {
+  if (cleaned) return;
+  cleaned = true;
+  for (const ns of namespaces) {
+    const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean);
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  // A killed process leaves its namespace a moment later; deleting works regardless (the name goes, the namespace with it once empty).
+  try {
+    lan.close();
+  } catch (err) {
+    process.stderr.write(`bench:fastpath: deleting namespaces ${namespaces.join(' ')}: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}
+process.on('exit', cleanup);
+
+const measure = spawn('ip', ['netns', 'exec', lan.host(1), process.execPath, '--import', 'tsx', resolve('bench/fastpath/measure.ts')], {
+  stdio: 'inherit',
+  env: { ...process.env, FASTPATH_PREFIX: prefix, RUN_DIR: process.env['RUN_DIR'] ?? resolve('bench/.run-fastpath') },
+});
+/** Once asked to stop, how long measure.ts gets to stop its processes before they are killed: 10 s (its own stop waits 3 s per process). */
+const STOP_GRACE_MS = 10_000;
+const forward = (signal: NodeJS.Signals): void => {
+  // A terminal's Ctrl-C reaches measure.ts too; a SIGTERM sent to this process only is passed on.
+  measure.kill(signal);
+  setTimeout(() => process.exit(130), STOP_GRACE_MS).unref();
+};
+process.on('SIGINT', () => forward('SIGINT'));
+process.on('SIGTERM', () => forward('SIGTERM'));
+measure.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 130)));
