@@ -21,6 +21,11 @@ const NAMES: Record<string, string> = {
 /** Issue #15's ceiling on the agent's own CPU during the fast path's load: 5 % of a core. */
 const AGENT_CPU_GOAL_PCT = 5;
 
+/** CPU time of the whole machine per request over the run, kernel included, without other processes' (µs): what a request costs end to end. */
+function perRequestUs(r: Row): number | null {
+  return r.rps === 0 ? null : (Math.max(0, r.machineCpuPct - r.foreignCpuPct) / 100 / r.rps) * 1e6;
+}
+
 function fmt(v: number | null, digits = 0): string {
   return v === null ? '–' : v.toFixed(digits);
 }
@@ -38,8 +43,8 @@ export function render(tests: readonly string[], rows: readonly Row[], dead: rea
   };
   const scenarios = Object.keys(NAMES).filter((s) => rows.some((r) => r.scenario === s));
   const lines = [
-    '| test | row | req/s | MB/s | p50 µs | p99 µs | its CPU, % of a core | machine CPU % | req/s ÷ HAProxy | p99 ÷ HAProxy | req/s ÷ direct | p99 ÷ direct |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| test | row | req/s | MB/s | p50 µs | p99 µs | its CPU, % of a core | machine CPU % | CPU µs per request | req/s ÷ HAProxy | p99 ÷ HAProxy | req/s ÷ direct | p99 ÷ direct |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const test of tests) {
     for (const s of scenarios) {
@@ -47,7 +52,7 @@ export function render(tests: readonly string[], rows: readonly Row[], dead: rea
       const p99 = med(s, test, (r) => r.p99_us);
       const cell = (other: string, pick: (r: Row) => number, v: number | null): string => (s === other ? '' : times(ratio(v, med(other, test, pick))));
       lines.push(
-        `| ${test} | ${NAMES[s] ?? s} | ${fmt(rps)} | ${fmt(med(s, test, (r) => r.mbps), test === 'big1m' ? 0 : 1)} | ${fmt(med(s, test, (r) => r.p50_us))} | ${fmt(p99)} | ${fmt(med(s, test, (r) => r.proxyCpuPct), 1)} | ${fmt(med(s, test, (r) => r.machineCpuPct))} | ${cell('haproxy', (r) => r.rps, rps)} | ${cell('haproxy', (r) => r.p99_us, p99)} | ${cell('direct', (r) => r.rps, rps)} | ${cell('direct', (r) => r.p99_us, p99)} |`,
+        `| ${test} | ${NAMES[s] ?? s} | ${fmt(rps)} | ${fmt(med(s, test, (r) => r.mbps), test === 'big1m' ? 0 : 1)} | ${fmt(med(s, test, (r) => r.p50_us))} | ${fmt(p99)} | ${fmt(med(s, test, (r) => r.proxyCpuPct), 1)} | ${fmt(med(s, test, (r) => r.machineCpuPct))} | ${fmt(med(s, test, perRequestUs))} | ${cell('haproxy', (r) => r.rps, rps)} | ${cell('haproxy', (r) => r.p99_us, p99)} | ${cell('direct', (r) => r.rps, rps)} | ${cell('direct', (r) => r.p99_us, p99)} |`,
       );
     }
   }
@@ -65,7 +70,7 @@ export function render(tests: readonly string[], rows: readonly Row[], dead: rea
   const goals = ['Issue #15 goals, the fast path:', '', '| goal | target | measured |  |', '|---|---|---|---|', ...tests.flatMap(goal)];
   const notes = [
     'Tests: ka50 = keep-alive, 50 connections; close50 = a new connection per request (`Connection: close`), 50 at a time; big1m = 1 MiB responses, 8 keep-alive connections.',
-    "Its CPU: the process's own CPU time (all threads) over the run, from /proc (HAProxy's, or the agent's). Machine CPU: every CPU's busy time over the run, kernel included (of 100 % × CPUs): where the fast path's NAT work shows.",
+    "Its CPU: the process's own CPU time (all threads) over the run, from /proc (HAProxy's, or the agent's). Machine CPU: every CPU's busy time over the run, kernel included (of 100 % × CPUs): where the fast path's NAT work shows. CPU µs per request: the machine's busy time less other processes' (those this bench did not start), per request: wrk, nginx, the proxy and the kernel together.",
   ];
   return [...goals, '', ...lines, '', ...notes, ...(dead.length === 0 ? [] : ['', ...renderDead(dead)])].join('\n');
 }

@@ -9,15 +9,26 @@
 // every process left in the namespaces and deletes them.
 //
 //   npm run bench:fastpath                    # DUR=5 REPS=1, about 2 minutes
-//   DUR=5 REPS=2 npm run bench:fastpath       # the published run (docs/fastpath.md)
+//   DUR=5 REPS=2 npm run bench:fastpath       # a full run: also rewrites its section of docs/benchmarks.md
 //
 // Knobs: DUR, REPS (bench/proxy/harness.ts), TESTS='ka50 close50 big1m', SCENARIOS (names
 // from measure.ts), DEAD_TRIALS (dead-endpoint trials, default 3; 0 skips it), LOAD_CPU /
-// PROXY_CPU (as bench/proxy). Needs root, nft, ip, haproxy, wrk, nginx, taskset; without
+// PROXY_CPU (as bench/proxy), RENDER_ONLY=1 (print the tables of bench/results/fastpath.json
+// again, nothing run). Needs root, nft, ip, haproxy, wrk, nginx, taskset; without
 // them it says why and exits 0.
 import { spawn, spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { makeNetnsLan } from '../../test/system/fastpath/netns-lan.js';
+import { OUT } from '../proxy/harness.js';
+import { render, type Row } from './report.js';
+import type { DeadTrial } from './dead-endpoint.js';
+
+if (process.env['RENDER_ONLY'] === '1') {
+  const saved = JSON.parse(readFileSync(join(OUT, 'fastpath.json'), 'utf8')) as { env: string[]; rows: Row[]; dead: DeadTrial[] };
+  process.stdout.write(`${saved.env.map((e) => `- ${e}`).join('\n')}\n\n${render([...new Set(saved.rows.map((r) => r.test))], saved.rows, saved.dead)}\n`);
+  process.exit(0);
+}
 
 function skipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces and nftables)';
@@ -63,7 +74,7 @@ process.on('exit', cleanup);
 
 const measure = spawn('ip', ['netns', 'exec', lan.host(1), process.execPath, '--import', 'tsx', resolve('bench/fastpath/measure.ts')], {
   stdio: 'inherit',
-  env: { ...process.env, FASTPATH_PREFIX: prefix, RUN_DIR: process.env['RUN_DIR'] ?? resolve('bench/.run-fastpath') },
+  env: { ...process.env, FASTPATH_PREFIX: prefix, RUN_DIR: process.env['RUN_DIR'] ?? resolve('bench/.run/fastpath') },
 });
 /** Once asked to stop, how long measure.ts gets to stop its processes before they are killed: 10 s (its own stop waits 3 s per process). */
 const STOP_GRACE_MS = 10_000;
