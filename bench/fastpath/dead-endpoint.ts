@@ -29,6 +29,8 @@ export interface DeadTrial {
   readonly connectionsAfterKill: number;
   readonly failuresAfterKill: number;
   readonly failuresBeforeKill: number;
+  /** The failures after the kill by kind: an error code (ECONNREFUSED, ECONNRESET…), `closed` (ended before the endpoint's line) or `timeout`. */
+  readonly failureKinds: Readonly<Record<string, number>>;
   /** SYNs that reached the dead endpoint's port after the kill (each one a connection sent to it). */
   readonly attemptsAfterKill: number;
   /** ms from the kill to the last SYN counted at the dead endpoint's port (null: none after the kill). */
@@ -83,6 +85,8 @@ function readCounters(): Promise<Map<string, number>> {
 interface Attempt {
   readonly atMs: number;
   ok: boolean | null;
+  /** Why it failed (see DeadTrial.failureKinds). */
+  kind?: string;
 }
 /** Opens a connection to VIP:port every CLIENT_PERIOD_MS; each succeeds when the endpoint's line arrives. */
 function clientLoop(port: number): { attempts: Attempt[]; stop: () => Promise<void> } {
@@ -93,18 +97,19 @@ function clientLoop(port: number): { attempts: Attempt[]; stop: () => Promise<vo
     attempts.push(a);
     open++;
     const s = connect(port, VIP);
-    const end = (ok: boolean): void => {
+    const end = (ok: boolean, kind?: string): void => {
       if (a.ok !== null) return;
       a.ok = ok;
+      if (kind !== undefined) a.kind = kind;
       open--;
       clearTimeout(timeout);
       s.destroy();
     };
-    const timeout = setTimeout(() => end(false), CLIENT_TIMEOUT_MS);
+    const timeout = setTimeout(() => end(false, 'timeout'), CLIENT_TIMEOUT_MS);
     s.setEncoding('utf8');
-    s.on('data', (line: string) => end(line.startsWith('e')));
-    s.on('error', () => end(false));
-    s.on('close', () => end(false));
+    s.on('data', (line: string) => end(line.startsWith('e'), 'wrong answer'));
+    s.on('error', (err: NodeJS.ErrnoException) => end(false, err.code ?? err.message));
+    s.on('close', () => end(false, 'closed'));
   }, CLIENT_PERIOD_MS);
   return {
     attempts,
@@ -113,6 +118,12 @@ function clientLoop(port: number): { attempts: Attempt[]; stop: () => Promise<vo
       while (open > 0) await new Promise((r) => setTimeout(r, 20));
     },
   };
+}
+
+function countKinds(failed: readonly Attempt[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const a of failed) out[a.kind ?? 'unknown'] = (out[a.kind ?? 'unknown'] ?? 0) + 1;
+  return out;
 }
 
 /**
@@ -160,12 +171,13 @@ export async function deadEndpointTrials(modes: readonly DeadMode[], kill: () =>
         connectionsAfterKill: after.length,
         failuresAfterKill: after.filter((a) => a.ok !== true).length,
         failuresBeforeKill: attempts.filter((a) => a.atMs < killedAt && a.ok !== true).length,
+        failureKinds: countKinds(after.filter((a) => a.ok !== true)),
         attemptsAfterKill: (seen?.packets ?? 0) - before,
         lastAttemptMs: seen !== undefined && seen.packets > before ? seen.atMs - killedAt : null,
         droppedMs: dropped.get(m.name) ?? null,
       };
       results.push(r);
-      say(`dead endpoint, ${m.name.padEnd(13)} trial ${trial}: ${r.failuresAfterKill}/${r.connectionsAfterKill} client failures, ${r.attemptsAfterKill} connections sent to it, last at +${r.lastAttemptMs?.toFixed(0) ?? '–'} ms, out of the rotation at +${r.droppedMs?.toFixed(0) ?? '–'} ms`);
+      say(`dead endpoint, ${m.name.padEnd(13)} trial ${trial}: ${r.failuresAfterKill}/${r.connectionsAfterKill} client failures ${JSON.stringify(r.failureKinds)}, ${r.attemptsAfterKill} connections sent to it, last at +${r.lastAttemptMs?.toFixed(0) ?? '–'} ms, out of the rotation at +${r.droppedMs?.toFixed(0) ?? '–'} ms`);
     });
     await revive();
   }

@@ -83,7 +83,8 @@ function renderDead(dead: readonly DeadTrial[]): string[] {
     '|---|---|---|---|---|---|',
   ];
   for (const t of dead) {
-    lines.push(`| ${t.mode} | ${t.trial} | ${t.failuresAfterKill} of ${t.connectionsAfterKill} | ${t.attemptsAfterKill} | ${fmt(t.lastAttemptMs)} | ${fmt(t.droppedMs)} |`);
+    const kinds = Object.entries(t.failureKinds ?? {}).map(([k, n]) => `${n} ${k}`).join(', ');
+    lines.push(`| ${t.mode} | ${t.trial} | ${t.failuresAfterKill} of ${t.connectionsAfterKill}${kinds === '' ? '' : ` (${kinds})`} | ${t.attemptsAfterKill} | ${fmt(t.lastAttemptMs)} | ${fmt(t.droppedMs)} |`);
   }
   for (const mode of [...new Set(dead.map((t) => t.mode))]) {
     const of = dead.filter((t) => t.mode === mode);
