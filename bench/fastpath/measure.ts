@@ -15,7 +15,7 @@ import { replaceDocsSection } from '../lib/docs-section.js';
 import { DUR, MAX_FOREIGN_CPU_PCT, ONLY, OUT, REPS, leastDisturbed, median, prepareRunDir, say, stop, stopAll, versions, wrk, type WrkRun } from '../proxy/harness.js';
 import { deadEndpointTrials, type DeadTrial } from './dead-endpoint.js';
 import { render, type Row } from './report.js';
-import { BACKEND_IP, DEAD, LOAD_CPU, PORTS, PROXY_CPU, VIP, fastpathRules, nodeRotation, startAgents, startBackend, startEndpoint, startHaproxy, waitUntil, type Agent } from './setup.js';
+import { BACKEND_IP, BACKENDS, DEAD, LOAD_CPU, PORTS, PROXY_CPU, VIP, fastpathRules, nodeRotation, startAgents, startBackend, startEndpoint, startHaproxy, waitUntil, type Agent } from './setup.js';
 
 const TESTS = (process.env['TESTS'] ?? 'ka50 close50 big1m').split(/\s+/).filter(Boolean);
 const DEAD_TRIALS = Number(process.env['DEAD_TRIALS'] ?? 3);
@@ -44,9 +44,9 @@ function machineTicks(): { busy: number; total: number } {
 
 async function waitRoutes(agents: { fastpath: Agent; node: Agent; nodeW1: Agent }): Promise<void> {
   const all = (got: string[], ports: readonly number[]): boolean => ports.every((p) => got.includes(`${BACKEND_IP}:${p}`));
-  await waitUntil('the fast path rules', () => all(fastpathRules(), [...PORTS.backends, ...DEAD.fastpath.endpointPorts]));
-  await waitUntil('the Node balancer routes', async () => all(await nodeRotation(agents.node, PORTS.node), PORTS.backends) && all(await nodeRotation(agents.node, DEAD.node.servicePort), DEAD.node.endpointPorts));
-  await waitUntil('the one-worker Node balancer routes', async () => all(await nodeRotation(agents.nodeW1, PORTS.nodeW1), PORTS.backends));
+  await waitUntil('the fast path rules', () => all(fastpathRules(), [...BACKENDS.fastpath, ...DEAD.fastpath.endpointPorts]));
+  await waitUntil('the Node balancer routes', async () => all(await nodeRotation(agents.node, PORTS.node), BACKENDS.node) && all(await nodeRotation(agents.node, DEAD.node.servicePort), DEAD.node.endpointPorts));
+  await waitUntil('the one-worker Node balancer routes', async () => all(await nodeRotation(agents.nodeW1, PORTS.nodeW1), BACKENDS.nodeW1));
 }
 
 async function main(): Promise<void> {
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   await waitRoutes(agents);
 
   const scenarios = [
-    { name: 'direct', host: BACKEND_IP, port: PORTS.backends[0], pid: undefined },
+    { name: 'direct', host: BACKEND_IP, port: BACKENDS.direct[0], pid: undefined },
     { name: 'haproxy', host: VIP, port: PORTS.haproxy, pid: haproxy.pid },
     { name: 'node', host: VIP, port: PORTS.node, pid: agents.node.child.pid },
     { name: 'node-w1', host: VIP, port: PORTS.nodeW1, pid: agents.nodeW1.child.pid },

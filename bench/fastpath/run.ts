@@ -3,7 +3,7 @@
 // getting connections in each mode. Hosts are network namespaces of this run (the fast path
 // needs nftables, which the machine's own namespace must not be touched for):
 //   <prefix>-h1  the client (wrk, this bench's measuring half), HAProxy, the agents, 192.168.168.168 on lo
-//   <prefix>-h2  the backends (nginx on :9001/:9002, the dead-endpoint test's endpoints)
+//   <prefix>-h2  the backends (one nginx, a pair of ports per row, and the dead-endpoint test's endpoints)
 // on a bridge of their own (test/system/fastpath/netns-lan.ts). This file makes the hosts,
 // runs measure.ts inside h1 (`ip netns exec`), and at the end (also on error or SIGINT) kills
 // every process left in the namespaces and deletes them.

@@ -21,8 +21,20 @@ export const PROXY_CPU = process.env['PROXY_CPU'] ?? '1';
 const NODE = process.execPath;
 const SIDECAR = resolve('bin/sidecar');
 
-/** The load test's ports: nginx's two backends in h2, and the frontends in h1 (on the VIP). */
-export const PORTS = { backends: [9001, 9002], haproxy: 8082, fastpath: 10500, node: 10501, nodeW1: 10502 } as const;
+/** The load test's frontends in h1 (on the VIP). */
+export const PORTS = { haproxy: 8082, fastpath: 10500, node: 10501, nodeW1: 10502 } as const;
+/**
+ * nginx's ports in h2, a pair per row (direct uses one): the same nginx, but no row reuses
+ * another's TCP 4-tuples. With a new connection per request, ~100,000 connections a minute from
+ * h1 to nginx reuse 4-tuples that nginx still holds in TIME_WAIT (60 s); nginx takes a SYN for
+ * such a tuple only when its TCP timestamp is newer (PAWS), and timestamps of the fast path's
+ * connections (the client's socket, to the VIP) run on another offset than those of
+ * connections made from h1 to h2 itself. Sharing ports, h2 counted thousands of
+ * TcpExtPAWSTimewait (SYNs refused), each a connect retried 1 s later: close50 through the
+ * fast path fell to 0.65×, then 0.18× direct, and HAProxy's after it got a p99 of 0.8 s.
+ */
+export const BACKENDS = { direct: [9001], haproxy: [9011, 9012], node: [9021, 9022], nodeW1: [9031, 9032], fastpath: [9041, 9042] } as const;
+const ALL_BACKEND_PORTS = Object.values(BACKENDS).flat();
 
 /** One dead-endpoint target: a tcp service of two endpoints (processes of bench/fastpath/endpoint.mjs) behind one agent. */
 export interface DeadService {
@@ -58,9 +70,12 @@ export async function waitTcp(host: string, port: number, timeoutMs = 10_000): P
 /** The backend nginx of bench/proxy (one worker, :9001 and :9002), listening on h2's address, pinned to LOAD_CPU. */
 export async function startBackend(): Promise<ChildProcess> {
   const conf = join(RUN, 'backend-nginx.conf');
-  writeFileSync(conf, readFileSync(join(HERE, 'conf/backend-nginx.conf'), 'utf8').replaceAll('listen 127.0.0.1:', 'listen 0.0.0.0:'));
+  const listens = ALL_BACKEND_PORTS.map((p) => `listen 0.0.0.0:${p} backlog=4096;`).join('\n    ');
+  const text = readFileSync(join(HERE, 'conf/backend-nginx.conf'), 'utf8').replace(/listen 127\.0\.0\.1:\d+ backlog=4096;(\s*listen 127\.0\.0\.1:\d+ backlog=4096;)*/, listens);
+  if (text.includes('listen 127.0.0.1')) throw new Error(`bench/proxy/conf/backend-nginx.conf changed: ${conf} still names 127.0.0.1`);
+  writeFileSync(conf, text);
   const child = start('backend-nginx', LOAD_CPU, inH2(['nginx', '-p', RUN, '-c', conf, '-e', 'stderr']));
-  await Promise.all(PORTS.backends.map((p) => waitTcp(BACKEND_IP, p)));
+  await Promise.all(ALL_BACKEND_PORTS.map((p) => waitTcp(BACKEND_IP, p)));
   return child;
 }
 
@@ -69,7 +84,8 @@ export async function startHaproxy(): Promise<ChildProcess> {
   const cfg = join(RUN, 'haproxy-tcp.cfg');
   const text = readFileSync(join(HERE, 'conf/haproxy-tcp.cfg'), 'utf8')
     .replace(`bind 127.0.0.1:${PORTS.haproxy}`, `bind ${VIP}:${PORTS.haproxy}`)
-    .replaceAll('127.0.0.1:900', `${BACKEND_IP}:900`);
+    .replace('127.0.0.1:9001', `${BACKEND_IP}:${BACKENDS.haproxy[0]}`)
+    .replace('127.0.0.1:9002', `${BACKEND_IP}:${BACKENDS.haproxy[1]}`);
   if (text.includes('127.0.0.1')) throw new Error(`bench/proxy/conf/haproxy-tcp.cfg changed: ${cfg} still names 127.0.0.1`);
   writeFileSync(cfg, text);
   const child = start('haproxy-tcp', PROXY_CPU, ['haproxy', '-db', '-f', cfg]);
@@ -120,12 +136,12 @@ export function startAgent(name: string, index: number, cpu: string | null, targ
 
 /** The bench's three agents: the fast path; the Node balancer with its default workers (unpinned: one per CPU); with one worker (pinned like HAProxy). */
 export function startAgents(): { fastpath: Agent; node: Agent; nodeW1: Agent } {
-  const load = (servicePort: number): Target[] => PORTS.backends.map((port) => ({ servicePort, port }));
+  const load = (servicePort: number, ports: readonly number[]): Target[] => ports.map((port) => ({ servicePort, port }));
   const dead = (d: DeadService): Target[] => d.endpointPorts.map((port) => ({ servicePort: d.servicePort, port }));
   return {
-    fastpath: startAgent('fastpath', 0, null, [...load(PORTS.fastpath), ...dead(DEAD.fastpath)], ['--proxy-tcp-fastpath', 'nftables']),
-    node: startAgent('node', 1, null, [...load(PORTS.node), ...dead(DEAD.node)], []),
-    nodeW1: startAgent('node-w1', 2, PROXY_CPU, load(PORTS.nodeW1), ['--proxy-workers', '1']),
+    fastpath: startAgent('fastpath', 0, null, [...load(PORTS.fastpath, BACKENDS.fastpath), ...dead(DEAD.fastpath)], ['--proxy-tcp-fastpath', 'nftables']),
+    node: startAgent('node', 1, null, [...load(PORTS.node, BACKENDS.node), ...dead(DEAD.node)], []),
+    nodeW1: startAgent('node-w1', 2, PROXY_CPU, load(PORTS.nodeW1, BACKENDS.nodeW1), ['--proxy-workers', '1']),
   };
 }
 
