@@ -20,6 +20,8 @@ export interface DeadMode {
   readonly deadPort: number;
   /** Whether the dead endpoint is still in this mode's rotation (rules or routes). */
   readonly inRotation: () => Promise<boolean>;
+  /** Whether the endpoint is back with its full share of new connections (the Node balancer's slow start over), before the next trial's kill. */
+  readonly fullShare: () => Promise<boolean>;
 }
 
 export interface DeadTrial {
@@ -129,13 +131,15 @@ function countKinds(failed: readonly Attempt[]): Record<string, number> {
 /**
  * Runs `trials` trials: both modes' clients start, after 1 s `kill()` kills each mode's dead
  * endpoint, the trial ends once every mode dropped it (+500 ms); then `revive()` restarts the
- * endpoints and the next trial waits until they are back in every rotation.
+ * endpoints and the next trial waits until they are back in every rotation with their full
+ * share (the Node balancer's slow start, 10 s by default, over: a revived endpoint killed
+ * during it gets fewer connections; in the first trial the endpoints have been up for minutes).
  */
 export async function deadEndpointTrials(modes: readonly DeadMode[], kill: () => Promise<void>, revive: () => Promise<void>, trials: number): Promise<DeadTrial[]> {
   installCounters(modes);
   const results: DeadTrial[] = [];
   for (let trial = 1; trial <= trials; trial++) {
-    for (const m of modes) while (!(await m.inRotation())) await new Promise((r) => setTimeout(r, 100));
+    for (const m of modes) while (!(await m.fullShare())) await new Promise((r) => setTimeout(r, 100));
     // The counters, polled back to back: the last time each one changed.
     const lastChange = new Map<string, { packets: number; atMs: number }>();
     let polling = true;

@@ -95,8 +95,20 @@ async function main(): Promise<void> {
     const deadPorts = [DEAD.fastpath.endpointPorts[1], DEAD.node.endpointPorts[1]];
     dead = await deadEndpointTrials(
       [
-        { name: 'fast path', servicePort: DEAD.fastpath.servicePort, deadPort: DEAD.fastpath.endpointPorts[1], inRotation: () => Promise.resolve(rotated(fastpathRules(), DEAD.fastpath.endpointPorts[1])) },
-        { name: 'Node balancer', servicePort: DEAD.node.servicePort, deadPort: DEAD.node.endpointPorts[1], inRotation: async () => rotated(await nodeRotation(agents.node, DEAD.node.servicePort), DEAD.node.endpointPorts[1]) },
+        {
+          name: 'fast path',
+          servicePort: DEAD.fastpath.servicePort,
+          deadPort: DEAD.fastpath.endpointPorts[1],
+          inRotation: () => Promise.resolve(rotated(fastpathRules(), DEAD.fastpath.endpointPorts[1])),
+          fullShare: () => Promise.resolve(rotated(fastpathRules(), DEAD.fastpath.endpointPorts[1])),
+        },
+        {
+          name: 'Node balancer',
+          servicePort: DEAD.node.servicePort,
+          deadPort: DEAD.node.endpointPorts[1],
+          inRotation: async () => rotated(await nodeRotation(agents.node, DEAD.node.servicePort), DEAD.node.endpointPorts[1]),
+          fullShare: async () => rotated(await nodeRotation(agents.node, DEAD.node.servicePort, true), DEAD.node.endpointPorts[1]),
+        },
       ],
       async () => {
         const victims = deadPorts.map((p) => endpoints.get(p)).filter((c) => c !== undefined);

@@ -145,11 +145,16 @@ export function startAgents(): { fastpath: Agent; node: Agent; nodeW1: Agent } {
   };
 }
 
-/** The endpoints (ip:port) the Node balancer of `agent` routes `servicePort` to, from /api/proxy.json. */
-export async function nodeRotation(agent: Agent, servicePort: number): Promise<string[]> {
+/**
+ * The endpoints (ip:port) the Node balancer of `agent` routes `servicePort` to, from
+ * /api/proxy.json; with `fullShare`, only those past their slow start (`--proxy-slow-start`).
+ */
+export async function nodeRotation(agent: Agent, servicePort: number, fullShare = false): Promise<string[]> {
   const res = await fetch(`${agent.api}/api/proxy.json`);
-  const status = (await res.json()) as { routes?: Array<{ servicePort: number; endpoints: Array<{ ip: string; port: number }> }> };
-  return (status.routes ?? []).filter((r) => r.servicePort === servicePort).flatMap((r) => r.endpoints.map((e) => `${e.ip}:${e.port}`));
+  const status = (await res.json()) as { routes?: Array<{ servicePort: number; warming: string[]; endpoints: Array<{ key: string; ip: string; port: number }> }> };
+  return (status.routes ?? [])
+    .filter((r) => r.servicePort === servicePort)
+    .flatMap((r) => r.endpoints.filter((e) => !fullShare || !r.warming.includes(e.key)).map((e) => `${e.ip}:${e.port}`));
 }
 
 /** The endpoints (ip:port) the fast path's rules DNAT to, from `nft list table ip sidecar` in h1 (this process's host). */
