@@ -42,6 +42,15 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
+/** Entries in h1's conntrack table now (this process runs in h1); see CONNTRACK_TIME_WAIT_S in run.ts. */
+function conntrackCount(): string {
+  try {
+    return readFileSync('/proc/sys/net/netfilter/nf_conntrack_count', 'utf8').trim();
+  } catch {
+    return '–';
+  }
+}
+
 async function waitRoutes(agents: { fastpath: Agent; node: Agent; nodeW1: Agent }): Promise<void> {
   const all = (got: string[], ports: readonly number[]): boolean => ports.every((p) => got.includes(`${BACKEND_IP}:${p}`));
   await waitUntil('the fast path rules', () => all(fastpathRules(), [...BACKENDS.fastpath, ...DEAD.fastpath.endpointPorts]));
@@ -81,7 +90,7 @@ async function main(): Promise<void> {
         });
         if (r === null) continue;
         rows.push({ ...r, scenario: s.name, test, rep });
-        say(`${s.name.padEnd(9)} ${test.padEnd(8)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${r.p50_us} µs  p99 ${r.p99_us} µs  CPU ${r.proxyCpuPct === null ? '–' : r.proxyCpuPct.toFixed(1)} %  machine ${Math.round(r.machineCpuPct)} %  others ${Math.round(r.foreignCpuPct)} %  ${r.errors} errors`);
+        say(`${s.name.padEnd(9)} ${test.padEnd(8)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${r.p50_us} µs  p99 ${r.p99_us} µs  CPU ${r.proxyCpuPct === null ? '–' : r.proxyCpuPct.toFixed(1)} %  machine ${Math.round(r.machineCpuPct)} %  others ${Math.round(r.foreignCpuPct)} %  ${r.errors} errors  conntrack ${conntrackCount()}`);
       }
     }
   }
@@ -128,7 +137,7 @@ async function main(): Promise<void> {
   const env = [
     `date: ${stamp}`,
     versions(),
-    `DUR=${DUR}s REPS=${REPS} (medians); wrk + nginx on cpu ${LOAD_CPU}, HAProxy and node-w1 on cpu ${PROXY_CPU}, node and fastpath agents unpinned; hosts are network namespaces on a veth bridge`,
+    `DUR=${DUR}s REPS=${REPS} (medians); wrk + nginx on cpu ${LOAD_CPU}, HAProxy and node-w1 on cpu ${PROXY_CPU}, node and fastpath agents unpinned; hosts are network namespaces on a veth bridge; in h1 conntrack keeps TIME_WAIT entries ${readFileSync('/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_time_wait', 'utf8').trim()} s and tcp_tw_reuse is ${readFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', 'utf8').trim()} (why: bench/fastpath/run.ts)`,
     `other processes on the shared machine during the runs: median ${median(foreign).toFixed(0)} %, highest ${Math.max(0, ...foreign).toFixed(0)} % of one CPU (a run is repeated, up to twice, above ${MAX_FOREIGN_CPU_PCT} %)`,
   ];
   writeFileSync(join(OUT, 'fastpath.json'), JSON.stringify({ date: stamp, env, rows, dead }, null, 2));

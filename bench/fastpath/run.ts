@@ -47,6 +47,26 @@ if (skip !== undefined) {
 const prefix = `fpb${process.pid}`;
 const lan = makeNetnsLan(prefix, 2);
 const namespaces = [lan.host(1), lan.host(2), `${prefix}-c1`, `${prefix}-lan`];
+/**
+ * How long h1's conntrack keeps a closed connection (TIME_WAIT), in seconds: 5, not the
+ * kernel's 120. The fast path's NAT table turns conntrack on for all of h1's traffic, and the
+ * table holds at most nf_conntrack_max entries (262,144 on this machine, set for the whole
+ * machine): at 120 s, the close50 rows (10,000 new connections a second, two entries each
+ * through a proxy) filled it within a run, and then every row after dropped SYNs (HAProxy's
+ * close50 fell to 430 req/s). At 5 s no row inherits another's entries. Only h1 is changed.
+ */
+const CONNTRACK_TIME_WAIT_S = 5;
+/**
+ * h1's `net.ipv4.tcp_tw_reuse`: 1 (the kernel's default, 2, allows it for loopback addresses
+ * only). A proxy in h1 closes its side of a close50 connection to the client after the backend
+ * closed, so the TIME_WAIT (60 s) stays in h1 on <VIP>:<frontend port> ↔ <VIP>:<client port>;
+ * 192.168.168.168 is not a loopback address, so wrk's connects could not reuse those ports and
+ * ran out of them within seconds (HAProxy's and the Node balancer's close50 fell to ~500 req/s
+ * with wrk spinning at 100 % CPU). On 127.0.0.1 (bench/proxy) the default already reuses them.
+ * Direct and fast-path connections leave their TIME_WAIT in h2 (nginx closes first) and are
+ * not affected.
+ */
+const TCP_TW_REUSE = 1;
 
 let cleaned = false;
 /** Kills whatever still runs in the namespaces (by pid, as `ip netns pids` lists them), then deletes them. */
@@ -71,6 +91,13 @@ function cleanup(): void {
   }
 }
 process.on('exit', cleanup);
+
+try {
+  lan.exec(1, ['sysctl', '-q', '-w', `net.netfilter.nf_conntrack_tcp_timeout_time_wait=${CONNTRACK_TIME_WAIT_S}`, `net.ipv4.tcp_tw_reuse=${TCP_TW_REUSE}`]);
+} catch (err) {
+  cleanup();
+  throw err;
+}
 
 const measure = spawn('ip', ['netns', 'exec', lan.host(1), process.execPath, '--import', 'tsx', resolve('bench/fastpath/measure.ts')], {
   stdio: 'inherit',
