@@ -6,7 +6,8 @@
 //   <prefix>-h2  the backends (one nginx, a pair of ports per row, and the dead-endpoint test's endpoints)
 // on a bridge of their own (test/system/fastpath/netns-lan.ts). This file makes the hosts,
 // runs measure.ts inside h1 (`ip netns exec`), and at the end (also on error or SIGINT) kills
-// every process left in the namespaces and deletes them.
+// every process left in the namespaces and deletes them. In h1 it sets two sysctls, each
+// explained where it is set: conntrack's TIME_WAIT time-out and tcp_tw_reuse.
 //
 //   npm run bench:fastpath                    # DUR=5 REPS=1, about 2 minutes
 //   DUR=5 REPS=2 npm run bench:fastpath       # a full run: also rewrites its section of docs/benchmarks.md
