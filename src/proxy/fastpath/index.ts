@@ -4,7 +4,7 @@
  * DNATed to an endpoint round robin and never pass through the Node balancer.
  */
 export { type FastpathEndpoint, type FastpathRoute, fastpathRoutes } from './fastpath-routes.js';
-export { FASTPATH_TABLE, ENDPOINTS_SET, buildNftRuleset, removeNftTable, serviceChain, serviceRule, endpointElement, endpointElements } from './nft-ruleset.js';
+export { FASTPATH_TABLE, ENDPOINTS_SET, BACKENDS_MAP, buildNftRuleset, removeNftTable, serviceChain, serviceRule, backendElements, endpointElement, endpointElements } from './nft-ruleset.js';
 export { buildNftUpdate } from './nft-update.js';
 export { type NftResult, type NftRunOptions, runNft } from './nft-runner.js';
 export { type NftablesFastpathOptions, type FastpathState, type FastpathStatus, NftablesFastpath } from './nftables-fastpath.js';

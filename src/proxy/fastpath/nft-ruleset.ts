@@ -6,6 +6,9 @@ export const FASTPATH_TABLE = 'sidecar';
 /** The set of every endpoint the table DNATs to, one element (with its counter) per `<ServicePort> . <IP> . <port>`. */
 export const ENDPOINTS_SET = 'endpoints';
 
+/** The map from `<ServicePort> . <slot>` (0 … N-1, the round robin's pick) to `<endpoint IP> . <endpoint port>`. */
+export const BACKENDS_MAP = 'backends';
+
 /**
  * Our NAT chains run just before Docker's and kube-proxy's (both at `dstnat`, -100), so a
  * ServicePort on the bind IP is ours even when another NAT table also matches it. A number:
@@ -20,10 +23,18 @@ export function serviceChain(servicePort: number): string {
   return `svc_${servicePort}`;
 }
 
-/** The one rule of a port's chain: DNAT to the next endpoint, round robin, from an anonymous map. */
+/**
+ * The one rule of a port's chain: DNAT to the endpoint in {@link BACKENDS_MAP} at
+ * `<ServicePort> . <next slot>`, round robin over N slots. Only N is in the rule, so an update
+ * that replaces an endpoint by another changes map elements only.
+ */
 export function serviceRule(route: FastpathRoute): string {
-  const choices = route.endpoints.map((ep, i) => `${i} : ${ep.ip} . ${ep.port}`).join(', ');
-  return `meta l4proto tcp dnat to numgen inc mod ${route.endpoints.length} map { ${choices} }`;
+  return `meta l4proto tcp dnat to tcp dport . numgen inc mod ${route.endpoints.length} map @${BACKENDS_MAP}`;
+}
+
+/** The elements of {@link BACKENDS_MAP} for one route: slot i is its i-th endpoint. */
+export function backendElements(route: FastpathRoute): string[] {
+  return route.endpoints.map((ep, i) => `${route.servicePort} . ${i} : ${ep.ip} . ${ep.port}`);
 }
 
 /** The element of {@link ENDPOINTS_SET} (and its counter of new connections) for one endpoint of one port. */
@@ -46,12 +57,13 @@ function countRule(bindIp: string): string {
  * `routes` (after kube-proxy's nftables design, reference/dataplane-and-fastpath.md §2.1, with
  * fewer kernel objects: a routing update must cost little at 1,000 services, docs/fastpath.md):
  * - a verdict map from `<bind IP> . <ServicePort>` to the port's chain (one O(1) lookup);
- * - each port's chain has one rule, `dnat to numgen inc mod N map { i : <IP> . <port> }`:
- *   round robin over its endpoints. NAT chains see only a connection's first packet; conntrack
- *   carries the rest, so an established connection keeps its endpoint when the rules change
- *   (drain);
- * - the map is consulted in `output` (processes on this host) and `prerouting` (containers on
- *   its bridges);
+ * - each port's chain has one rule, `dnat to tcp dport . numgen inc mod N map @backends`:
+ *   round robin over N slots, and the map `backends` holds `<ServicePort> . <slot>` →
+ *   `<endpoint IP> . <endpoint port>` for every port (one map, no set per rule). NAT chains see
+ *   only a connection's first packet; conntrack carries the rest, so an established connection
+ *   keeps its endpoint when the rules change (drain);
+ * - the verdict map is consulted in `output` (processes on this host) and `prerouting`
+ *   (containers on its bridges);
  * - the set `endpoints` holds `<ServicePort> . <endpoint IP> . <endpoint port>` for every
  *   endpoint, each element with a counter: `postrouting` (a connection that leaves this host's
  *   stack) and `input` (one DNATed to an address of this host) look the DNATed connection's
@@ -73,6 +85,14 @@ export function buildNftRuleset(routes: readonly FastpathRoute[], bindIp: string
   if (routes.length > 0) {
     lines.push('    elements = {');
     for (const route of routes) lines.push(`      ${bindIp} . ${route.servicePort} : goto ${serviceChain(route.servicePort)},`);
+    lines.push('    }');
+  }
+  lines.push('  }');
+  // `typeof`: nft 1.0.6 cannot name numgen's type (`integer`, of no fixed size) in a `type` concatenation.
+  lines.push(`  map ${BACKENDS_MAP} {`, '    typeof tcp dport . numgen inc mod 2 : ip daddr . tcp dport');
+  if (routes.length > 0) {
+    lines.push('    elements = {');
+    for (const route of routes) for (const element of backendElements(route)) lines.push(`      ${element},`);
     lines.push('    }');
   }
   lines.push('  }');

@@ -56,6 +56,15 @@ test('buildNftRuleset: one transaction that replaces the table, a map to per-por
       '      192.168.168.168 . 9000 : goto svc_9000,',
       '    }',
       '  }',
+      '  map backends {',
+      '    typeof tcp dport . numgen inc mod 2 : ip daddr . tcp dport',
+      '    elements = {',
+      '      8000 . 0 : 10.0.0.1 . 30000,',
+      '      8000 . 1 : 10.0.0.3 . 30002,',
+      '      9000 . 0 : 10.0.0.1 . 39000,',
+      '      9000 . 1 : 10.0.0.1 . 39000,',
+      '    }',
+      '  }',
       '  set endpoints {',
       '    type inet_service . ipv4_addr . inet_service',
       '    counter',
@@ -66,10 +75,10 @@ test('buildNftRuleset: one transaction that replaces the table, a map to per-por
       '    }',
       '  }',
       '  chain svc_8000 {',
-      '    meta l4proto tcp dnat to numgen inc mod 2 map { 0 : 10.0.0.1 . 30000, 1 : 10.0.0.3 . 30002 }',
+      '    meta l4proto tcp dnat to tcp dport . numgen inc mod 2 map @backends',
       '  }',
       '  chain svc_9000 {',
-      '    meta l4proto tcp dnat to numgen inc mod 2 map { 0 : 10.0.0.1 . 39000, 1 : 10.0.0.1 . 39000 }',
+      '    meta l4proto tcp dnat to tcp dport . numgen inc mod 2 map @backends',
       '  }',
       '  chain output {',
       '    type nat hook output priority -110; policy accept;',
@@ -97,7 +106,7 @@ test('buildNftRuleset: one transaction that replaces the table, a map to per-por
 test('buildNftRuleset with no route keeps an empty map and the hooks (nothing is forwarded)', () => {
   const text = buildNftRuleset([], '10.1.2.3', 'sidecar_test');
   assert.match(text, /^table ip sidecar_test \{\}\ndelete table ip sidecar_test\ntable ip sidecar_test \{\n/);
-  assert.doesNotMatch(text, /elements|numgen|dnat to/);
+  assert.doesNotMatch(text, /elements|dnat to|chain svc_/);
   assert.match(text, /  set endpoints \{\n    type inet_service \. ipv4_addr \. inet_service\n    counter\n  \}\n/);
   assert.match(text, /ct original ip daddr 10\.1\.2\.3 /);
 });
