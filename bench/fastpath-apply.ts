@@ -3,11 +3,16 @@
 // endpoints: the first apply (the whole table, one `nft -f -`), then 30 updates each removing
 // or restoring one endpoint (a transaction naming only that port's chains, one line of the
 // agent's long-lived `nft -i`): the time to build the whole ruleset text, and of each apply
-// (spawn to exit, or line written to its answer read). Runs in a network
-// namespace of its own (needs root and Debian's nftables); nothing touches the machine's rules.
+// (spawn to exit, or line written to its answer read). Where an update's time goes, from the
+// long-lived nft's /proc/<pid>/schedstat around each update: its time on a CPU (its own work
+// and the kernel's commit, done in its netlink calls) and its time runnable but waiting for a
+// CPU (this shared machine); the rest is this process (pipes, its event loop, GC) and nft
+// asleep. Runs in a network namespace of its own (needs root and Debian's nftables); nothing
+// touches the machine's rules.
 //   flock /tmp/bench.lock bin/node24 --import tsx bench/fastpath-apply.ts
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { silentLogger } from '../src/core/index.js';
 import type { Endpoint, Route, RoutingTable } from '../src/proxy/index.js';
@@ -29,6 +34,20 @@ function routingTable(services: number, missing: ReadonlySet<number>): RoutingTa
   return { routes, collisions: [], excluded: [] };
 }
 
+/** The long-lived `nft -i` this process started (the only child left once the first apply is done). */
+function nftChild(): number {
+  const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+  const nft = children.find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'nft');
+  if (nft === undefined) throw new Error('the long-lived nft was not found among this process\'s children');
+  return nft;
+}
+
+/** A process's time on a CPU and runnable waiting for one, in ms (/proc/<pid>/schedstat, ns). */
+function schedMs(pid: number): { cpu: number; wait: number } {
+  const [cpu = 0, wait = 0] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+  return { cpu: cpu / 1e6, wait: wait / 1e6 };
+}
+
 const sorted = (a: number[]): number[] => [...a].sort((x, y) => x - y);
 const at = (a: number[], q: number): number => sorted(a)[Math.min(a.length - 1, Math.floor(a.length * q))] ?? 0;
 
@@ -40,6 +59,9 @@ async function measure(services: number): Promise<string> {
   const firstMs = fastpath.status().lastApplyMs ?? NaN;
   const build: number[] = [];
   const nft: number[] = [];
+  const onCpu: number[] = [];
+  const waiting: number[] = [];
+  const pid = nftChild();
   for (let n = 0; n < UPDATES; n++) {
     const flip = (n * 37 * 3 + (n % 3)) % (services * 3);
     if (missing.has(flip)) missing.delete(flip);
@@ -48,20 +70,24 @@ async function measure(services: number): Promise<string> {
     const t0 = performance.now();
     buildNftRuleset(fastpathRoutes(table), '192.168.168.168');
     build.push(performance.now() - t0);
+    const s0 = schedMs(pid);
     await fastpath.apply(table);
+    const s1 = schedMs(pid);
     nft.push(fastpath.status().lastApplyMs ?? NaN);
+    onCpu.push(s1.cpu - s0.cpu);
+    waiting.push(s1.wait - s0.wait);
   }
   const { applies, failures } = fastpath.status();
   await fastpath.close();
   if (failures > 0 || applies !== UPDATES + 1) throw new Error(`${failures} failed, ${applies} applied`);
   const ms = (v: number): string => v.toFixed(2);
-  return `| ${services} | ${ms(at(build, 0.5))} | ${ms(firstMs)} | ${ms(at(nft, 0.5))} | ${ms(at(nft, 0.9))} | ${ms(at(nft, 1))} |\n`;
+  return `| ${services} | ${ms(at(build, 0.5))} | ${ms(firstMs)} | ${ms(at(nft, 0.5))} | ${ms(at(nft, 0.9))} | ${ms(at(nft, 1))} | ${ms(at(onCpu, 0.5))} / ${ms(at(onCpu, 0.9))} | ${ms(at(waiting, 0.5))} / ${ms(at(waiting, 0.9))} |\n`;
 }
 
 if (INSIDE) {
   let out =
-    '| tcp services (× 3 endpoints) | build whole text, median ms | first apply (whole table) ms | update (one endpoint), median ms | p90 ms | max ms |\n' +
-    '|---|---|---|---|---|---|\n';
+    '| tcp services (× 3 endpoints) | build whole text, median ms | first apply (whole table) ms | update (one endpoint), median ms | p90 ms | max ms | nft on a CPU per update, median / p90 ms | nft waiting for a CPU, median / p90 ms |\n' +
+    '|---|---|---|---|---|---|---|---|\n';
   for (const services of [1, 100, 1000]) out += await measure(services);
   process.stdout.write(out);
 } else {

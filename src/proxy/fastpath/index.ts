@@ -4,7 +4,7 @@
  * DNATed to an endpoint round robin and never pass through the Node balancer.
  */
 export { type FastpathEndpoint, type FastpathRoute, fastpathRoutes } from './fastpath-routes.js';
-export { FASTPATH_TABLE, buildNftRuleset, removeNftTable, serviceChain, endpointChain, serviceRule, endpointRule } from './nft-ruleset.js';
+export { FASTPATH_TABLE, ENDPOINTS_SET, BACKENDS_MAP, buildNftRuleset, removeNftTable, serviceChain, serviceRule, backendElements, endpointElement, endpointElements } from './nft-ruleset.js';
 export { buildNftUpdate } from './nft-update.js';
 export { type NftResult, type NftRunOptions, runNft, describeNftResult } from './nft-runner.js';
 export { type NftEndpointView, type NftPortView, type NftTableViewResult, parseNftTableView } from './nft-table-view.js';

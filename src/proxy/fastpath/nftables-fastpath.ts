@@ -212,8 +212,11 @@ export class NftablesFastpath {
       // The first apply (and the one after a failure) builds the table whole through `nft -f -`;
       // later ones change only what changed, as one line (one transaction) of the long-lived nft.
       let result: NftResult;
-      if (this.applied === undefined) result = await this.run(buildNftRuleset(routes, this.options.bindIp, this.table));
-      else {
+      if (this.applied === undefined) {
+        result = await this.run(buildNftRuleset(routes, this.options.bindIp, this.table));
+        // Starts the long-lived nft now (an empty line), so the next update does not wait for it to start.
+        if (result.code === 0) await this.session.run('');
+      } else {
         const update = buildNftUpdate(this.applied, routes, this.options.bindIp, this.table);
         if (update === '') continue;
         result = await this.session.run(update.trimEnd().split('\n').join('; '));

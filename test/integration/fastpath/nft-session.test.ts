@@ -24,6 +24,11 @@ test('one nft -i applies line after line, tells a failed line from a good one, a
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /Error: .*No such file or directory[\s\S]*nope/);
     assert.doesNotMatch(ns.exec(['nft', 'list', 'table', 'ip', 'fps']), /chain e/);
+    // A line nft cannot parse fails too (its syntax error is not taken for the sentinel's).
+    const unparsable = await session.run('add chian ip fps q');
+    assert.equal(unparsable.code, 1);
+    assert.match(unparsable.stderr, /syntax error[\s\S]*chian/);
+    assert.equal((await session.run('')).code, 0, 'an empty line is a no-op');
     // Lines given at once run in order, each with its own answer.
     const many = await Promise.all(Array.from({ length: 10 }, (_, i) => session.run(`add chain ip fps x${i}`)));
     assert.deepEqual(many.map((r) => r.code), Array(10).fill(0));

@@ -55,13 +55,15 @@ test('an update from one routing table to another leaves the same table as build
     [r(8000, 1)],
     [r(8000, 101)],
   ];
-  // Without counters: a chain rewritten by an update starts at 0, one kept keeps its count.
-  // nft lists chains in the order they were made: compare the chains and the map's elements as sorted lists.
-  const listing = (): { chains: string[]; elements: string[] } => {
-    const text = ns.exec(['nft', 'list', 'table', 'ip', 'fp_update']).replace(/counter packets \d+ bytes \d+ /g, '');
+  // nft lists chains in the order they were made: compare the chains, the map's elements and
+  // the counted endpoints' elements as sorted lists (no traffic: every counter stays 0).
+  const listing = (): { chains: string[]; elements: string[]; endpoints: string[]; slots: string[] } => {
+    const text = ns.exec(['nft', 'list', 'table', 'ip', 'fp_update']);
     return {
       chains: [...text.matchAll(/\tchain [^\n]*\{\n[\s\S]*?\n\t\}/g)].map((m) => m[0]).sort(),
       elements: [...text.matchAll(/[\d.]+ \. \d+ : goto \w+/g)].map((m) => m[0]).sort(),
+      endpoints: [...text.matchAll(/\d+ \. [\d.]+ \. \d+ counter packets 0 bytes 0/g)].map((m) => m[0]).sort(),
+      slots: [...text.matchAll(/\d+ \. \d+ : [\d.]+ \. \d+/g)].map((m) => m[0]).sort(),
     };
   };
   const nft = async (text: string): Promise<void> => {
@@ -74,7 +76,9 @@ test('an update from one routing table to another leaves the same table as build
     const updated = listing();
     await nft(buildNftRuleset(steps[i] ?? [], BIND_IP, 'fp_update'));
     assert.deepEqual(updated, listing(), `step ${i}`);
-    assert.ok(updated.chains.length >= 3, 'the hooks are listed');
+    assert.ok(updated.chains.length >= 4, 'the hooks are listed');
+    assert.equal(updated.slots.length, (steps[i] ?? []).reduce((n, r) => n + r.endpoints.length, 0), `step ${i}: one slot per endpoint`);
+    assert.equal(updated.endpoints.length, new Set((steps[i] ?? []).flatMap((r) => r.endpoints.map((e) => `${r.servicePort} ${e.ip} ${e.port}`))).size, `step ${i}: one counted element per endpoint`);
   }
   await nft('delete table ip fp_update\n');
 });
@@ -86,8 +90,9 @@ test('the table follows the tcp routes, a crashed agent\'s table is replaced, cl
   await first.apply(TWO);
   const listed = ns.exec(['nft', 'list', 'table', 'ip', 'sidecar']);
   assert.match(listed, /192\.168\.168\.168 \. 8000 : goto svc_8000/);
-  assert.match(listed, /numgen inc mod 2 vmap \{ 0 : goto ep_8000_0, 1 : goto ep_8000_1 \}/);
-  assert.match(listed, /dnat to 10\.0\.0\.2:30001/);
+  assert.match(listed, /dnat ip to tcp dport \. numgen inc mod 2 map @backends/);
+  assert.match(listed, /8000 \. 0 : 10\.0\.0\.1 \. 30000,\s+8000 \. 1 : 10\.0\.0\.2 \. 30001/);
+  assert.match(listed, /8000 \. 10\.0\.0\.2 \. 30001 counter packets 0 bytes 0/);
   assert.doesNotMatch(listed, /8001|31000/, 'http routes stay on the Node balancer');
   assert.deepEqual(first.status().ports, [8000]);
   assert.equal(first.status().applies, 1);
@@ -98,7 +103,8 @@ test('the table follows the tcp routes, a crashed agent\'s table is replaced, cl
   await first.apply(table(route(8000, 'tcp', [ep('b-1', '10.0.0.2', 30001)])));
   const after = ns.exec(['nft', 'list', 'table', 'ip', 'sidecar']);
   assert.doesNotMatch(after, /10\.0\.0\.1/);
-  assert.match(after, /numgen inc mod 1 vmap \{ 0 : goto ep_8000_0 \}/);
+  assert.match(after, /numgen inc mod 1 map @backends/);
+  assert.match(after, /8000 \. 0 : 10\.0\.0\.2 \. 30001/);
 
   // The first agent "crashes" (never closes); the next one removes its table at start.
   const second = new NftablesFastpath({ bindIp: BIND_IP, logger, nftPath: ns.nft });
@@ -162,7 +168,7 @@ test('an update that fails (the table was changed behind the agent) is followed 
     assert.equal(fastpath.status().failures, 1);
     assert.ok(records.some((r) => r.code === ErrorCode.FASTPATH_APPLY));
     await fastpath.apply(table(route(8000, 'tcp', [ep('c-1', '10.0.0.3', 30002)])));
-    assert.match(ns.exec(['nft', 'list', 'table', 'ip', 'sidecar_again']), /dnat to 10\.0\.0\.3:30002/);
+    assert.match(ns.exec(['nft', 'list', 'table', 'ip', 'sidecar_again']), /8000 \. 0 : 10\.0\.0\.3 \. 30002/);
     assert.deepEqual(fastpath.status().ports, [8000]);
   } finally {
     await fastpath.close();

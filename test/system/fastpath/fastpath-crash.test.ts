@@ -41,16 +41,16 @@ after(async () => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
-const DNAT_H2 = /dnat to 10\.78\.0\.2:9000/;
-const DNAT_H3 = /dnat to 10\.78\.0\.3:9000/;
+const RULE_H2 = /10\.78\.0\.2 \. 9000/;
+const RULE_H3 = /10\.78\.0\.3 \. 9000/;
 
 /** Waits until the kernel's rules DNAT to both h2 and h3 (the agent must still run). */
 async function bothInRules(agent: AgentProcess): Promise<void> {
   await eventually(() => {
     if (agent.child.exitCode !== null) throw new Error(`agent exited: ${agent.stderr()}`);
     const now = rules(lan);
-    assert.match(now, DNAT_H2);
-    assert.match(now, DNAT_H3);
+    assert.match(now, RULE_H2);
+    assert.match(now, RULE_H3);
   }, { timeoutMs: 20_000 });
 }
 
@@ -71,12 +71,12 @@ test('a killed endpoint leaves the rotation at the next health check; a connecti
   // h3's process dies; the static file still names it.
   const killedAt = Date.now();
   await kill(backends.get(3));
-  await eventually(() => assert.doesNotMatch(rules(lan), DNAT_H3), { timeoutMs: 15_000, intervalMs: 20 });
+  await eventually(() => assert.doesNotMatch(rules(lan), RULE_H3), { timeoutMs: 15_000, intervalMs: 20 });
   const goneMs = Date.now() - killedAt;
   t.diagnostic(`kill to rule gone: ${goneMs} ms (Tcp check every 3,000 ms, fall 1)`);
   // At the first check after the kill (one interval, then a catalog update and one transaction), not a later one.
   assert.ok(goneMs < 2 * 3_000, `rule gone after ${goneMs} ms`);
-  assert.match(rules(lan), DNAT_H2);
+  assert.match(rules(lan), RULE_H2);
 
   assert.deepEqual(probe(lan, 4), ['h2', 'h2', 'h2', 'h2']);
   assert.equal(await held.echo('still here'), 'still here');
@@ -84,7 +84,7 @@ test('a killed endpoint leaves the rotation at the next health check; a connecti
 
   // h3 back: it rejoins the rotation at a later check.
   backends.set(3, await startBackend(lan, 3));
-  await eventually(() => assert.match(rules(lan), DNAT_H3), { timeoutMs: 15_000, intervalMs: 50 });
+  await eventually(() => assert.match(rules(lan), RULE_H3), { timeoutMs: 15_000, intervalMs: 50 });
   assertRoundRobin(probe(lan, 4), 'h2', 'h3');
   assert.equal(await agent.stop(), 0);
   assert.doesNotMatch(lan.exec(1, ['nft', 'list', 'tables']), /sidecar/);
@@ -101,7 +101,7 @@ test('SIGKILL leaves the table; a restarted agent replaces it and routes again',
   first.child.kill('SIGKILL');
   await once(first.child, 'exit');
   assert.match(lan.exec(1, ['nft', 'list', 'tables']), /^table ip sidecar$/m);
-  assert.match(rules(lan), DNAT_H2);
+  assert.match(rules(lan), RULE_H2);
   assertRoundRobin(probe(lan, 4), 'h2', 'h3');
 
   // h3 leaves the static file while no agent runs: the leftover table still names it.
@@ -112,8 +112,8 @@ test('SIGKILL leaves the table; a restarted agent replaces it and routes again',
     if (second.child.exitCode !== null) throw new Error(`agent exited: ${second.stderr()}`);
     assert.equal(logsMatching(second, /removed a table left by an earlier agent/).length, 1, 'the replacement is reported once');
     const now = rules(lan);
-    assert.match(now, DNAT_H2);
-    assert.doesNotMatch(now, DNAT_H3);
+    assert.match(now, RULE_H2);
+    assert.doesNotMatch(now, RULE_H3);
   }, { timeoutMs: 20_000 });
   assert.deepEqual(probe(lan, 3), ['h2', 'h2', 'h2']);
 

@@ -94,9 +94,10 @@ export function rules(lan: NetnsLan): string {
   return lan.exec(1, ['nft', 'list', 'ruleset']);
 }
 
-/** The new-connection counters of the endpoint chains (NAT chains see a connection's first packet only), in chain order. */
+/** The new-connection counters of the endpoints (the set `endpoints`: `<ServicePort> . <IP> . <port> counter packets N …`), in endpoint order. */
 export function connectionCounters(lan: NetnsLan): number[] {
-  return [...rules(lan).matchAll(/counter packets (\d+) bytes \d+ dnat to/g)].map((m) => Number(m[1]));
+  const counted = [...rules(lan).matchAll(/(\d+ \. [\d.]+ \. \d+) counter packets (\d+) bytes \d+/g)];
+  return counted.sort((a, b) => (a[1] ?? '').localeCompare(b[1] ?? '')).map((m) => Number(m[2]));
 }
 
 /** COUNT connections from h1 to the VIP, one after another: the first line each got. */

@@ -43,8 +43,8 @@ test('TCP service on h2 and h3 reached from h1 (a process and a container) throu
   await eventually(() => {
     if (a.child.exitCode !== null) throw new Error(`agent exited: ${a.stderr()}`);
     const now = rules(fx.lan);
-    assert.match(now, /dnat to 10\.78\.0\.2:9000/);
-    assert.match(now, /dnat to 10\.78\.0\.3:9000/);
+    assert.match(now, /10\.78\.0\.2 \. 9000/);
+    assert.match(now, /10\.78\.0\.3 \. 9000/);
     assert.doesNotMatch(now, /leftover_from_crash/);
   }, { timeoutMs: 20_000 });
   // The agent's log lines arrive through a pipe, maybe after the rules: waited for, not assumed.
@@ -58,7 +58,7 @@ test('TCP service on h2 and h3 reached from h1 (a process and a container) throu
 
   // Round robin: consecutive connections alternate between the two hosts.
   assertRoundRobin(probe(fx.lan, 6), 'h2', 'h3');
-  // The kernel chose them (the Node balancer behind would alternate too): each endpoint chain counted 3 new connections.
+  // The kernel chose them (the Node balancer behind would alternate too): each endpoint counted 3 new connections.
   assert.deepEqual(connectionCounters(fx.lan), [3, 3]);
   // From a container of h1 (prerouting, then masquerade out of h1's eth0): the same rotation, continued.
   const fromContainer = JSON.parse(fx.lan.execInContainer([NODE, PROBE, LAN_VIP, String(SERVICE_PORT), '4'])) as string[];
@@ -87,7 +87,7 @@ test('TCP service on h2 and h3 reached from h1 (a process and a container) throu
   assert.match(held.name, /^h[23]$/);
   const stays = held.name === 'h2' ? 3 : 2;
   writeStatic(fx.lan, file, [stays]);
-  await eventually(() => assert.doesNotMatch(rules(fx.lan), new RegExp(`dnat to 10\\.78\\.0\\.${stays === 2 ? 3 : 2}:`)), { timeoutMs: 20_000 });
+  await eventually(() => assert.doesNotMatch(rules(fx.lan), new RegExp(`10\\.78\\.0\\.${stays === 2 ? 3 : 2} \\. `)), { timeoutMs: 20_000 });
   assert.deepEqual(probe(fx.lan, 4), Array(4).fill(`h${stays}`));
   assert.equal(await held.echo('still here'), 'still here');
   await held.close();

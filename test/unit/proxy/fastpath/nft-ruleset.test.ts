@@ -37,11 +37,12 @@ test('fastpathRoutes keeps tcp routes with IPv4 endpoints, in the routing order'
   ]);
 });
 
-test('buildNftRuleset: one transaction that replaces the table, a map to per-port round robin, DNAT per endpoint', () => {
+test('buildNftRuleset: one transaction that replaces the table, a map to per-port round robin, a counted element per endpoint', () => {
   const text = buildNftRuleset(
-    fastpathRoutes(table(route(8000, 'tcp', [ep('a-1', '10.0.0.1', 30000), ep('c-1', '10.0.0.3', 30002)]), route(9000, 'tcp', [ep('a-9', '10.0.0.1', 39000)]))),
+    fastpathRoutes(table(route(8000, 'tcp', [ep('a-1', '10.0.0.1', 30000), ep('c-1', '10.0.0.3', 30002)]), route(9000, 'tcp', [ep('a-9', '10.0.0.1', 39000), ep('b-9', '10.0.0.1', 39000)]))),
     '192.168.168.168',
   );
+  const count = 'ct status dnat ct original ip daddr 192.168.168.168 meta l4proto tcp ct original proto-dst . ip daddr . tcp dport @endpoints';
   assert.equal(
     text,
     [
@@ -55,20 +56,29 @@ test('buildNftRuleset: one transaction that replaces the table, a map to per-por
       '      192.168.168.168 . 9000 : goto svc_9000,',
       '    }',
       '  }',
+      '  map backends {',
+      '    typeof tcp dport . numgen inc mod 2 : ip daddr . tcp dport',
+      '    elements = {',
+      '      8000 . 0 : 10.0.0.1 . 30000,',
+      '      8000 . 1 : 10.0.0.3 . 30002,',
+      '      9000 . 0 : 10.0.0.1 . 39000,',
+      '      9000 . 1 : 10.0.0.1 . 39000,',
+      '    }',
+      '  }',
+      '  set endpoints {',
+      '    type inet_service . ipv4_addr . inet_service',
+      '    counter',
+      '    elements = {',
+      '      8000 . 10.0.0.1 . 30000,',
+      '      8000 . 10.0.0.3 . 30002,',
+      '      9000 . 10.0.0.1 . 39000,', // two records with one address: one element
+      '    }',
+      '  }',
       '  chain svc_8000 {',
-      '    numgen inc mod 2 vmap { 0 : goto ep_8000_0, 1 : goto ep_8000_1 }',
-      '  }',
-      '  chain ep_8000_0 {',
-      '    meta l4proto tcp counter dnat to 10.0.0.1:30000',
-      '  }',
-      '  chain ep_8000_1 {',
-      '    meta l4proto tcp counter dnat to 10.0.0.3:30002',
+      '    meta l4proto tcp dnat to tcp dport . numgen inc mod 2 map @backends',
       '  }',
       '  chain svc_9000 {',
-      '    numgen inc mod 1 vmap { 0 : goto ep_9000_0 }',
-      '  }',
-      '  chain ep_9000_0 {',
-      '    meta l4proto tcp counter dnat to 10.0.0.1:39000',
+      '    meta l4proto tcp dnat to tcp dport . numgen inc mod 2 map @backends',
       '  }',
       '  chain output {',
       '    type nat hook output priority -110; policy accept;',
@@ -80,7 +90,12 @@ test('buildNftRuleset: one transaction that replaces the table, a map to per-por
       '  }',
       '  chain postrouting {',
       '    type nat hook postrouting priority 100; policy accept;',
+      `    ${count}`,
       '    ct status dnat ct original ip daddr 192.168.168.168 oifname != "lo" masquerade',
+      '  }',
+      '  chain input {',
+      '    type nat hook input priority 100; policy accept;',
+      `    ${count}`,
       '  }',
       '}',
       '',
@@ -91,7 +106,8 @@ test('buildNftRuleset: one transaction that replaces the table, a map to per-por
 test('buildNftRuleset with no route keeps an empty map and the hooks (nothing is forwarded)', () => {
   const text = buildNftRuleset([], '10.1.2.3', 'sidecar_test');
   assert.match(text, /^table ip sidecar_test \{\}\ndelete table ip sidecar_test\ntable ip sidecar_test \{\n/);
-  assert.doesNotMatch(text, /elements|numgen|dnat to/);
+  assert.doesNotMatch(text, /elements|dnat to|chain svc_/);
+  assert.match(text, /  set endpoints \{\n    type inet_service \. ipv4_addr \. inet_service\n    counter\n  \}\n/);
   assert.match(text, /ct original ip daddr 10\.1\.2\.3 /);
 });
 

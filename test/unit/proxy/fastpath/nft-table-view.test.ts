@@ -8,7 +8,7 @@ import { parseNftTableView } from '../../../../src/proxy/fastpath/index.js';
 // (10.78.0.2:5432), bind IP 192.168.168.168, and four connections (three to 10500, one to 10600).
 const RECORDED = readFileSync('test/fixtures/nft/list-table-sidecar.json', 'utf8');
 
-test('parseNftTableView follows map → port chain → numgen vmap → endpoint chains, with their counters', () => {
+test('parseNftTableView follows map → port chain → numgen map → endpoints by slot, with their counters from the counting set', () => {
   assert.deepEqual(parseNftTableView(RECORDED, '192.168.168.168'), {
     ok: true,
     ports: [
@@ -16,11 +16,11 @@ test('parseNftTableView follows map → port chain → numgen vmap → endpoint 
         servicePort: 10500,
         chain: 'svc_10500',
         endpoints: [
-          { chain: 'ep_10500_0', ip: '10.78.0.2', port: 9000, connections: 2 },
-          { chain: 'ep_10500_1', ip: '10.78.0.3', port: 9000, connections: 1 },
+          { slot: 0, ip: '10.78.0.2', port: 9000, connections: 2 },
+          { slot: 1, ip: '10.78.0.3', port: 9000, connections: 1 },
         ],
       },
-      { servicePort: 10600, chain: 'svc_10600', endpoints: [{ chain: 'ep_10600_0', ip: '10.78.0.2', port: 5432, connections: 1 }] },
+      { servicePort: 10600, chain: 'svc_10600', endpoints: [{ slot: 0, ip: '10.78.0.2', port: 5432, connections: 1 }] },
     ],
   });
 });
@@ -53,11 +53,23 @@ test('parseNftTableView follows references, not names, and skips what does not f
           ],
         },
       },
-      // vmap indices out of order; an endpoint chain without a counter is left out.
-      { rule: { chain: 'a', expr: [{ vmap: { key: { numgen: { mode: 'inc', mod: 3 } }, data: { set: [[2, { goto: { target: 'z' } }], [0, { goto: { target: 'x' } }], [1, { goto: { target: 'y' } }]] } } }] } },
-      { rule: { chain: 'x', expr: [{ counter: { packets: 7, bytes: 420 } }, { dnat: { addr: '10.0.0.1', port: 1000 } }] } },
-      { rule: { chain: 'y', expr: [{ dnat: { addr: '10.0.0.2', port: 1000 } }] } },
-      { rule: { chain: 'z', expr: [{ counter: { packets: 0, bytes: 0 } }, { dnat: { addr: '10.0.0.3', port: 1000 } }] } },
+      // Port 80: three slots, elements out of order, slot 1 missing (left out), an element of another port, one of the wrong shape.
+      { rule: { chain: 'a', expr: [{ dnat: { family: 'ip', addr: { map: { key: { concat: [{ payload: { protocol: 'tcp', field: 'dport' } }, { numgen: { mode: 'inc', mod: 3 } }] }, data: '@rr' } } } }] } },
+      {
+        map: {
+          name: 'rr',
+          elem: [
+            [{ concat: [80, 2] }, { concat: ['10.0.0.3', 1000] }],
+            [{ concat: [80, 0] }, { concat: ['10.0.0.1', 1000] }],
+            [{ concat: [81, 1] }, { concat: ['10.0.0.9', 1000] }],
+            [{ concat: [80, 1] }, { concat: ['10.0.0.2', '1000'] }],
+            'junk',
+          ],
+        },
+      },
+      // The counting set, named by the count rule: 10.0.0.1 counted, 10.0.0.3 without an element (0).
+      { rule: { chain: 'post', expr: [{ match: { op: '==', left: { concat: [{ ct: { key: 'proto-dst', dir: 'original' } }, { payload: { protocol: 'ip', field: 'daddr' } }] }, right: '@seen' } }] } },
+      { set: { name: 'seen', elem: [{ elem: { val: { concat: [80, '10.0.0.1', 1000] }, counter: { packets: 7, bytes: 420 } } }, { elem: { val: 'junk' } }] } },
       // Port 81's chain has no numgen rule (a table being changed by hand): the port with no endpoint.
       { rule: { chain: 'b', expr: [{ accept: null }] } },
       { rule: { chain: 7, expr: 'junk' } },
@@ -72,8 +84,8 @@ test('parseNftTableView follows references, not names, and skips what does not f
         servicePort: 80,
         chain: 'a',
         endpoints: [
-          { chain: 'x', ip: '10.0.0.1', port: 1000, connections: 7 },
-          { chain: 'z', ip: '10.0.0.3', port: 1000, connections: 0 },
+          { slot: 0, ip: '10.0.0.1', port: 1000, connections: 7 },
+          { slot: 2, ip: '10.0.0.3', port: 1000, connections: 0 },
         ],
       },
       { servicePort: 81, chain: 'b', endpoints: [] },
