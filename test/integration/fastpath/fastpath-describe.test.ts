@@ -14,6 +14,12 @@ before(() => {
   if (skip === undefined) {
     ns = makeNetns('sc-fpd');
     ns.exec(['ip', 'addr', 'add', `${BIND_IP}/32`, 'dev', 'lo']);
+    // A route to the endpoints' network (a veth whose other end answers nothing): the kernel
+    // counts a connection when its first packet leaves (postrouting), so the SYN must have a way out.
+    ns.exec(['ip', 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
+    ns.exec(['ip', 'addr', 'add', '10.0.0.254/24', 'dev', 'v0']);
+    ns.exec(['ip', 'link', 'set', 'v0', 'up']);
+    ns.exec(['ip', 'link', 'set', 'v1', 'up']);
   }
 });
 after(() => ns?.close());
@@ -26,7 +32,7 @@ function table(...routes: Route[]): RoutingTable {
   return { routes, collisions: [], excluded: [] };
 }
 
-/** One TCP connection attempt to the bind IP's `port` inside the namespace (its endpoints are nowhere: only the SYN matters). */
+/** One TCP connection attempt to the bind IP's `port` inside the namespace (its endpoints answer nothing: only the SYN matters). */
 function connectOnce(port: number): void {
   ns.exec(['sh', '-c', `timeout 0.3 bash -c 'exec 3<>/dev/tcp/${BIND_IP}/${port}' 2>/dev/null; true`]);
 }
