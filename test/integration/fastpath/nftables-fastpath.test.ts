@@ -86,38 +86,44 @@ test('an update from one routing table to another leaves the same table as build
 test('the table follows the tcp routes, a crashed agent\'s table is replaced, close removes it', { skip }, async () => {
   const { logger, records } = captureLogger();
   const first = new NftablesFastpath({ bindIp: BIND_IP, logger, nftPath: ns.nft });
-  assert.equal(await first.start(), true);
-  await first.apply(TWO);
-  const listed = ns.exec(['nft', 'list', 'table', 'ip', 'sidecar']);
-  assert.match(listed, /192\.168\.168\.168 \. 8000 : goto svc_8000/);
-  assert.match(listed, /dnat ip to tcp dport \. numgen inc mod 2 map @backends/);
-  assert.match(listed, /8000 \. 0 : 10\.0\.0\.1 \. 30000,\s+8000 \. 1 : 10\.0\.0\.2 \. 30001/);
-  assert.match(listed, /8000 \. 10\.0\.0\.2 \. 30001 counter packets 0 bytes 0/);
-  assert.doesNotMatch(listed, /8001|31000/, 'http routes stay on the Node balancer');
-  assert.deepEqual(first.status().ports, [8000]);
-  assert.equal(first.status().applies, 1);
+  let second: NftablesFastpath | undefined;
+  try {
+    assert.equal(await first.start(), true);
+    await first.apply(TWO);
+    const listed = ns.exec(['nft', 'list', 'table', 'ip', 'sidecar']);
+    assert.match(listed, /192\.168\.168\.168 \. 8000 : goto svc_8000/);
+    assert.match(listed, /dnat ip to tcp dport \. numgen inc mod 2 map @backends/);
+    assert.match(listed, /8000 \. 0 : 10\.0\.0\.1 \. 30000,\s+8000 \. 1 : 10\.0\.0\.2 \. 30001/);
+    assert.match(listed, /8000 \. 10\.0\.0\.2 \. 30001 counter packets 0 bytes 0/);
+    assert.doesNotMatch(listed, /8001|31000/, 'http routes stay on the Node balancer');
+    assert.deepEqual(first.status().ports, [8000]);
+    assert.equal(first.status().applies, 1);
 
-  // The same routes again: no transaction. One endpoint gone: the chain follows.
-  await first.apply(TWO);
-  assert.equal(first.status().applies, 1);
-  await first.apply(table(route(8000, 'tcp', [ep('b-1', '10.0.0.2', 30001)])));
-  const after = ns.exec(['nft', 'list', 'table', 'ip', 'sidecar']);
-  assert.doesNotMatch(after, /10\.0\.0\.1/);
-  assert.match(after, /numgen inc mod 1 map @backends/);
-  assert.match(after, /8000 \. 0 : 10\.0\.0\.2 \. 30001/);
+    // The same routes again: no transaction. One endpoint gone: the chain follows.
+    await first.apply(TWO);
+    assert.equal(first.status().applies, 1);
+    await first.apply(table(route(8000, 'tcp', [ep('b-1', '10.0.0.2', 30001)])));
+    const after = ns.exec(['nft', 'list', 'table', 'ip', 'sidecar']);
+    assert.doesNotMatch(after, /10\.0\.0\.1/);
+    assert.match(after, /numgen inc mod 1 map @backends/);
+    assert.match(after, /8000 \. 0 : 10\.0\.0\.2 \. 30001/);
 
-  // The first agent "crashes" (never closes); the next one removes its table at start.
-  const second = new NftablesFastpath({ bindIp: BIND_IP, logger, nftPath: ns.nft });
-  assert.equal(await second.start(), true);
-  assert.doesNotMatch(await tables(), /sidecar/);
-  assert.ok(records.some((r) => r.level === LEVEL.warn && /left by an earlier agent/.test(r.msg)));
-  await second.apply(TWO);
-  assert.match(await tables(), /^table ip sidecar$/m);
-  await second.close();
-  await second.close();
-  assert.doesNotMatch(await tables(), /sidecar/);
-  assert.equal(second.status().state, 'closed');
-  await first.close(); // its long-lived nft would keep this test process alive
+    // The first agent "crashes" (never closes); the next one removes its table at start.
+    second = new NftablesFastpath({ bindIp: BIND_IP, logger, nftPath: ns.nft });
+    assert.equal(await second.start(), true);
+    assert.doesNotMatch(await tables(), /sidecar/);
+    assert.ok(records.some((r) => r.level === LEVEL.warn && /left by an earlier agent/.test(r.msg)));
+    await second.apply(TWO);
+    assert.match(await tables(), /^table ip sidecar$/m);
+    await second.close();
+    await second.close();
+    assert.doesNotMatch(await tables(), /sidecar/);
+    assert.equal(second.status().state, 'closed');
+  } finally {
+    // Also when an assertion fails: their long-lived nft would keep this test process alive.
+    await second?.close();
+    await first.close();
+  }
 });
 
 test('without nft or without CAP_NET_ADMIN it falls back once and says why', { skip }, async () => {
