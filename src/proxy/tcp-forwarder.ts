@@ -223,8 +223,9 @@ export class TcpForwarder implements Forwarder {
    * Connects to the next endpoint in rotation, passing over ejected ones and those that already
    * failed for this connection; when only ejected ones are left, one of them is tried rather
    * than the client refused (as ClientSession does for HTTP). A retry moves the shared rotation
-   * on like any pick: the live endpoints keep equal shares (a failed one's turn passes to the
-   * next one in turn), and ejection bounds how often a dead one is tried first.
+   * on like any pick, so the live endpoints keep equal shares (a retry that left it in place
+   * would hand every failed turn to the same successor: with A dead among A, B, C, B would get
+   * two thirds); ejection bounds how often a dead one is tried first.
    */
   private connectNext(conn: Connection): void {
     const failed = conn.failed;
