@@ -93,7 +93,7 @@ export class ProxyRates {
           p99Ms: window === null ? null : quantile(window, bounds, 0.99),
           errors: route.mode === 'tcp' ? (conn?.connectErrors ?? 0) : httpErrors,
           active: conn?.connectionsActive ?? 0,
-          ejectedUntilMs: h?.ejectedUntilMs ?? 0,
+          ejectedUntilMs: conn?.ejectedUntilMs ?? 0,
           warming: warming.has(e.key),
         };
       });

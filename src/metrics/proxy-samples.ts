@@ -19,7 +19,7 @@ export function addProxySamples(out: Samples, status: ProxyStatus, routingUpdate
     live.add(route.servicePort);
     const sp = labelText({ service: route.serviceName, port: String(route.servicePort) });
     const frontend = route.listener;
-    const ejectedUntil = new Map((frontend?.http?.endpoints ?? []).map((e) => [e.key, e.ejectedUntilMs]));
+    const ejectedUntil = new Map((frontend?.endpoints ?? []).map((e) => [e.key, e.ejectedUntilMs]));
     const warming = new Set(route.warming);
     for (const e of route.endpoints) {
       const labels = withLabel(sp, 'backend', `${e.ip}:${e.port}`);
@@ -62,6 +62,7 @@ function addFrontend(out: Samples, sp: string, mode: string, f: FrontendStats): 
     out.add('proxyBackendConnections', labels, e.connectionsTotal);
     out.add('proxyBackendConnectionsActive', labels, e.connectionsActive);
     out.add('proxyUpstreamConnectFailures', labels, e.connectErrors);
+    out.add('proxyEjections', labels, e.ejections);
   }
   const http = f.http;
   if (http === undefined) return;
@@ -81,6 +82,5 @@ function addFrontend(out: Samples, sp: string, mode: string, f: FrontendStats): 
     const labels = backendOf.get(e.key);
     if (labels === undefined) continue;
     out.add('proxyBackendRequests', labels, e.requests);
-    out.add('proxyEjections', labels, e.ejections);
   }
 }

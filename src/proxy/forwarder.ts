@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ConnectionBudget } from './connection-budget.js';
-import type { OutlierOptions } from './http/outlier-detector.js';
+import type { OutlierOptions } from './outlier-detector.js';
 import type { AccessLogWriter } from './access-log.js';
 
 /*
@@ -37,6 +37,9 @@ export interface EndpointStats {
   readonly connectErrors: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** Passive outlier detection: times ejected, and until when (ms since epoch, 0 when in rotation). */
+  readonly ejections: number;
+  readonly ejectedUntilMs: number;
 }
 
 /** Counters of one frontend (bytes seen from the client, as for {@link EndpointStats}). */
@@ -54,6 +57,8 @@ export interface ForwarderStats {
   readonly retriesTotal: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** Ejections by passive outlier detection, all endpoints. */
+  readonly ejections: number;
   readonly endpoints: readonly EndpointStats[];
 }
 
@@ -98,6 +103,8 @@ export interface Forwarder<S extends ForwarderStats = ForwarderStats> {
   destroyAll(): void;
   /** The frontend was removed and its last client left: let go of what is kept for reuse (idle upstreams). */
   drained(): void;
+  /** Another worker thread's outlier detection ejected `key` until `untilMs` (ms since epoch): skip it here too. */
+  adoptEjection(key: string, untilMs: number): void;
   /** A plain snapshot of the counters. */
   stats(): S;
 }
@@ -151,12 +158,15 @@ export interface ForwarderOptions {
    * and never sends a request on a connection the server is closing.
    */
   readonly poolIdleTimeoutMs?: number;
-  /** HTTP: passive outlier detection (consecutive failures eject an endpoint for a while). */
+  /**
+   * Passive outlier detection, both kinds (consecutive failures eject an endpoint for a while):
+   * HTTP counts connect failures, 5xx answers and server time-outs; TCP counts connect failures.
+   */
   readonly outlier?: OutlierOptions;
   /** The process-wide fd budget of the proxy (HTTP: idle pooled connections count in it). */
   readonly budget?: ConnectionBudget;
   /**
-   * HTTP: told when outlier detection ejects an endpoint (ServicePort, endpoint key, ejected
+   * Told when outlier detection ejects an endpoint (ServicePort, endpoint key, ejected
    * until, ms since epoch), so the other worker threads can skip it too.
    */
   readonly onEjected?: (port: number, key: string, untilMs: number) => void;

@@ -121,14 +121,15 @@ export class FrontendSet {
   }
 
   /**
-   * Another thread ejected `key` from `port`'s rotation until `untilMs`: HTTP requests here
-   * skip it too (made ready on a port that served none yet, so its first request knows).
+   * Another thread ejected `key` from `port`'s rotation until `untilMs`: new connections and
+   * requests here skip it too, in either mode (the current mode's forwarder is made ready on a
+   * port that served none yet, so its first connection knows).
    */
   adoptEjection(port: number, key: string, untilMs: number): void {
     const frontend = this.ports.get(port);
-    if (frontend === undefined || kindOf(frontend.mode) !== 'http') return;
-    const fw = this.forwarderFor(frontend);
-    if (fw instanceof HttpForwarder) fw.adoptEjection(key, untilMs);
+    if (frontend === undefined) return;
+    this.forwarderFor(frontend);
+    for (const fw of frontend.forwarders.values()) fw.adoptEjection(key, untilMs);
   }
 
   /** Counters of every frontend, draining ones included, by port. */
@@ -332,7 +333,7 @@ async function whenIdle(f: Frontend): Promise<void> {
   await Promise.all([...f.forwarders.values()].map((fw) => fw.whenIdle()));
 }
 
-const EMPTY_STATS: ForwarderStats = { connectionsTotal: 0, connectionsActive: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, retriesTotal: 0, bytesIn: 0, bytesOut: 0, endpoints: [] };
+const EMPTY_STATS: ForwarderStats = { connectionsTotal: 0, connectionsActive: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, retriesTotal: 0, bytesIn: 0, bytesOut: 0, ejections: 0, endpoints: [] };
 
 /** The frontend's counters: its forwarders' summed (more than one exists only after a mode change). */
 function forwarderStats(f: Frontend): FrontendCounters {
@@ -356,6 +357,7 @@ function forwarderStats(f: Frontend): FrontendCounters {
       retriesTotal: sum.retriesTotal + s.retriesTotal,
       bytesIn: sum.bytesIn + s.bytesIn,
       bytesOut: sum.bytesOut + s.bytesOut,
+      ejections: sum.ejections + s.ejections,
       endpoints: [...sum.endpoints, ...s.endpoints],
       ...(http === undefined ? {} : { http }),
     };

@@ -43,11 +43,10 @@ export {
   type LatencyHistogram,
   type ResponseClassCounts,
   type HttpErrorCounts,
-  type OutlierOptions,
-  OUTLIER_DEFAULTS,
   LATENCY_BUCKETS_MS,
   HttpForwarder,
 } from './http/index.js';
+export { type OutlierOptions, type OutlierState, OUTLIER_DEFAULTS, OutlierDetector } from './outlier-detector.js';
 export { SlowStartPicker } from './slow-start.js';
 export { ConnectionBudget, type ConnectionBudgetOptions, type ConnectionBudgetStats } from './connection-budget.js';
 export { type DataPlane, type DataPlaneStatus, type WorkerShare } from './data-plane.js';

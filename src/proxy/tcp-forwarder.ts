@@ -1,12 +1,13 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { errorMessage, type Clock, type Logger } from '../core/index.js';
+import { errorMessage, localShortageCode, type Clock, type Logger } from '../core/index.js';
 import { ActiveSet } from './active-set.js';
 import { endSocket } from './end-socket.js';
 import { ReadBuffers } from './read-buffers.js';
 import type { AccessLogWriter } from './access-log.js';
 import { accessLogLine, addressText } from './access-log-line.js';
 import { TimeoutSweep } from './timeout-sweep.js';
+import { OutlierDetector } from './outlier-detector.js';
 import { FORWARDER_DEFAULTS, type EndpointCounters, type EndpointPicker, type Forwarder, type ForwarderOptions, type ForwarderRoute, type ForwarderStats, type ProxyEndpoint } from './forwarder.js';
 
 /** How long a client closed for lack of an endpoint may take to close its side. 1 s. */
@@ -63,7 +64,11 @@ export class TcpForwarder implements Forwarder {
   private readonly retries: number;
   private readonly active = new ActiveSet<Connection>();
   private readonly endpoints = new Map<string, EndpointCounters>();
-  private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, retriesTotal: 0, bytesIn: 0, bytesOut: 0 };
+  private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, retriesTotal: 0, bytesIn: 0, bytesOut: 0, ejections: 0 };
+  private readonly outlier: OutlierDetector;
+  private readonly onEjected: ((port: number, key: string, untilMs: number) => void) | undefined;
+  /** Pick filters (made once, not per connection): ejected endpoints are passed over while others are left. */
+  private readonly skipEjected = (e: ProxyEndpoint): boolean => this.outlier.isEjected(e.key);
   private readonly sweeper: TimeoutSweep;
   private readonly clientTicks: number;
   private readonly serverIdleTicks: number;
@@ -93,12 +98,28 @@ export class TcpForwarder implements Forwarder {
     this.clientTicks = this.sweeper.sweepsIn(this.clientTimeoutMs);
     this.serverIdleTicks = this.sweeper.sweepsIn(this.serverIdleTimeoutMs);
     this.connectTicks = this.sweeper.sweepsIn(this.connectTimeoutMs);
+    this.outlier = new OutlierDetector(clock, options.outlier);
+    this.onEjected = options.onEjected;
   }
 
-  /** Replaces the picker; only connections accepted (or retried) from now on use it. */
+  /**
+   * Replaces the picker; only connections accepted (or retried) from now on use it. Endpoints
+   * that rejoined passed their health check again: their ejections end.
+   */
   setRoute(route: ForwarderRoute): void {
     this.picker = route.picker;
     if (route.serviceName !== undefined) this.serviceName = route.serviceName;
+    if (route.rejoined !== undefined) {
+      for (const key of route.rejoined) {
+        if (this.outlier.isEjected(key)) this.logger.info({ endpoint: key }, 'ejected endpoint is healthy again; back in rotation');
+        this.outlier.forgive(key);
+      }
+    }
+  }
+
+  /** Another worker thread ejected `key` until `untilMs`: new connections here skip it too. */
+  adoptEjection(key: string, untilMs: number): void {
+    if (this.outlier.adopt(key, untilMs)) this.logger.debug({ endpoint: key, ejectedUntilMs: untilMs }, 'endpoint ejected by another worker');
   }
 
   /** Nothing is kept for reuse in TCP mode. */
@@ -181,7 +202,8 @@ export class TcpForwarder implements Forwarder {
     }
     const endpoints = [...this.endpoints.values()].map((e) => {
       const sum = live.get(e);
-      return { ...e, bytesIn: e.bytesIn + (sum?.bytesIn ?? 0), bytesOut: e.bytesOut + (sum?.bytesOut ?? 0) };
+      const o = this.outlier.state(e.key);
+      return { ...e, bytesIn: e.bytesIn + (sum?.bytesIn ?? 0), bytesOut: e.bytesOut + (sum?.bytesOut ?? 0), ejections: o?.ejections ?? 0, ejectedUntilMs: o?.ejectedUntilMs ?? 0 };
     });
     return {
       connectionsTotal: this.totals.connectionsTotal,
@@ -192,13 +214,25 @@ export class TcpForwarder implements Forwarder {
       retriesTotal: this.totals.retriesTotal,
       bytesIn,
       bytesOut,
+      ejections: this.totals.ejections,
       endpoints,
     };
   }
 
+  /**
+   * Connects to the next endpoint in rotation, passing over ejected ones and those that already
+   * failed for this connection; when only ejected ones are left, one of them is tried rather
+   * than the client refused (as ClientSession does for HTTP). A retry moves the shared rotation
+   * on like any pick, so the live endpoints keep equal shares (a retry that left it in place
+   * would hand every failed turn to the same successor: with A dead among A, B, C, B would get
+   * two thirds); ejection bounds how often a dead one is tried first.
+   */
   private connectNext(conn: Connection): void {
     const failed = conn.failed;
-    const endpoint = this.picker.next(failed === undefined ? undefined : (e) => failed.has(e.key));
+    const picker = this.picker;
+    const endpoint = failed === undefined
+      ? (picker.next(this.skipEjected) ?? picker.next())
+      : (picker.next((e) => failed.has(e.key) || this.outlier.isEjected(e.key)) ?? picker.next((e) => failed.has(e.key)));
     if (endpoint === undefined) {
       this.totals.noEndpointTotal++;
       // Close cleanly (FIN) rather than with a reset: drop what the client sent, then end.
@@ -238,6 +272,8 @@ export class TcpForwarder implements Forwarder {
     counters.connectErrors++;
     this.totals.connectErrors++;
     this.logger.debug({ endpoint: counters.key, err: errorMessage(err), retriesLeft: conn.retriesLeft }, 'endpoint connect failed');
+    // Out of fds or local ports is this host's shortage, not the endpoint's fault: no ejection.
+    if (localShortageCode(err) === undefined) this.outlierFailure(counters.key);
     if (conn.client.destroyed) {
       this.settle(conn);
       return;
@@ -252,8 +288,18 @@ export class TcpForwarder implements Forwarder {
     }
   }
 
+  /** Counts a connect failure of `key`; the one that ejects it is logged and told to the other workers. */
+  private outlierFailure(key: string): void {
+    if (!this.outlier.failure(key)) return;
+    this.totals.ejections++;
+    const s = this.outlier.state(key);
+    this.logger.warn({ endpoint: key, ejections: s?.ejections, ejectedUntilMs: s?.ejectedUntilMs }, 'endpoint ejected after consecutive failures');
+    if (s !== undefined) this.onEjected?.(this.frontend.port, key, s.ejectedUntilMs);
+  }
+
   private onUpstreamConnect(conn: Connection, upstream: Socket): void {
     const client = conn.client;
+    this.outlier.success((conn.endpoint as EndpointCounters).key);
     if (client.destroyed) {
       upstream.destroy();
       return;

@@ -4,7 +4,7 @@ import { FORWARDER_DEFAULTS, type EndpointPicker, type EndpointStats, type Forwa
 import { ClientSession } from './client-session.js';
 import type { SessionOwner } from './session-owner.js';
 import { MutableHttpCounters, type HttpCounters } from './http-stats.js';
-import { OutlierDetector } from './outlier-detector.js';
+import { OutlierDetector } from '../outlier-detector.js';
 import { UpstreamPool, type EndpointEntry } from './upstream-pool.js';
 import { ActiveSet } from '../active-set.js';
 import { TimeoutSweep } from '../timeout-sweep.js';
@@ -207,6 +207,7 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
     const httpEndpoints: HttpEndpointStats[] = [];
     for (const e of this.pool.entries.values()) {
       const sum = live.get(e);
+      const o = this.outlier.state(e.key);
       endpoints.push({
         key: e.key,
         ip: e.ip,
@@ -216,8 +217,9 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
         connectErrors: e.connectErrors,
         bytesIn: e.bytesIn + (sum?.bytesIn ?? 0),
         bytesOut: e.bytesOut + (sum?.bytesOut ?? 0),
+        ejections: o?.ejections ?? 0,
+        ejectedUntilMs: o?.ejectedUntilMs ?? 0,
       });
-      const o = this.outlier.state(e.key);
       const c = e.http.snapshot();
       httpEndpoints.push({ ...c, bytesIn: e.bytesIn + (sum?.bytesIn ?? 0), bytesOut: e.bytesOut + (sum?.bytesOut ?? 0), key: e.key, idleConnections: e.idle.length, ejections: o?.ejections ?? 0, ejectedUntilMs: o?.ejectedUntilMs ?? 0 });
     }
@@ -231,6 +233,7 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
       retriesTotal: this.totals.retriesTotal,
       bytesIn,
       bytesOut,
+      ejections: this.totals.ejections,
       endpoints,
       http: {
         ...http,

@@ -6,6 +6,5 @@ export {
   HttpForwarder,
 } from './http-forwarder.js';
 export { type HttpCounters, type LatencyHistogram, type ResponseClassCounts, type HttpErrorCounts, LATENCY_BUCKETS_MS } from './http-stats.js';
-export { type OutlierOptions, type OutlierState, OUTLIER_DEFAULTS, OutlierDetector } from './outlier-detector.js';
 export { type BodyFraming, type RequestHead, type ResponseHead, type HeadError, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead } from './http-head.js';
 export { type BodyFramer, ChunkedFramer, framerFor } from './body-framer.js';

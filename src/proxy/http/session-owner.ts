@@ -1,7 +1,7 @@
 import type { EndpointPicker } from '../forwarder.js';
 import type { AccessLogWriter } from '../access-log.js';
 import type { MutableHttpCounters } from './http-stats.js';
-import type { OutlierDetector } from './outlier-detector.js';
+import type { OutlierDetector } from '../outlier-detector.js';
 import type { EndpointEntry, UpstreamPool } from './upstream-pool.js';
 
 /**

@@ -39,9 +39,10 @@ function frontend(port: number, mode: string, over: Partial<FrontendStats> = {})
     retriesTotal: 4,
     bytesIn: 1000,
     bytesOut: 5000,
+    ejections: 1,
     endpoints: [
-      { key: 'h1-a', ip: '10.0.0.1', port: 8080, connectionsTotal: 5, connectionsActive: 1, connectErrors: 4, bytesIn: 1, bytesOut: 2 },
-      { key: 'h2-b', ip: '10.0.0.2', port: 8080, connectionsTotal: 6, connectionsActive: 1, connectErrors: 0, bytesIn: 1, bytesOut: 2 },
+      { key: 'h1-a', ip: '10.0.0.1', port: 8080, connectionsTotal: 5, connectionsActive: 1, connectErrors: 4, bytesIn: 1, bytesOut: 2, ejections: 1, ejectedUntilMs: NOW_MS + 5000 },
+      { key: 'h2-b', ip: '10.0.0.2', port: 8080, connectionsTotal: 6, connectionsActive: 1, connectErrors: 0, bytesIn: 1, bytesOut: 2, ejections: 0, ejectedUntilMs: 0 },
     ],
     ...over,
   };
@@ -188,6 +189,20 @@ test('the proxy families come from describe(): frontends, backends, histogram in
   assert.equal(m.get('sidecar_proxy_worker_restarts_total{worker="1"}'), '2');
   assert.equal(m.get('sidecar_proxy_worker_lost_connections_total{worker="1"}'), '5');
   assert.equal(m.get('sidecar_proxy_worker_connections_total{worker="0"}'), '9');
+});
+
+test('a TCP-mode backend ejected by outlier detection: its ejections counted, backend_up 0', async () => {
+  const endpoints = [
+    { key: 'h1-a', hostname: 'h1', serviceId: 'a', ip: '10.0.0.1', port: 8080 },
+    { key: 'h2-b', hostname: 'h2', serviceId: 'b', ip: '10.0.0.2', port: 8080 },
+  ];
+  const status: ProxyStatus = { ...STATUS, routes: [{ servicePort: 10300, serviceName: 'kv', mode: 'tcp', endpoints, warming: [], listener: frontend(10300, 'tcp') }], collisions: [] };
+  const m = lines(await new SidecarMetrics(sources(status)).scrape());
+  const a = 'service="kv",port="10300",backend="10.0.0.1:8080"';
+  const b = 'service="kv",port="10300",backend="10.0.0.2:8080"';
+  assert.equal(m.get(`sidecar_proxy_ejections_total{${a}}`), '1');
+  assert.equal(m.get(`sidecar_proxy_backend_up{${a}}`), '0', 'ejected until after now');
+  assert.equal(m.get(`sidecar_proxy_backend_up{${b}}`), '1');
 });
 
 test('a draining frontend keeps the service name it had; a removed route leaves no series', async () => {

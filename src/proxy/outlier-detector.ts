@@ -1,4 +1,4 @@
-import type { Clock } from '../../core/index.js';
+import type { Clock } from '../core/index.js';
 
 /**
  * Passive outlier detection settings (Envoy's consecutive-errors ejection, simplified).

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from '../../../../src/core/index.js';
-import { OutlierDetector } from '../../../../src/proxy/http/index.js';
+import { FakeClock } from '../../../src/core/index.js';
+import { OutlierDetector } from '../../../src/proxy/index.js';
 
 test('five consecutive failures eject for 10 s, doubling up to 30 s (not Envoy\'s 5 min)', () => {
   const clock = new FakeClock();
