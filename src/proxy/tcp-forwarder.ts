@@ -7,7 +7,7 @@ import { ReadBuffers } from './read-buffers.js';
 import type { AccessLogWriter } from './access-log.js';
 import { accessLogLine, addressText } from './access-log-line.js';
 import { TimeoutSweep } from './timeout-sweep.js';
-import { OutlierDetector } from './outlier-detector.js';
+import { EndpointEjections } from './endpoint-ejections.js';
 import { FORWARDER_DEFAULTS, type EndpointCounters, type EndpointPicker, type Forwarder, type ForwarderOptions, type ForwarderRoute, type ForwarderStats, type ProxyEndpoint } from './forwarder.js';
 
 /** How long a client closed for lack of an endpoint may take to close its side. 1 s. */
@@ -64,11 +64,10 @@ export class TcpForwarder implements Forwarder {
   private readonly retries: number;
   private readonly active = new ActiveSet<Connection>();
   private readonly endpoints = new Map<string, EndpointCounters>();
-  private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, retriesTotal: 0, bytesIn: 0, bytesOut: 0, ejections: 0 };
-  private readonly outlier: OutlierDetector;
-  private readonly onEjected: ((port: number, key: string, untilMs: number) => void) | undefined;
+  private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, retriesTotal: 0, bytesIn: 0, bytesOut: 0 };
+  private readonly ejections: EndpointEjections;
   /** Pick filters (made once, not per connection): ejected endpoints are passed over while others are left. */
-  private readonly skipEjected = (e: ProxyEndpoint): boolean => this.outlier.isEjected(e.key);
+  private readonly skipEjected = (e: ProxyEndpoint): boolean => this.ejections.isEjected(e.key);
   private readonly sweeper: TimeoutSweep;
   private readonly clientTicks: number;
   private readonly serverIdleTicks: number;
@@ -98,8 +97,7 @@ export class TcpForwarder implements Forwarder {
     this.clientTicks = this.sweeper.sweepsIn(this.clientTimeoutMs);
     this.serverIdleTicks = this.sweeper.sweepsIn(this.serverIdleTimeoutMs);
     this.connectTicks = this.sweeper.sweepsIn(this.connectTimeoutMs);
-    this.outlier = new OutlierDetector(clock, options.outlier);
-    this.onEjected = options.onEjected;
+    this.ejections = new EndpointEjections(clock, logger, frontend.port, options.outlier, options.onEjected);
   }
 
   /**
@@ -109,17 +107,12 @@ export class TcpForwarder implements Forwarder {
   setRoute(route: ForwarderRoute): void {
     this.picker = route.picker;
     if (route.serviceName !== undefined) this.serviceName = route.serviceName;
-    if (route.rejoined !== undefined) {
-      for (const key of route.rejoined) {
-        if (this.outlier.isEjected(key)) this.logger.info({ endpoint: key }, 'ejected endpoint is healthy again; back in rotation');
-        this.outlier.forgive(key);
-      }
-    }
+    this.ejections.forgive(route.rejoined);
   }
 
   /** Another worker thread ejected `key` until `untilMs`: new connections here skip it too. */
   adoptEjection(key: string, untilMs: number): void {
-    if (this.outlier.adopt(key, untilMs)) this.logger.debug({ endpoint: key, ejectedUntilMs: untilMs }, 'endpoint ejected by another worker');
+    this.ejections.adopt(key, untilMs);
   }
 
   /** Nothing is kept for reuse in TCP mode. */
@@ -202,7 +195,7 @@ export class TcpForwarder implements Forwarder {
     }
     const endpoints = [...this.endpoints.values()].map((e) => {
       const sum = live.get(e);
-      const o = this.outlier.state(e.key);
+      const o = this.ejections.state(e.key);
       return { ...e, bytesIn: e.bytesIn + (sum?.bytesIn ?? 0), bytesOut: e.bytesOut + (sum?.bytesOut ?? 0), ejections: o?.ejections ?? 0, ejectedUntilMs: o?.ejectedUntilMs ?? 0 };
     });
     return {
@@ -214,7 +207,7 @@ export class TcpForwarder implements Forwarder {
       retriesTotal: this.totals.retriesTotal,
       bytesIn,
       bytesOut,
-      ejections: this.totals.ejections,
+      ejections: this.ejections.count,
       endpoints,
     };
   }
@@ -232,7 +225,7 @@ export class TcpForwarder implements Forwarder {
     const picker = this.picker;
     const endpoint = failed === undefined
       ? (picker.next(this.skipEjected) ?? picker.next())
-      : (picker.next((e) => failed.has(e.key) || this.outlier.isEjected(e.key)) ?? picker.next((e) => failed.has(e.key)));
+      : (picker.next((e) => failed.has(e.key) || this.ejections.isEjected(e.key)) ?? picker.next((e) => failed.has(e.key)));
     if (endpoint === undefined) {
       this.totals.noEndpointTotal++;
       // Close cleanly (FIN) rather than with a reset: drop what the client sent, then end.
@@ -273,7 +266,7 @@ export class TcpForwarder implements Forwarder {
     this.totals.connectErrors++;
     this.logger.debug({ endpoint: counters.key, err: errorMessage(err), retriesLeft: conn.retriesLeft }, 'endpoint connect failed');
     // Out of fds or local ports is this host's shortage, not the endpoint's fault: no ejection.
-    if (localShortageCode(err) === undefined) this.outlierFailure(counters.key);
+    if (localShortageCode(err) === undefined) this.ejections.failure(counters.key);
     if (conn.client.destroyed) {
       this.settle(conn);
       return;
@@ -288,18 +281,9 @@ export class TcpForwarder implements Forwarder {
     }
   }
 
-  /** Counts a connect failure of `key`; the one that ejects it is logged and told to the other workers. */
-  private outlierFailure(key: string): void {
-    if (!this.outlier.failure(key)) return;
-    this.totals.ejections++;
-    const s = this.outlier.state(key);
-    this.logger.warn({ endpoint: key, ejections: s?.ejections, ejectedUntilMs: s?.ejectedUntilMs }, 'endpoint ejected after consecutive failures');
-    if (s !== undefined) this.onEjected?.(this.frontend.port, key, s.ejectedUntilMs);
-  }
-
   private onUpstreamConnect(conn: Connection, upstream: Socket): void {
     const client = conn.client;
-    this.outlier.success((conn.endpoint as EndpointCounters).key);
+    this.ejections.success((conn.endpoint as EndpointCounters).key);
     if (client.destroyed) {
       upstream.destroy();
       return;

@@ -64,7 +64,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
   private seen = 0;
   done = false;
   private readonly clientIp: string;
-  private readonly skip = (e: ProxyEndpoint): boolean => (this.failed !== undefined && this.failed.has(e.key)) || this.ctx.outlier.isEjected(e.key);
+  private readonly skip = (e: ProxyEndpoint): boolean => (this.failed !== undefined && this.failed.has(e.key)) || this.ctx.ejections.isEjected(e.key);
   private readonly skipFailed = (e: ProxyEndpoint): boolean => this.failed !== undefined && this.failed.has(e.key);
 
   constructor(
@@ -354,7 +354,7 @@ export class ClientSession implements UpstreamOwner, RelayOwner {
     entry.http.response(status);
     entry.http.latency(ms);
     if (status >= 500) this.ctx.outlierFailure(entry);
-    else this.ctx.outlier.success(entry.key);
+    else this.ctx.ejections.success(entry.key);
   }
 
   /** The response is complete: the connection goes back to the pool, the next request is read. */

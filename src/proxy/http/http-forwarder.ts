@@ -4,7 +4,7 @@ import { FORWARDER_DEFAULTS, type EndpointPicker, type EndpointStats, type Forwa
 import { ClientSession } from './client-session.js';
 import type { SessionOwner } from './session-owner.js';
 import { MutableHttpCounters, type HttpCounters } from './http-stats.js';
-import { OutlierDetector } from '../outlier-detector.js';
+import { EndpointEjections } from '../endpoint-ejections.js';
 import { UpstreamPool, type EndpointEntry } from './upstream-pool.js';
 import { ActiveSet } from '../active-set.js';
 import { TimeoutSweep } from '../timeout-sweep.js';
@@ -42,18 +42,17 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
   serviceName: string;
   readonly port: number;
   readonly pool: UpstreamPool;
-  readonly outlier: OutlierDetector;
+  readonly ejections: EndpointEjections;
   readonly counters = new MutableHttpCounters();
   readonly retries: number;
   readonly clientTimeoutMs: number;
   readonly serverTimeoutMs: number;
   readonly accessLog: AccessLogWriter | undefined;
   private readonly maxConnections: number;
-  private readonly onEjected: ((port: number, key: string, untilMs: number) => void) | undefined;
   private readonly sessions = new ActiveSet<ClientSession>();
   private readonly clientTicks: number;
   private readonly sweeper: TimeoutSweep;
-  private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, retriesTotal: 0, bytesIn: 0, bytesOut: 0, ejections: 0 };
+  private readonly totals = { connectionsTotal: 0, rejectedTotal: 0, noEndpointTotal: 0, connectErrors: 0, retriesTotal: 0, bytesIn: 0, bytesOut: 0 };
 
   /**
    * `port` and `serviceName` (default `unknown`) are named in the 503 body; the route's
@@ -85,14 +84,13 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
       sweepEveryMs: this.sweeper.everyMs,
       budget: options.budget,
     });
-    this.outlier = new OutlierDetector(clock, options.outlier);
-    this.onEjected = options.onEjected;
+    this.ejections = new EndpointEjections(clock, logger, port, options.outlier, options.onEjected);
     this.accessLog = options.accessLog;
   }
 
   /** Another worker thread ejected `key` until `untilMs`: new requests here skip it too. */
   adoptEjection(key: string, untilMs: number): void {
-    if (this.outlier.adopt(key, untilMs)) this.logger.debug({ endpoint: key, ejectedUntilMs: untilMs }, 'endpoint ejected by another worker');
+    this.ejections.adopt(key, untilMs);
   }
 
   /**
@@ -102,15 +100,7 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
   setRoute(route: ForwarderRoute): void {
     this.picker = route.picker;
     if (route.serviceName !== undefined) this.serviceName = route.serviceName;
-    if (route.rejoined !== undefined) this.forgive(route.rejoined);
-  }
-
-  /** Ends the outlier ejections of `keys`. */
-  private forgive(keys: readonly string[]): void {
-    for (const key of keys) {
-      if (this.outlier.isEjected(key)) this.logger.info({ endpoint: key }, 'ejected endpoint is healthy again; back in rotation');
-      this.outlier.forgive(key);
-    }
+    this.ejections.forgive(route.rejoined);
   }
 
   /** Client connections open now. */
@@ -174,12 +164,7 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
   }
 
   outlierFailure(entry: EndpointEntry): void {
-    if (this.outlier.failure(entry.key)) {
-      this.totals.ejections++;
-      const s = this.outlier.state(entry.key);
-      this.logger.warn({ endpoint: entry.key, ejections: s?.ejections, ejectedUntilMs: s?.ejectedUntilMs }, 'endpoint ejected after consecutive failures');
-      if (s !== undefined) this.onEjected?.(this.port, entry.key, s.ejectedUntilMs);
-    }
+    this.ejections.failure(entry.key);
   }
 
   noEndpoint(): void {
@@ -207,7 +192,7 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
     const httpEndpoints: HttpEndpointStats[] = [];
     for (const e of this.pool.entries.values()) {
       const sum = live.get(e);
-      const o = this.outlier.state(e.key);
+      const o = this.ejections.state(e.key);
       endpoints.push({
         key: e.key,
         ip: e.ip,
@@ -233,7 +218,7 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
       retriesTotal: this.totals.retriesTotal,
       bytesIn,
       bytesOut,
-      ejections: this.totals.ejections,
+      ejections: this.ejections.count,
       endpoints,
       http: {
         ...http,
@@ -241,7 +226,7 @@ export class HttpForwarder implements Forwarder<HttpForwarderCounters>, SessionO
         bytesOut,
         upstreamConnections: this.pool.size,
         idleUpstreamConnections: this.pool.idleCount(),
-        ejections: this.totals.ejections,
+        ejections: this.ejections.count,
         endpoints: httpEndpoints,
       },
     };

@@ -1,7 +1,7 @@
 import type { EndpointPicker } from '../forwarder.js';
 import type { AccessLogWriter } from '../access-log.js';
 import type { MutableHttpCounters } from './http-stats.js';
-import type { OutlierDetector } from '../outlier-detector.js';
+import type { EndpointEjections } from '../endpoint-ejections.js';
 import type { EndpointEntry, UpstreamPool } from './upstream-pool.js';
 
 /**
@@ -12,7 +12,7 @@ import type { EndpointEntry, UpstreamPool } from './upstream-pool.js';
 export interface SessionOwner {
   readonly picker: EndpointPicker;
   readonly pool: UpstreamPool;
-  readonly outlier: OutlierDetector;
+  readonly ejections: EndpointEjections;
   readonly counters: MutableHttpCounters;
   readonly serviceName: string;
   readonly port: number;
