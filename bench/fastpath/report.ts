@@ -1,9 +1,29 @@
-// The fast path benchmark's tables (markdown): the load rows with their ratios to HAProxy and
-// to direct, issue #15's goals, and the dead-endpoint trials.
+// The fast path benchmark's tables (markdown): per part (pinned, unpinned), the load rows with
+// their ratios to HAProxy (nbthread 1) and to direct and issue #15's goals; the dead-endpoint trials.
 import { median, type WrkRun } from '../proxy/harness.js';
 import type { DeadTrial } from './dead-endpoint.js';
 
+/**
+ * The bench's two topologies. pinned: wrk and nginx on one core, HAProxy (and the one-worker
+ * Node balancer) on the other. unpinned: every process on every core, as on a host.
+ */
+export type Part = 'pinned' | 'unpinned';
+const ALL_PARTS: readonly Part[] = ['pinned', 'unpinned'];
+/** The parts to run (`PARTS='pinned unpinned'`, both by default), in that order. */
+export const PARTS: readonly Part[] = (() => {
+  const asked = (process.env['PARTS'] ?? ALL_PARTS.join(' ')).split(/\s+/).filter(Boolean);
+  const unknown = asked.filter((p) => !(ALL_PARTS as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`PARTS: unknown part ${unknown.join(', ')} (pinned, unpinned)`);
+  return ALL_PARTS.filter((p) => asked.includes(p));
+})();
+const PART_TITLES: Record<Part, string> = {
+  pinned: 'Pinned: wrk (-t1) and nginx (1 worker) on one CPU (LOAD_CPU), HAProxy and the one-worker Node balancer on the other (PROXY_CPU), the other agents unpinned',
+  unpinned: 'Unpinned: every process on both CPUs (wrk -t2, nginx with a worker per CPU, HAProxy, the agents), as on a host',
+};
+
 export interface Row extends WrkRun {
+  /** Absent in results saved before the unpinned part existed: pinned. */
+  readonly part?: Part;
   readonly scenario: string;
   readonly test: string;
   readonly rep: number;
@@ -14,6 +34,7 @@ export interface Row extends WrkRun {
 const NAMES: Record<string, string> = {
   direct: 'direct',
   haproxy: 'HAProxy (tcp, nbthread 1)',
+  'haproxy-nb2': 'HAProxy (tcp, nbthread 2)',
   node: 'Node balancer (default workers)',
   'node-w1': 'Node balancer (1 worker)',
   fastpath: 'fast path (nftables)',
@@ -37,6 +58,16 @@ function times(v: number | null): string {
 }
 
 export function render(tests: readonly string[], rows: readonly Row[], dead: readonly DeadTrial[]): string {
+  const parts = ALL_PARTS.filter((p) => rows.some((r) => (r.part ?? 'pinned') === p));
+  const notes = [
+    'Tests: ka50 = keep-alive, 50 connections; close50 = a new connection per request (`Connection: close`), 50 at a time; big1m = 1 MiB responses, 8 keep-alive connections.',
+    "Its CPU: the process's own CPU time (all threads) over the run, from /proc (HAProxy's, or the agent's). Machine CPU: every CPU's busy time over the run, kernel included (of 100 % × CPUs): where the fast path's NAT work shows. CPU µs per request: the machine's busy time less other processes' (those this bench did not start), per request: wrk, nginx, the proxy and the kernel together. ÷ HAProxy: against HAProxy with nbthread 1 in the same part.",
+  ];
+  const sections = parts.flatMap((p) => [`### ${PART_TITLES[p]}`, '', renderPart(tests, rows.filter((r) => (r.part ?? 'pinned') === p)), '']);
+  return [...sections, ...notes, ...(dead.length === 0 ? [] : ['', ...renderDead(dead)])].join('\n');
+}
+
+function renderPart(tests: readonly string[], rows: readonly Row[]): string {
   const med = (scenario: string, test: string, pick: (r: Row) => number | null): number | null => {
     const values = rows.filter((r) => r.scenario === scenario && r.test === test).map(pick).filter((v): v is number => v !== null);
     return values.length === 0 ? null : median(values);
@@ -56,23 +87,23 @@ export function render(tests: readonly string[], rows: readonly Row[], dead: rea
       );
     }
   }
+  const met = (ok: boolean | null): string => (ok === null ? '–' : ok ? 'met' : 'not met');
+  // Against each HAProxy of the part (the issue's is nbthread 1; nbthread 2 where it ran too).
+  const haproxies = ['haproxy', 'haproxy-nb2'].filter((h) => scenarios.includes(h));
   const goal = (test: string): string[] => {
-    const rps = ratio(med('fastpath', test, (r) => r.rps), med('haproxy', test, (r) => r.rps));
-    const p99 = ratio(med('fastpath', test, (r) => r.p99_us), med('haproxy', test, (r) => r.p99_us));
     const cpu = med('fastpath', test, (r) => r.proxyCpuPct);
-    const met = (ok: boolean | null): string => (ok === null ? '–' : ok ? 'met' : 'not met');
     return [
-      `| ${test} req/s ÷ HAProxy | ≥ 1.00× | ${times(rps)} | ${met(rps === null ? null : rps >= 1)} |`,
-      `| ${test} p99 ÷ HAProxy | ≤ 1.00× | ${times(p99)} | ${met(p99 === null ? null : p99 <= 1)} |`,
+      ...haproxies.flatMap((h) => {
+        const rps = ratio(med('fastpath', test, (r) => r.rps), med(h, test, (r) => r.rps));
+        const p99 = ratio(med('fastpath', test, (r) => r.p99_us), med(h, test, (r) => r.p99_us));
+        const name = h === 'haproxy' ? 'HAProxy' : 'HAProxy nbthread 2';
+        return [`| ${test} req/s ÷ ${name} | ≥ 1.00× | ${times(rps)} | ${met(rps === null ? null : rps >= 1)} |`, `| ${test} p99 ÷ ${name} | ≤ 1.00× | ${times(p99)} | ${met(p99 === null ? null : p99 <= 1)} |`];
+      }),
       `| ${test} agent CPU during the load | < ${AGENT_CPU_GOAL_PCT} % of a core | ${fmt(cpu, 1)} % | ${met(cpu === null ? null : cpu < AGENT_CPU_GOAL_PCT)} |`,
     ];
   };
   const goals = ['Issue #15 goals, the fast path:', '', '| goal | target | measured |  |', '|---|---|---|---|', ...tests.flatMap(goal)];
-  const notes = [
-    'Tests: ka50 = keep-alive, 50 connections; close50 = a new connection per request (`Connection: close`), 50 at a time; big1m = 1 MiB responses, 8 keep-alive connections.',
-    "Its CPU: the process's own CPU time (all threads) over the run, from /proc (HAProxy's, or the agent's). Machine CPU: every CPU's busy time over the run, kernel included (of 100 % × CPUs): where the fast path's NAT work shows. CPU µs per request: the machine's busy time less other processes' (those this bench did not start), per request: wrk, nginx, the proxy and the kernel together.",
-  ];
-  return [...goals, '', ...lines, '', ...notes, ...(dead.length === 0 ? [] : ['', ...renderDead(dead)])].join('\n');
+  return [...goals, '', ...lines].join('\n');
 }
 
 function renderDead(dead: readonly DeadTrial[]): string[] {

@@ -9,12 +9,23 @@
 // every process left in the namespaces and deletes them. In h1 it sets two sysctls, each
 // explained where it is set: conntrack's TIME_WAIT time-out and tcp_tw_reuse.
 //
-//   npm run bench:fastpath                    # DUR=5 REPS=1, about 2 minutes
+// The load runs in two parts (topologies), one after the other, both by default:
+//   pinned    wrk -t1 and nginx (1 worker) on LOAD_CPU, HAProxy (nbthread 1) and the one-worker
+//             Node balancer on PROXY_CPU: HAProxy gets a core of its own, which the fast path's
+//             kernel work (done on the sender's core) cannot use.
+//   unpinned  every process on every CPU, as bench/proxy's scale part (scale.ts): wrk -t2, nginx
+//             with a worker per CPU, HAProxy nbthread 1 and nbthread 2, the agents: each proxy
+//             competes with the load for the same cores, as on a host.
+// Both keep -c50 for ka50/close50 and -c8 for 1 MiB bodies.
+//
+//   npm run bench:fastpath                    # DUR=5 REPS=1, both parts, about 4 minutes
+//   PARTS=unpinned DUR=2 npm run bench:fastpath   # one part only (a quick look)
 //   DUR=5 REPS=2 npm run bench:fastpath       # a full run: also rewrites its section of docs/benchmarks.md
 //
-// Knobs: DUR, REPS (bench/proxy/harness.ts), TESTS='ka50 close50 big1m', SCENARIOS (names
-// from measure.ts), DEAD_TRIALS (dead-endpoint trials, default 3; 0 skips it), LOAD_CPU /
-// PROXY_CPU (as bench/proxy), RENDER_ONLY=1 (print the tables of bench/results/fastpath.json
+// Knobs: DUR, REPS (bench/proxy/harness.ts), PARTS='pinned unpinned', TESTS='ka50 close50 big1m',
+// SCENARIOS (names from measure.ts: direct haproxy haproxy-nb2 node node-w1 fastpath),
+// DEAD_TRIALS (dead-endpoint trials, default 3; 0 skips it), LOAD_CPU / PROXY_CPU (as
+// bench/proxy), RENDER_ONLY=1 (print the tables of bench/results/fastpath.json
 // again, nothing run). Needs root, nft, ip, haproxy, wrk, nginx, taskset; without
 // them it says why and exits 0.
 import { spawn, spawnSync } from 'node:child_process';

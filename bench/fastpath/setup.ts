@@ -1,5 +1,5 @@
 // What the fast path's benchmark runs in its two hosts (run from measure.ts, inside h1): the
-// backend nginx and the dead-endpoint test's endpoints in h2; HAProxy and three agents in h1.
+// backend nginx and the dead-endpoint test's endpoints in h2; the HAProxies and three agents in h1.
 // The configurations are bench/proxy's (the same nginx and HAProxy files, readdressed), so the
 // rows compare with bench/proxy's.
 import { spawnSync, type ChildProcess } from 'node:child_process';
@@ -22,7 +22,7 @@ const NODE = process.execPath;
 const SIDECAR = resolve('bin/sidecar');
 
 /** The load test's frontends in h1 (on the VIP). */
-export const PORTS = { haproxy: 8082, fastpath: 10500, node: 10501, nodeW1: 10502 } as const;
+export const PORTS = { haproxy: 8082, haproxyNb2: 8182, fastpath: 10500, node: 10501, nodeW1: 10502 } as const;
 /**
  * nginx's ports in h2, a pair per row (direct uses one): the same nginx, but no row reuses
  * another's TCP 4-tuples. With a new connection per request, ~100,000 connections a minute from
@@ -33,7 +33,7 @@ export const PORTS = { haproxy: 8082, fastpath: 10500, node: 10501, nodeW1: 1050
  * TcpExtPAWSTimewait (SYNs refused), each a connect retried 1 s later: close50 through the
  * fast path fell to 0.65×, then 0.18× direct, and HAProxy's after it got a p99 of 0.8 s.
  */
-export const BACKENDS = { direct: [9001], haproxy: [9011, 9012], node: [9021, 9022], nodeW1: [9031, 9032], fastpath: [9041, 9042] } as const;
+export const BACKENDS = { direct: [9001], haproxy: [9011, 9012], node: [9021, 9022], nodeW1: [9031, 9032], fastpath: [9041, 9042], haproxyNb2: [9051, 9052] } as const;
 const ALL_BACKEND_PORTS = Object.values(BACKENDS).flat();
 
 /** One dead-endpoint target: a tcp service of two endpoints (processes of bench/fastpath/endpoint.mjs) behind one agent. */
@@ -67,29 +67,48 @@ export async function waitTcp(host: string, port: number, timeoutMs = 10_000): P
   throw new Error(`${host}:${port} did not come up (see ${RUN}/log)`);
 }
 
-/** The backend nginx of bench/proxy (one worker, :9001 and :9002), listening on h2's address, pinned to LOAD_CPU. */
-export async function startBackend(): Promise<ChildProcess> {
-  const conf = join(RUN, 'backend-nginx.conf');
+/**
+ * The backend nginx of bench/proxy, listening on h2's address (every port of BACKENDS): the
+ * pinned part's, one worker pinned to LOAD_CPU (the default); the unpinned part's, one worker
+ * per CPU and `cpu` null, as bench/proxy's scale part runs it.
+ */
+export async function startBackend(cpu: string | null = LOAD_CPU, workers = 1): Promise<ChildProcess> {
+  const name = cpu === null ? 'backend-nginx-unpinned' : 'backend-nginx';
+  const conf = join(RUN, `${name}.conf`);
   const listens = ALL_BACKEND_PORTS.map((p) => `listen 0.0.0.0:${p} backlog=4096;`).join('\n    ');
-  const text = readFileSync(join(HERE, 'conf/backend-nginx.conf'), 'utf8').replace(/listen 127\.0\.0\.1:\d+ backlog=4096;(\s*listen 127\.0\.0\.1:\d+ backlog=4096;)*/, listens);
-  if (text.includes('listen 127.0.0.1')) throw new Error(`bench/proxy/conf/backend-nginx.conf changed: ${conf} still names 127.0.0.1`);
+  const text = readFileSync(join(HERE, 'conf/backend-nginx.conf'), 'utf8')
+    .replace(/listen 127\.0\.0\.1:\d+ backlog=4096;(\s*listen 127\.0\.0\.1:\d+ backlog=4096;)*/, listens)
+    .replace('worker_processes 1;', `worker_processes ${workers};`)
+    .replace('pid backend-nginx.pid;', `pid ${name}.pid;`);
+  if (text.includes('listen 127.0.0.1') || !text.includes(`worker_processes ${workers};`) || !text.includes(`pid ${name}.pid;`)) {
+    throw new Error(`bench/proxy/conf/backend-nginx.conf changed: ${conf} is not readdressed (listen, worker_processes, pid)`);
+  }
   writeFileSync(conf, text);
-  const child = start('backend-nginx', LOAD_CPU, inH2(['nginx', '-p', RUN, '-c', conf, '-e', 'stderr']));
+  const child = start(name, cpu, inH2(['nginx', '-p', RUN, '-c', conf, '-e', 'stderr']));
   await Promise.all(ALL_BACKEND_PORTS.map((p) => waitTcp(BACKEND_IP, p)));
   return child;
 }
 
-/** bench/proxy's HAProxy in TCP mode (nbthread 1, round robin), on the VIP, to h2's nginx, pinned to PROXY_CPU. */
-export async function startHaproxy(): Promise<ChildProcess> {
-  const cfg = join(RUN, 'haproxy-tcp.cfg');
+/** One HAProxy of the bench: `name` for its log, pinned to `cpu` (null: unpinned), with `nbthread` threads, on VIP:`port` to nginx's `backends` in h2. */
+export interface HaproxyRow {
+  readonly name: string;
+  readonly cpu: string | null;
+  readonly nbthread: 1 | 2;
+  readonly port: number;
+  readonly backends: readonly [number, number];
+}
+/** bench/proxy's HAProxy in TCP mode (round robin; conf/haproxy-tcp.cfg, readdressed, `nbthread` set), on the VIP, to h2's nginx. */
+export async function startHaproxy(row: HaproxyRow): Promise<ChildProcess> {
+  const cfg = join(RUN, `${row.name}.cfg`);
   const text = readFileSync(join(HERE, 'conf/haproxy-tcp.cfg'), 'utf8')
-    .replace(`bind 127.0.0.1:${PORTS.haproxy}`, `bind ${VIP}:${PORTS.haproxy}`)
-    .replace('127.0.0.1:9001', `${BACKEND_IP}:${BACKENDS.haproxy[0]}`)
-    .replace('127.0.0.1:9002', `${BACKEND_IP}:${BACKENDS.haproxy[1]}`);
-  if (text.includes('127.0.0.1')) throw new Error(`bench/proxy/conf/haproxy-tcp.cfg changed: ${cfg} still names 127.0.0.1`);
+    .replace('nbthread 1', `nbthread ${row.nbthread}`)
+    .replace(`bind 127.0.0.1:${PORTS.haproxy}`, `bind ${VIP}:${row.port}`)
+    .replace('127.0.0.1:9001', `${BACKEND_IP}:${row.backends[0]}`)
+    .replace('127.0.0.1:9002', `${BACKEND_IP}:${row.backends[1]}`);
+  if (text.includes('127.0.0.1') || !text.includes(`nbthread ${row.nbthread}`)) throw new Error(`bench/proxy/conf/haproxy-tcp.cfg changed: ${cfg} is not readdressed (bind, servers, nbthread)`);
   writeFileSync(cfg, text);
-  const child = start('haproxy-tcp', PROXY_CPU, ['haproxy', '-db', '-f', cfg]);
-  await waitTcp(VIP, PORTS.haproxy);
+  const child = start(row.name, row.cpu, ['haproxy', '-db', '-f', cfg]);
+  await waitTcp(VIP, row.port);
   return child;
 }
 
