@@ -179,7 +179,8 @@ export async function nodeRotation(agent: Agent, servicePort: number, fullShare 
 /** The endpoints (ip:port) the fast path's rules DNAT to, from `nft list table ip sidecar` in h1 (this process's host). */
 export function fastpathRules(): string[] {
   const out = spawnSync('nft', ['list', 'table', 'ip', 'sidecar'], { encoding: 'utf8' });
-  return [...out.stdout.matchAll(/dnat to ([\d.]+:\d+)/g)].map((m) => m[1] ?? '');
+  // The map `backends`: `<ServicePort> . <slot> : <endpoint IP> . <endpoint port>` (src/proxy/fastpath/nft-ruleset.ts).
+  return [...out.stdout.matchAll(/\d+ \. \d+ : ([\d.]+) \. (\d+)/g)].map((m) => `${m[1] ?? ''}:${m[2] ?? ''}`);
 }
 
 /** Resolves once `ready()` holds (polled every 100 ms), or throws after `timeoutMs` with `what`. */
