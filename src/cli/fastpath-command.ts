@@ -32,7 +32,7 @@ async function boundedText(res: Response, limit: number): Promise<string> {
 /**
  * `sidecar fastpath show [--api URL]`: the nftables fast path as the agent at URL sees it
  * (its `/api/proxy.json`): on or off and why, and while on each TCP ServicePort's endpoints in
- * the kernel's round-robin order with the new connections each one's rule counted. Exits 0
+ * the kernel's round-robin order with the new connections the kernel counted for each. Exits 0
  * when the fast path is on, 1 when it is off or the agent cannot be asked, 2 for a bad URL.
  */
 export function fastpathCommand(ctx: CommandContext & { stdout?: NodeJS.WritableStream }): Command<[], Record<string, unknown>> {
