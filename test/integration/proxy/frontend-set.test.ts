@@ -2,37 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { systemClock } from '../../../src/core/index.js';
-import { FrontendSet, type FrontendSetOptions, type FrontendStats, type ProxyRoute } from '../../../src/proxy/frontend-set.js';
+import { FrontendSet, type ProxyRoute } from '../../../src/proxy/frontend-set.js';
 import type { EndpointPicker } from '../../../src/proxy/forwarder.js';
 import { eventually } from '../../helpers/eventually.js';
 import { captureLogger, LEVEL } from '../../helpers/log-capture.js';
-import { closesWithin, deadEndpoint, exchange, freePort, open, roundRobin, startBackend, type Backend } from './proxy-harness.js';
+import { closesWithin, deadEndpoint, exchange, freePort, open, roundRobin, frontendSetFixture, type Backend } from './proxy-harness.js';
 
 function routes(port: number, picker: EndpointPicker, mode = 'tcp'): Map<number, ProxyRoute> {
   return new Map([[port, { picker, mode }]]);
 }
 
-/** A FrontendSet on 127.0.0.1 plus cleanup of everything the test started. */
-async function setup(t: { after(fn: () => Promise<void>): void }, options: Partial<FrontendSetOptions> = {}) {
-  const { logger, records } = captureLogger();
-  const set = new FrontendSet({ bindIp: '127.0.0.1', logger, clock: systemClock, ...options });
-  const backends: Backend[] = [];
-  t.after(async () => {
-    await set.close();
-    await Promise.all(backends.map((b) => b.close()));
-  });
-  const backend = async (kind: Parameters<typeof startBackend>[0]): Promise<Backend> => {
-    const b = await startBackend(kind);
-    backends.push(b);
-    return b;
-  };
-  const statsOf = (port: number): FrontendStats => {
-    const s = set.stats().find((l) => l.port === port);
-    assert.ok(s, `no stats for port ${port}`);
-    return s;
-  };
-  return { set, records, backend, statsOf };
-}
+const setup = frontendSetFixture;
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 

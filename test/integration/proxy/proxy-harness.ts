@@ -1,5 +1,9 @@
+import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { systemClock } from '../../../src/core/index.js';
+import { FrontendSet, type FrontendSetOptions, type FrontendStats, type ProxyRoute } from '../../../src/proxy/frontend-set.js';
 import type { EndpointPicker, ProxyEndpoint } from '../../../src/proxy/forwarder.js';
+import { captureLogger } from '../../helpers/log-capture.js';
 
 /** A backend on 127.0.0.1 port 0. `echo` pipes bytes back (half-close aware); `named` answers its name and ends. */
 export interface Backend {
@@ -115,4 +119,31 @@ export function closesWithin(closed: Promise<void>, ms: number): Promise<boolean
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
   return Promise.race([closed.then(() => true), late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A FrontendSet on 127.0.0.1 with its captured log, backends started through it, each port's
+ * stats, and a one-port TCP route; everything is closed after the test.
+ */
+export async function frontendSetFixture(t: { after(fn: () => Promise<void>): void }, options: Partial<FrontendSetOptions> = {}) {
+  const { logger, records } = captureLogger();
+  const set = new FrontendSet({ bindIp: '127.0.0.1', logger, clock: systemClock, ...options });
+  const backends: Backend[] = [];
+  t.after(async () => {
+    await set.close();
+    await Promise.all(backends.map((b) => b.close()));
+  });
+  const backend = async (kind: Parameters<typeof startBackend>[0]): Promise<Backend> => {
+    const b = await startBackend(kind);
+    backends.push(b);
+    return b;
+  };
+  const statsOf = (port: number): FrontendStats => {
+    const s = set.stats().find((l) => l.port === port);
+    assert.ok(s, `no stats for port ${port}`);
+    return s;
+  };
+  const route = (port: number, picker: EndpointPicker, rejoined?: readonly string[]): Map<number, ProxyRoute> =>
+    new Map([[port, { picker, mode: 'tcp', ...(rejoined === undefined ? {} : { rejoined }) }]]);
+  return { set, records, backend, statsOf, route };
 }

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { systemClock } from '../../../src/core/index.js';
-import { FrontendSet, type FrontendSetOptions, type FrontendStats, type ProxyRoute } from '../../../src/proxy/frontend-set.js';
-import type { EndpointPicker, ProxyEndpoint } from '../../../src/proxy/forwarder.js';
-import { captureLogger, LEVEL } from '../../helpers/log-capture.js';
-import { deadEndpoint, exchange, freePort, roundRobin, startBackend, type Backend } from './proxy-harness.js';
+import type { ProxyEndpoint } from '../../../src/proxy/forwarder.js';
+import { LEVEL } from '../../helpers/log-capture.js';
+import { deadEndpoint, exchange, freePort, roundRobin, frontendSetFixture } from './proxy-harness.js';
 
 /*
  * Passive outlier detection in TCP mode: consecutive refused connects eject an endpoint, so new
@@ -41,28 +39,7 @@ async function namedServerOn(port: number, name: string): Promise<{ accepted: ()
   };
 }
 
-async function setup(t: { after(fn: () => Promise<void>): void }, options: Partial<FrontendSetOptions> = {}) {
-  const { logger, records } = captureLogger();
-  const set = new FrontendSet({ bindIp: '127.0.0.1', logger, clock: systemClock, ...options });
-  const backends: Backend[] = [];
-  t.after(async () => {
-    await set.close();
-    await Promise.all(backends.map((b) => b.close()));
-  });
-  const backend = async (name: string): Promise<Backend> => {
-    const b = await startBackend({ name });
-    backends.push(b);
-    return b;
-  };
-  const statsOf = (port: number): FrontendStats => {
-    const s = set.stats().find((l) => l.port === port);
-    assert.ok(s, `no stats for port ${port}`);
-    return s;
-  };
-  const route = (port: number, picker: EndpointPicker, rejoined?: readonly string[]): Map<number, ProxyRoute> =>
-    new Map([[port, { picker, mode: 'tcp', ...(rejoined === undefined ? {} : { rejoined }) }]]);
-  return { set, records, backend, statsOf, route };
-}
+const setup = frontendSetFixture;
 
 async function sequential(port: number, n: number): Promise<string[]> {
   const answers: string[] = [];
@@ -72,7 +49,7 @@ async function sequential(port: number, n: number): Promise<string[]> {
 
 test('5 refused connects eject a TCP endpoint: new connections stop trying it, clients see no failure', async (t) => {
   const { set, records, backend, statsOf, route } = await setup(t);
-  const live = await backend('live');
+  const live = await backend({ name: 'live' });
   const dead = deadEndpoint(await freePort());
   const port = await freePort();
   // The dead endpoint comes first in the rotation: every connection tries it first until it is ejected.
@@ -95,7 +72,7 @@ test('5 refused connects eject a TCP endpoint: new connections stop trying it, c
 
 test('an ejected TCP endpoint is back in rotation as soon as it rejoins the route (health check passed)', async (t) => {
   const { set, backend, statsOf, route } = await setup(t);
-  const live = await backend('live');
+  const live = await backend({ name: 'live' });
   const deadPort = await freePort();
   const dead = deadEndpoint(deadPort);
   const port = await freePort();
