@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exchange, freePort, startBackend } from '../proxy-harness.js';
-import { httpBackend } from '../http/http-harness.js';
-import { getWith, keepAliveAgents, startWorkersLb, tally } from './workers-harness.js';
+import { getWith, httpServiceOnWorkers, keepAliveAgents, startWorkersLb, tally } from './workers-harness.js';
 
 /*
  * Round robin with 2 worker threads: each worker keeps its own rotation per ServicePort, so
@@ -60,12 +59,7 @@ test('TCP mode: 1,000 connections over 3 endpoints, each within ±10 % of its sh
 
 test('HTTP mode: 1,000 requests over 16 keep-alive connections, each endpoint within ±10 % of its share, both workers serving', async (t) => {
   const names = ['a', 'b', 'c'];
-  const backends = await Promise.all(names.map((name) => httpBackend(name)));
-  t.after(() => Promise.all(backends.map((b) => b.close())).then(() => undefined));
-  const servicePort = await freePort();
-  const p = startWorkersLb(t);
-  backends.forEach((b, i) => p.put(`http${i}`, { port: b.endpoint.port, servicePort, mode: 'http' }));
-  await p.apply();
+  const { p, servicePort } = await httpServiceOnWorkers(t, names);
 
   // 16 connections: the chance that the kernel hands all of them to one worker is 2^-15.
   const agents = keepAliveAgents(t, 16);

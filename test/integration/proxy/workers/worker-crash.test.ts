@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import { ErrorCode } from '../../../../src/core/index.js';
 import { eventually } from '../../../helpers/eventually.js';
 import type { LogRecord } from '../../../helpers/log-capture.js';
-import { freePort } from '../proxy-harness.js';
-import { httpBackend } from '../http/http-harness.js';
-import { run, startWorkersLb, steadyLoad } from './workers-harness.js';
+import { httpServiceOnWorkers, run, steadyLoad } from './workers-harness.js';
 
 /*
  * A worker thread that dies under load (a bug that throws, or an exit): the other worker keeps
@@ -22,12 +20,7 @@ const KEEP_ALIVE_LOOPS = 8;
 const FRESH_LOOPS = 2;
 
 test('a worker crash under load: the other keeps serving, the slot comes back and serves, one log line per death', { timeout: 60_000 }, async (t) => {
-  const backends = await Promise.all(['a', 'b'].map((name) => httpBackend(name)));
-  t.after(() => Promise.all(backends.map((b) => b.close())).then(() => undefined));
-  const servicePort = await freePort();
-  const p = startWorkersLb(t);
-  backends.forEach((b, i) => p.put(`i${i}`, { port: b.endpoint.port, servicePort, mode: 'http' }));
-  await p.apply();
+  const { p, servicePort } = await httpServiceOnWorkers(t, ['a', 'b']);
   const plane = p.lb.workerPlane;
   assert.ok(plane !== undefined);
 

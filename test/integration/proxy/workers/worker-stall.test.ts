@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import { ErrorCode } from '../../../../src/core/index.js';
 import { WORKER_STALL_TIMEOUT_MS } from '../../../../src/proxy/index.js';
 import { eventually } from '../../../helpers/eventually.js';
-import { freePort } from '../proxy-harness.js';
-import { httpBackend } from '../http/http-harness.js';
-import { run, startWorkersLb, steadyLoad } from './workers-harness.js';
+import { httpServiceOnWorkers, run, steadyLoad } from './workers-harness.js';
 
 /*
  * A worker whose event loop blocks (the `stall` fault: a busy loop) stops sending its load
@@ -14,12 +12,7 @@ import { run, startWorkersLb, steadyLoad } from './workers-harness.js';
  */
 
 test('a stalled worker is shown unresponsive, then replaced by the watchdog; the other keeps serving', { timeout: 40_000 }, async (t) => {
-  const backends = await Promise.all(['a', 'b'].map((name) => httpBackend(name)));
-  t.after(() => Promise.all(backends.map((b) => b.close())).then(() => undefined));
-  const servicePort = await freePort();
-  const p = startWorkersLb(t);
-  backends.forEach((b, i) => p.put(`i${i}`, { port: b.endpoint.port, servicePort, mode: 'http' }));
-  await p.apply();
+  const { p, servicePort } = await httpServiceOnWorkers(t, ['a', 'b']);
   const load = steadyLoad(t, servicePort, { keepAlive: 4, fresh: 2 });
   t.after(() => load.stop());
   await eventually(async () => assert.ok((await p.workers()).every((w) => w.requests > 0)), { timeoutMs: 5_000 });

@@ -6,6 +6,8 @@ import type { FrontendStats } from '../../../../src/proxy/frontend-set.js';
 import type { WorkerShare } from '../../../../src/proxy/data-plane.js';
 import { makeService, makeState } from '../../../helpers/catalog.js';
 import { captureLogger, type LogRecord } from '../../../helpers/log-capture.js';
+import { freePort } from '../proxy-harness.js';
+import { httpBackend, type HttpBackend } from '../http/http-harness.js';
 
 /*
  * The multi-core proxy under test: a LoadBalancer with real worker threads (`workers: 2` by
@@ -71,6 +73,23 @@ export function startWorkersLb(t: { after(fn: () => Promise<void>): void }, opti
     frontend: async (servicePort) => (await lb.stats()).find((f) => f.port === servicePort),
     workers: async () => (await lb.describe()).workers ?? [],
   };
+}
+
+/**
+ * An HTTP-mode service with one HTTP backend per name (each answers its name, closed after the
+ * test) on a free ServicePort of a workers balancer: what most worker tests start from.
+ */
+export async function httpServiceOnWorkers(
+  t: { after(fn: () => Promise<void>): void },
+  names: readonly string[],
+): Promise<{ p: WorkersLb; servicePort: number; backends: HttpBackend[] }> {
+  const backends = await Promise.all(names.map((name) => httpBackend(name)));
+  t.after(() => Promise.all(backends.map((b) => b.close())).then(() => undefined));
+  const servicePort = await freePort();
+  const p = startWorkersLb(t);
+  backends.forEach((b, i) => p.put(`http${i}`, { port: b.endpoint.port, servicePort, mode: 'http' }));
+  await p.apply();
+  return { p, servicePort, backends };
 }
 
 export interface Answer {
