@@ -5,27 +5,35 @@ import { FrontendSet, type FrontendSetOptions, type FrontendStats, type ProxyRou
 import type { EndpointPicker, ProxyEndpoint } from '../../../src/proxy/forwarder.js';
 import { captureLogger } from '../../helpers/log-capture.js';
 
-/** A backend on 127.0.0.1 port 0. `echo` pipes bytes back (half-close aware); `named` answers its name and ends. */
+/** A backend on 127.0.0.1 (`port`, default any free one). `echo` pipes bytes back (half-close aware); `named` answers its name and ends. */
 export interface Backend {
   readonly endpoint: ProxyEndpoint;
   readonly server: Server;
+  /** Connections it accepted so far. */
+  accepted(): number;
   close(): Promise<void>;
 }
 
-export async function startBackend(kind: 'echo' | { name: string }): Promise<Backend> {
+export async function startBackend(kind: 'echo' | { name: string }, port = 0): Promise<Backend> {
   const sockets = new Set<Socket>();
+  let accepted = 0;
   const server = createServer({ allowHalfOpen: true }, (socket) => {
+    accepted++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     if (kind === 'echo') socket.pipe(socket);
     else socket.end(kind.name);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
   return {
-    endpoint: { key: `127.0.0.1:${port}`, ip: '127.0.0.1', port },
+    endpoint: { key: `127.0.0.1:${bound}`, ip: '127.0.0.1', port: bound },
     server,
+    accepted: () => accepted,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { ProxyEndpoint } from '../../../src/proxy/forwarder.js';
 import { LEVEL } from '../../helpers/log-capture.js';
-import { deadEndpoint, exchange, freePort, roundRobin, frontendSetFixture } from './proxy-harness.js';
+import { deadEndpoint, exchange, freePort, roundRobin, frontendSetFixture, startBackend } from './proxy-harness.js';
 
 /*
  * Passive outlier detection in TCP mode: consecutive refused connects eject an endpoint, so new
@@ -13,31 +12,6 @@ import { deadEndpoint, exchange, freePort, roundRobin, frontendSetFixture } from
 
 const EJECTED_LOG = 'endpoint ejected after consecutive failures';
 
-/** A TCP server on 127.0.0.1:`port` that answers `name` and ends; counts the connections it accepted. */
-async function namedServerOn(port: number, name: string): Promise<{ accepted: () => number; close: () => Promise<void> }> {
-  let accepted = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    socket.end(name);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  assert.equal((server.address() as AddressInfo).port, port);
-  return {
-    accepted: () => accepted,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 const setup = frontendSetFixture;
 
@@ -82,7 +56,7 @@ test('an ejected TCP endpoint is back in rotation as soon as it rejoins the rout
   assert.equal(statsOf(port).ejections, 1);
 
   // It listens again, but nothing told the proxy: it stays ejected (the ejection lasts 10 s).
-  const revived = await namedServerOn(deadPort, 'revived');
+  const revived = await startBackend({ name: 'revived' }, deadPort);
   t.after(() => revived.close());
   assert.deepEqual(await sequential(port, 6), Array(6).fill('live'));
   assert.equal(revived.accepted(), 0, 'no connection tried the ejected endpoint');
@@ -105,7 +79,7 @@ test('every endpoint ejected: a new connection still tries one rather than being
   for (let i = 0; i < 5; i++) assert.equal((await exchange(port, 'x')).length, 0);
   assert.equal(statsOf(port).ejections, 2, 'both ejected');
 
-  const back = await namedServerOn(portA, 'a');
+  const back = await startBackend({ name: 'a' }, portA);
   t.after(() => back.close());
   assert.equal((await exchange(port, 'x')).toString(), 'a');
 });
