@@ -1,5 +1,5 @@
 import { createSecureContext } from 'node:tls';
-import { ErrorCode, SidecarError, readBoundedFile } from '../core/index.js';
+import { ErrorCode, SidecarError, boundedFileProblem, readBoundedFile } from '../core/index.js';
 
 /** Largest certificate chain or key file read, in bytes: a PEM chain is a few KiB. */
 const MAX_PEM_FILE_BYTES = 1024 * 1024;
@@ -33,11 +33,5 @@ export function loadApiTls(certFile: string, keyFile: string): ApiTls | undefine
 function readPem(file: string, what: string): Buffer {
   const read = readBoundedFile(file, MAX_PEM_FILE_BYTES);
   if (read.ok) return read.bytes;
-  const why =
-    read.problem === 'too-big'
-      ? `${read.size === undefined ? '' : `${read.size} bytes, `}more than the ${MAX_PEM_FILE_BYTES} allowed`
-      : read.problem === 'not-file'
-        ? 'not a regular file'
-        : (read.message ?? read.errno ?? 'unknown error');
-  throw new SidecarError(ErrorCode.API_TLS, `API TLS ${what} file ${file} cannot be used: ${why}`);
+  throw new SidecarError(ErrorCode.API_TLS, `API TLS ${what} file ${file} cannot be used: ${boundedFileProblem(read, MAX_PEM_FILE_BYTES)}`);
 }

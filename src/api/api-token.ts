@@ -1,4 +1,4 @@
-import { ErrorCode, SidecarError, readBoundedFile } from '../core/index.js';
+import { ErrorCode, SidecarError, boundedFileProblem, readBoundedFile } from '../core/index.js';
 
 /** Longest token file read, in bytes: tokens are short; a bigger file is a wrong path. */
 export const MAX_API_TOKEN_FILE_BYTES = 4096;
@@ -29,13 +29,5 @@ export function loadApiToken(fromEnv: string, file: string): ApiToken {
 function readBounded(file: string, maxBytes: number, what: string): Buffer {
   const read = readBoundedFile(file, maxBytes);
   if (read.ok) return read.bytes;
-  switch (read.problem) {
-    case 'open':
-    case 'read':
-      throw new SidecarError(ErrorCode.API_TOKEN, `${what} ${file} cannot be read: ${read.message ?? read.errno ?? 'unknown error'}`);
-    case 'not-file':
-      throw new SidecarError(ErrorCode.API_TOKEN, `${what} ${file} cannot be read: not a regular file`);
-    case 'too-big':
-      throw new SidecarError(ErrorCode.API_TOKEN, `${what} ${file} is ${read.size === undefined ? '' : `${read.size} bytes, `}more than the ${maxBytes} allowed`);
-  }
+  throw new SidecarError(ErrorCode.API_TOKEN, `${what} ${file} ${read.problem === 'too-big' ? 'is' : 'cannot be read:'} ${boundedFileProblem(read, maxBytes)}`);
 }

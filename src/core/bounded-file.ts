@@ -15,6 +15,19 @@ export type BoundedFile =
       readonly size?: number;
     };
 
+/** Why a {@link readBoundedFile} failed, in words to put after the file's name: `N bytes, more than the M allowed`, `not a regular file`, or the system's message. */
+export function boundedFileProblem(read: Extract<BoundedFile, { ok: false }>, maxBytes: number): string {
+  switch (read.problem) {
+    case 'too-big':
+      return `${read.size === undefined ? '' : `${read.size} bytes, `}more than the ${maxBytes} allowed`;
+    case 'not-file':
+      return 'not a regular file';
+    case 'open':
+    case 'read':
+      return read.message ?? read.errno ?? 'unknown error';
+  }
+}
+
 /**
  * Reads a whole regular file of at most `maxBytes` (settings files: a token, gossip keys, TLS
  * PEM, /proc limits). The size is checked before anything is read, and reading stops one byte

@@ -46,7 +46,7 @@ export {
 } from './logger.js';
 export { JsonStreamSplitter } from './json-stream-splitter.js';
 export { type FdLimits, CONTROL_PLANE_RESERVE_FDS, parseFdLimits, readFdLimits, defaultMaxConnections, apiMaxConnections } from './fd-limits.js';
-export { type BoundedFile, readBoundedFile } from './bounded-file.js';
+export { type BoundedFile, boundedFileProblem, readBoundedFile } from './bounded-file.js';
 export { LogLimiter, KeyedLogLimiter } from './log-limiter.js';
 export { LOCAL_SHORTAGE_ADVICE, localShortageCode, localShortageAdvice, probeDescriptorShortage } from './local-shortage.js';
 export { redactUrls } from './redact-url.js';

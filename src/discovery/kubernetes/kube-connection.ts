@@ -1,4 +1,4 @@
-import { ErrorCode, SidecarError, readBoundedFile } from '../../core/index.js';
+import { ErrorCode, SidecarError, boundedFileProblem, readBoundedFile } from '../../core/index.js';
 import type { BearerToken } from './bearer-token.js';
 
 /** PEM bundles and kubeconfig files are small; a bigger file is a mistake. */
@@ -57,12 +57,12 @@ export function readOptionalPem(file: string, where: string): Buffer | undefined
   const read = readBoundedFile(file, MAX_CREDENTIAL_FILE_BYTES);
   if (read.ok) return read.bytes;
   if (read.problem === 'open' && read.errno === 'ENOENT') return undefined;
-  throw new SidecarError(ErrorCode.CONFIG_INVALID, `${where}: cannot use ${file} (${read.problem}${read.errno === undefined ? '' : ` ${read.errno}`})`);
+  throw new SidecarError(ErrorCode.CONFIG_INVALID, `${where}: cannot use ${file}: ${boundedFileProblem(read, MAX_CREDENTIAL_FILE_BYTES)}`);
 }
 
 /** A file that must be there (kubeconfig paths). */
 export function readRequiredFile(file: string, where: string): Buffer {
   const read = readBoundedFile(file, MAX_CREDENTIAL_FILE_BYTES);
   if (read.ok) return read.bytes;
-  throw new SidecarError(ErrorCode.CONFIG_INVALID, `${where}: cannot read ${file} (${read.problem}${read.errno === undefined ? '' : ` ${read.errno}`})`);
+  throw new SidecarError(ErrorCode.CONFIG_INVALID, `${where}: cannot read ${file}: ${boundedFileProblem(read, MAX_CREDENTIAL_FILE_BYTES)}`);
 }
